@@ -1,0 +1,73 @@
+"""Events the engine emits. All frozen; times in seconds on the caller's clock, angles in degrees."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import ClassVar
+
+
+@dataclass(frozen=True)
+class Event:
+    t: float
+    kind: ClassVar[str] = "event"
+
+    def to_record(self) -> dict:
+        """A flat dict for JSON/CSV output and the history store (``event`` names the type)."""
+        return {"event": self.kind, **asdict(self)}
+
+
+@dataclass(frozen=True)
+class PostureAlert(Event):
+    """Poor posture held for the sustain window.
+
+    ``trigger`` is the knowledge base's trigger name (``neck_strain``); ``angle_deg`` the median
+    head-forward angle over the window; ``duration_s`` how long the poor episode has lasted.
+    """
+
+    trigger: str
+    angle_deg: float
+    duration_s: float
+    kind: ClassVar[str] = "posture_alert"
+
+
+@dataclass(frozen=True)
+class SittingAlert(Event):
+    """Sitting without a break for ``minutes`` (at least the sitting limit)."""
+
+    minutes: float
+    trigger: str = "prolonged_sitting"
+    kind: ClassVar[str] = "sitting_alert"
+
+
+@dataclass(frozen=True)
+class BreakTaken(Event):
+    """The user has been away for at least the break length; sitting time restarts.
+
+    ``sat_s`` is how long the sitting stretch lasted before the break.
+    """
+
+    away_s: float
+    sat_s: float
+    kind: ClassVar[str] = "break_taken"
+
+
+@dataclass(frozen=True)
+class PersonLeft(Event):
+    """No person seen for ``away_after_s``; ``t`` is when they were last seen."""
+
+    kind: ClassVar[str] = "person_left"
+
+
+@dataclass(frozen=True)
+class PersonReturned(Event):
+    """A person is seen again after being away for ``away_s`` seconds."""
+
+    away_s: float
+    kind: ClassVar[str] = "person_returned"
+
+
+@dataclass(frozen=True)
+class PostureRecovered(Event):
+    """Good posture held for the recovery window after a poor episode."""
+
+    kind: ClassVar[str] = "posture_recovered"

@@ -1,0 +1,62 @@
+"""Where PostureGuard keeps the user's files (platform folders via platformdirs).
+
+``POSTUREGUARD_HOME`` overrides all of them (one folder with config/, data/ and state/ inside), which
+the tests and portable installs use. Nothing here creates a folder: callers that write create what
+they need with :func:`ensure_private_dir`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+APP_NAME = "postureguard"
+
+
+def _home_override() -> Path | None:
+    value = os.environ.get("POSTUREGUARD_HOME")
+    return Path(value).expanduser() if value else None
+
+
+def config_dir() -> Path:
+    home = _home_override()
+    if home:
+        return home / "config"
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir(APP_NAME, appauthor=False))
+
+
+def data_dir() -> Path:
+    home = _home_override()
+    if home:
+        return home / "data"
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir(APP_NAME, appauthor=False))
+
+
+def settings_file() -> Path:
+    return config_dir() / "settings.toml"
+
+
+def calibration_file() -> Path:
+    return config_dir() / "calibration.json"
+
+
+def user_routines_file() -> Path:
+    return config_dir() / "routines.json"
+
+
+def history_file() -> Path:
+    return data_dir() / "history.sqlite3"
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create ``path`` (and parents) readable by the user only (0700) and return it."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        os.chmod(path, 0o700)
+    except OSError:  # pragma: no cover - e.g. a folder owned by someone else; writing will say more
+        pass
+    return path

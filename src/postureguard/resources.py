@@ -1,0 +1,77 @@
+"""Locate files that ship with PostureGuard: the knowledge base and the pose model.
+
+An installed wheel carries them inside the package (``postureguard/data``, ``postureguard/models``);
+a source checkout keeps them at the top of the repository. Both are looked up, package first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from postureguard.errors import ModelError
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+_REPO_ROOT = _PACKAGE_DIR.parent.parent
+
+POSE_MODEL_NAME = "pose_landmarker_lite.task"
+#: SHA-256 of Google's official pose_landmarker_lite.task (Apache-2.0), as shipped in models/.
+POSE_MODEL_SHA256 = "59929e1d1ee95287735ddd833b19cf4ac46d29bc7afddbbf6753c459690d574a"
+
+RESTORE_HINT = (
+    "restore it with 'git checkout -- models/' in a source checkout, or reinstall PostureGuard "
+    "('pip install --force-reinstall postureguard'); see models/README.md for where the official file comes from"
+)
+
+
+def _first_existing(*candidates: Path) -> Path:
+    for path in candidates:
+        if path.exists():
+            return path
+    return candidates[0]
+
+
+def acupoints_path() -> Path:
+    """Path of the bundled knowledge base (data/acupoints.json)."""
+    return _first_existing(_PACKAGE_DIR / "data" / "acupoints.json", _REPO_ROOT / "data" / "acupoints.json")
+
+
+def bundled_model_path() -> Path:
+    """Path of the bundled pose model (which may be missing; see :func:`verified_model_path`)."""
+    return _first_existing(_PACKAGE_DIR / "models" / POSE_MODEL_NAME, _REPO_ROOT / "models" / POSE_MODEL_NAME)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verified_model_path(custom: str | Path | None = None) -> Path:
+    """Return a pose model path that is safe to load.
+
+    The bundled lite model must match :data:`POSE_MODEL_SHA256`. A ``custom`` path (for the full or
+    heavy variants) has no hash we could know in advance, so it is only checked to exist and to be a
+    MediaPipe task bundle (a zip archive); MediaPipe itself rejects anything else when loading.
+    """
+    if custom is not None:
+        path = Path(custom).expanduser()
+        if not path.is_file():
+            raise ModelError(f"pose model not found: {path} (--model expects a MediaPipe .task file)")
+        with open(path, "rb") as fh:
+            if fh.read(4) != b"PK\x03\x04":
+                raise ModelError(f"pose model {path} is not a MediaPipe .task bundle (expected a zip archive)")
+        return path
+
+    path = bundled_model_path()
+    if not path.is_file():
+        raise ModelError(f"the pose model is missing: {path}; {RESTORE_HINT}")
+    actual = sha256_of(path)
+    if actual != POSE_MODEL_SHA256:
+        raise ModelError(
+            f"the pose model {path} has been altered (SHA-256 {actual[:12]}…, expected "
+            f"{POSE_MODEL_SHA256[:12]}…); {RESTORE_HINT}"
+        )
+    return path
