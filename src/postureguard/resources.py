@@ -7,6 +7,7 @@ a source checkout keeps them at the top of the repository. Both are looked up, p
 from __future__ import annotations
 
 import hashlib
+import zipfile
 from pathlib import Path
 
 from postureguard.errors import ModelError
@@ -60,9 +61,8 @@ def verified_model_path(custom: str | Path | None = None) -> Path:
         path = Path(custom).expanduser()
         if not path.is_file():
             raise ModelError(f"pose model not found: {path} (--model expects a MediaPipe .task file)")
-        with open(path, "rb") as fh:
-            if fh.read(4) != b"PK\x03\x04":
-                raise ModelError(f"pose model {path} is not a MediaPipe .task bundle (expected a zip archive)")
+        if not zipfile.is_zipfile(path):
+            raise ModelError(f"pose model {path} is not a MediaPipe .task bundle (expected a zip archive)")
         return path
 
     path = bundled_model_path()

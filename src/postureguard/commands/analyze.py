@@ -1,0 +1,180 @@
+"""``postureguard analyze``: one record per frame (and per event) from a camera, a video or photos."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+
+from postureguard.engine.calibration import calibrate
+from postureguard.engine.core import PostureEngine
+from postureguard.engine.settings import SENSITIVITIES, EngineSettings
+from postureguard.errors import UserError
+
+FRAME_FIELDS = [
+    "source", "index", "t", "person", "head_forward_deg", "posture", "state",
+    "shoulder_tilt_deg", "lean_in", "extension", "sitting_s",
+]
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "analyze",
+        help="analyse a camera, a video or photos and print one record per frame",
+        description="Run the posture pipeline on SOURCE (a camera index, a video file, images or folders "
+        "of images) and print one record per processed frame, plus a record for each event.",
+    )
+    p.add_argument("sources", nargs="+", metavar="SOURCE")
+    cal = p.add_mutually_exclusive_group()
+    cal.add_argument("--calibration", metavar="FILE", help="upright reference made by 'postureguard calibrate'")
+    cal.add_argument("--calibrate-frames", type=int, metavar="N",
+                     help="calibrate on the first N frames that show a person (sit upright for them)")
+    p.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    p.add_argument("--out", metavar="FILE", help="write records here instead of standard output")
+    p.add_argument("--every-frame", action="store_true",
+                   help="analyse every frame of a video or camera (default: at most --fps frames a second)")
+    p.add_argument("--fps", type=float, default=2.0, help="frames analysed per second of a stream (default 2)")
+    p.add_argument("--interval", type=float, default=1.0, help="seconds between photos (default 1)")
+    p.add_argument("--sensitivity", choices=SENSITIVITIES, default="medium")
+    p.add_argument("--sustain", type=float, default=60.0, metavar="S", help="sustain window in seconds")
+    p.add_argument("--cooldown", type=float, default=900.0, metavar="S", help="seconds between alerts")
+    p.add_argument("--sitting-limit", type=float, default=50.0, metavar="MIN", help="minutes; 0 = off")
+    p.add_argument("--model", metavar="PATH", help="another PoseLandmarker .task file (full or heavy)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar on a terminal")
+    p.set_defaults(func=run)
+
+
+class _Writer:
+    def __init__(self, fh, fmt: str):
+        self.fh, self.fmt = fh, fmt
+        self._csv = None
+        if fmt == "csv":
+            self._csv = csv.DictWriter(fh, fieldnames=[*FRAME_FIELDS, "event", "detail"], extrasaction="ignore")
+            self._csv.writeheader()
+
+    def frame(self, record: dict) -> None:
+        self._write(record)
+
+    def event(self, source: str, record: dict) -> None:
+        record = {"source": source, **record}
+        if self._csv is not None:
+            detail = {k: v for k, v in record.items() if k not in ("source", "event", "t")}
+            record = {"source": source, "t": record["t"], "event": record["event"],
+                      "detail": json.dumps(detail, sort_keys=True)}
+        self._write(record)
+
+    def _write(self, record: dict) -> None:
+        if self._csv is not None:
+            self._csv.writerow(record)
+        else:
+            self.fh.write(json.dumps(record) + "\n")
+
+
+def _round(value, digits=2):
+    return None if value is None else round(value, digits)
+
+
+class _Progress:
+    """A one-line progress bar on stderr, only when stderr is a terminal."""
+
+    def __init__(self, total: int | None, enabled: bool):
+        self.total, self.enabled, self.done = total, enabled and sys.stderr.isatty(), 0
+
+    def step(self) -> None:
+        self.done += 1
+        if not self.enabled or (self.done % 5 and self.done != self.total):
+            return
+        if self.total:
+            filled = int(30 * self.done / self.total)
+            sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total}")
+        else:
+            sys.stderr.write(f"\r{self.done} frames")
+        sys.stderr.flush()
+
+    def finish(self) -> None:
+        if self.enabled and self.done:
+            sys.stderr.write("\n")
+
+
+def run(args) -> int:
+    from postureguard.calibration_file import load_calibration
+    from postureguard.pipeline import observe, open_model, thin
+    from postureguard.sources import open_source
+
+    if args.calibrate_frames is not None and args.calibrate_frames < 1:
+        raise UserError("--calibrate-frames must be at least 1")
+    if args.fps <= 0:
+        raise UserError("--fps must be positive")
+    calibration = load_calibration(Path(args.calibration)) if args.calibration else None
+    settings = EngineSettings(
+        sensitivity=args.sensitivity,
+        sustain_s=args.sustain,
+        cooldown_s=args.cooldown,
+        sitting_limit_s=None if args.sitting_limit == 0 else args.sitting_limit * 60.0,
+    )
+    engine = PostureEngine(settings, calibration)
+
+    with ExitStack() as stack:
+        source = open_source(args.sources, interval=args.interval)
+        stack.callback(source.close)
+        model = open_model(source, args.model)
+        stack.callback(model.close)
+        if args.out:
+            try:
+                out = stack.enter_context(open(args.out, "w", encoding="utf-8", newline=""))
+            except OSError as exc:
+                raise UserError(f"cannot write {args.out}: {exc.strerror}") from None
+        else:
+            out = sys.stdout
+        writer = _Writer(out, args.format)
+        progress = _Progress(len(source) if hasattr(source, "__len__") else None, not args.no_progress)
+
+        pending: list = []  # calibration frames kept until the reference exists
+        counts = {"frames": 0, "person": 0, "poor": 0, "judged": 0, "alerts": 0}
+        min_gap = 0.0 if (args.every_frame or not source.is_stream) else 1.0 / args.fps
+        for obs in observe(thin(source, min_gap), model):
+            progress.step()
+            if args.calibrate_frames and engine.calibration is None:
+                pending.append(obs)
+                if sum(o.features is not None for o in pending) >= args.calibrate_frames:
+                    engine.set_calibration(calibrate([o.features for o in pending], minimum=1))
+                    for o in pending:
+                        _emit(engine, o, writer, counts)
+                    pending = []
+                continue
+            _emit(engine, obs, writer, counts)
+        progress.finish()
+        if pending:
+            raise UserError(
+                f"only {sum(o.features is not None for o in pending)} of the {args.calibrate_frames} frames "
+                "asked for by --calibrate-frames show a person; nothing to calibrate on"
+            )
+    share = counts["poor"] / counts["judged"] if counts["judged"] else 0.0
+    sys.stderr.write(
+        f"{counts['frames']} frames, {counts['person']} with a person, "
+        f"{share:.0%} of judged frames poor, {counts['alerts']} alert(s)\n"
+    )
+    return 0
+
+
+def _emit(engine: PostureEngine, obs, writer: _Writer, counts: dict) -> None:
+    frame = obs.frame
+    update = engine.update(obs.pose, frame.t)
+    s = update.sample
+    counts["frames"] += 1
+    counts["person"] += s.person
+    if s.posture != "unknown":
+        counts["judged"] += 1
+        counts["poor"] += s.posture == "poor"
+    writer.frame({
+        "source": frame.source, "index": frame.index, "t": round(frame.t, 3), "person": s.person,
+        "head_forward_deg": _round(s.head_forward_deg), "posture": s.posture, "state": s.state,
+        "shoulder_tilt_deg": _round(s.shoulder_tilt_deg), "lean_in": _round(s.lean_in, 3),
+        "extension": s.extension, "sitting_s": round(s.sitting_s, 1),
+    })
+    for event in update.events:
+        counts["alerts"] += event.kind.endswith("_alert")
+        record = {k: (_round(v, 3) if isinstance(v, float) else v) for k, v in event.to_record().items()}
+        writer.event(frame.source, record)

@@ -1,0 +1,291 @@
+"""The posture engine: one call per analysed frame, the caller owns the loop and the clock.
+
+    engine = PostureEngine(EngineSettings(), calibration)
+    for t, pose in frames:                       # t in seconds, any monotonic clock
+        update = engine.update(pose, t)          # pose is None when no person was detected
+        show(update.sample); handle(update.events)
+
+Posture alerts
+    A sample is *poor* when its head-forward angle exceeds the sensitivity's threshold. Each sample
+    holds until the next one (at most ``stale_after_s``), so the share of poor posture over the last
+    ``sustain_s`` seconds is a share of time, not of frames, and stays right when the sampling rate
+    changes. An episode starts at the first poor sample; it raises a :class:`PostureAlert` once it
+    has lasted ``sustain_s`` and poor posture fills at least ``sustain_share`` of the last
+    ``sustain_s`` — so a glance at the keyboard or phone never alerts. The episode ends (and
+    :class:`PostureRecovered` is emitted if it had alerted) when good posture fills
+    ``sustain_share`` of the last ``recovery_s``. Alerts are at least ``cooldown_s`` apart; a snooze
+    suppresses them until a given time.
+
+Sitting
+    Sitting time runs from the first sample that shows a person. Absences shorter than ``break_s``
+    do not reset it; an absence of ``break_s`` or more is a break (:class:`BreakTaken`). A stretch of
+    ``sitting_limit_s`` raises a :class:`SittingAlert`, repeated at most every ``cooldown_s``.
+    When no samples arrive at all for ``break_s`` (app paused, camera lost) nobody knows what the
+    user did; the stretch restarts quietly rather than risk a false sitting alert.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import deque
+from dataclasses import dataclass
+
+from postureguard.engine.calibration import Calibration
+from postureguard.engine.events import (
+    BreakTaken,
+    Event,
+    PersonLeft,
+    PersonReturned,
+    PostureAlert,
+    PostureRecovered,
+    SittingAlert,
+)
+from postureguard.engine.geometry import EXTENSION_PITCH_MARGIN, Features, measure
+from postureguard.engine.sample import Sample
+from postureguard.engine.settings import EngineSettings
+from postureguard.landmarks import Pose
+
+NECK_STRAIN = "neck_strain"
+
+
+@dataclass(frozen=True)
+class Update:
+    """What one call to :meth:`PostureEngine.update` produced."""
+
+    sample: Sample
+    events: tuple[Event, ...]
+
+
+@dataclass(frozen=True)
+class _Held:
+    t: float
+    poor: bool | None  # None: no person or no judgement
+    angle: float | None
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """One sample judged against a calibration (all angles in degrees)."""
+
+    head_forward_deg: float
+    extension: bool
+    poor: bool
+    lean_in: float
+
+
+def judge(features: Features, calibration: Calibration, threshold_deg: float) -> Judgement:
+    """Judge ``features`` against ``calibration``: pure, used by the engine and by one-off photos."""
+    signed = calibration.forward_deg(features)
+    extension = (calibration.pitch - features.pitch) > EXTENSION_PITCH_MARGIN and signed > 0
+    angle = 0.0 if extension else max(0.0, signed)
+    return Judgement(
+        head_forward_deg=angle,
+        extension=extension,
+        poor=angle > threshold_deg,
+        lean_in=features.shoulder_width_frac / calibration.shoulder_width_frac,
+    )
+
+
+class PostureEngine:
+    """Stateful, deterministic engine; see the module docstring. Not thread-safe: one owner."""
+
+    def __init__(self, settings: EngineSettings | None = None, calibration: Calibration | None = None):
+        self.settings = settings or EngineSettings()
+        self.calibration = calibration
+        self._held: deque[_Held] = deque()
+        self._last_t: float | None = None
+        # posture episode
+        self._episode_start: float | None = None
+        self._episode_alerted = False
+        self._last_posture_alert: float | None = None
+        # sitting
+        self._sitting_start: float | None = None
+        self._last_seen: float | None = None
+        self._away_reported = False
+        self._break_reported = False
+        self._last_sitting_alert: float | None = None
+        self._snooze_until: float | None = None
+
+    # -- controls -----------------------------------------------------------------------------
+    def set_settings(self, settings: EngineSettings) -> None:
+        self.settings = settings
+
+    def set_calibration(self, calibration: Calibration | None) -> None:
+        """Replace the upright reference; the current posture episode starts over."""
+        self.calibration = calibration
+        self._held.clear()
+        self._episode_start = None
+        self._episode_alerted = False
+
+    def snooze(self, until_t: float) -> None:
+        """Suppress posture and sitting alerts until ``until_t`` (same clock as ``update``)."""
+        self._snooze_until = until_t
+
+    def snoozed(self, t: float) -> bool:
+        return self._snooze_until is not None and t < self._snooze_until
+
+    # -- the per-frame call -------------------------------------------------------------------
+    def update(self, pose: Pose | None, t: float) -> Update:
+        """Take the pose seen at time ``t`` (seconds; ``None`` = nobody detected) and advance."""
+        if self._last_t is not None and t < self._last_t:
+            raise ValueError(f"time went backwards: {t} after {self._last_t}")
+        s = self.settings
+        events: list[Event] = []
+        gap = None if self._last_t is None else t - self._last_t
+        self._last_t = t
+
+        features = measure(pose)
+        person = features is not None
+
+        # A long silence (paused, camera lost) tells nothing about posture or sitting.
+        if gap is not None and gap >= max(s.stale_after_s, s.break_s):
+            self._sitting_start = None
+            self._held.clear()
+            self._episode_start = None
+            self._episode_alerted = False
+
+        events.extend(self._update_presence(person, t))
+
+        judgement = None
+        if person and self.calibration is not None:
+            judgement = judge(features, self.calibration, s.threshold_deg)
+        self._hold(
+            _Held(t, None if judgement is None else judgement.poor, None if judgement is None else
+                  judgement.head_forward_deg)
+        )
+        events.extend(self._update_posture(t, judgement))
+        if person:
+            events.extend(self._update_sitting(t))
+
+        if not person:
+            state = "away" if self._away_reported else ("uncalibrated" if self.calibration is None else "good")
+        elif self.calibration is None:
+            state = "uncalibrated"
+        else:
+            state = "poor" if self._episode_alerted or self._alert_condition(t) else "good"
+
+        sample = Sample(
+            t=t,
+            person=person,
+            head_forward_deg=None if judgement is None else judgement.head_forward_deg,
+            posture="unknown" if judgement is None else ("poor" if judgement.poor else "good"),
+            state=state,
+            shoulder_tilt_deg=features.shoulder_tilt_deg if person else None,
+            lean_in=None if judgement is None else judgement.lean_in,
+            extension=False if judgement is None else judgement.extension,
+            sitting_s=self.sitting_seconds(t),
+        )
+        return Update(sample, tuple(events))
+
+    def sitting_seconds(self, t: float) -> float:
+        return 0.0 if self._sitting_start is None else max(0.0, t - self._sitting_start)
+
+    # -- presence and sitting -----------------------------------------------------------------
+    def _update_presence(self, person: bool, t: float) -> list[Event]:
+        s = self.settings
+        events: list[Event] = []
+        if person:
+            if self._away_reported and self._last_seen is not None:
+                events.append(PersonReturned(t=t, away_s=t - self._last_seen))
+            self._away_reported = False
+            self._break_reported = False
+            self._last_seen = t
+            return events
+        if self._last_seen is None:
+            return events
+        away = t - self._last_seen
+        if not self._away_reported and away >= s.away_after_s:
+            self._away_reported = True
+            events.append(PersonLeft(t=self._last_seen))
+        if not self._break_reported and away >= s.break_s and self._sitting_start is not None:
+            self._break_reported = True
+            events.append(BreakTaken(t=t, away_s=away, sat_s=self._last_seen - self._sitting_start))
+            self._sitting_start = None
+        return events
+
+    def _update_sitting(self, t: float) -> list[Event]:
+        s = self.settings
+        if self._sitting_start is None:
+            self._sitting_start = t
+        if s.sitting_limit_s is None or self.snoozed(t):
+            return []
+        sat = t - self._sitting_start
+        due = self._last_sitting_alert is None or t - self._last_sitting_alert >= s.cooldown_s
+        # Only alert within the current stretch: an alert from an earlier stretch does not count.
+        if self._last_sitting_alert is not None and self._last_sitting_alert < self._sitting_start:
+            due = True
+        if sat >= s.sitting_limit_s and due:
+            self._last_sitting_alert = t
+            return [SittingAlert(t=t, minutes=sat / 60.0)]
+        return []
+
+    # -- posture ------------------------------------------------------------------------------
+    def _hold(self, item: _Held) -> None:
+        self._held.append(item)
+        horizon = item.t - max(self.settings.sustain_s, self.settings.recovery_s)
+        # Keep one sample older than the horizon: it holds into the window.
+        while len(self._held) >= 2 and self._held[1].t <= horizon:
+            self._held.popleft()
+
+    def _share(self, t: float, span: float, want_poor: bool) -> float:
+        """Share of the last ``span`` seconds (up to ``t``) held by poor (or good) samples."""
+        start = t - span
+        stale = self.settings.stale_after_s
+        covered = 0.0
+        items = list(self._held)
+        for i, item in enumerate(items):
+            end = items[i + 1].t if i + 1 < len(items) else t
+            end = min(end, item.t + stale)
+            lo, hi = max(item.t, start), min(end, t)
+            if hi > lo and item.poor is not None and item.poor == want_poor:
+                covered += hi - lo
+        # The newest sample itself describes the instant t; give a zero span the benefit of it.
+        return covered / span
+
+    def _alert_condition(self, t: float) -> bool:
+        s = self.settings
+        return (
+            self._episode_start is not None
+            and t - self._episode_start >= s.sustain_s
+            and self._share(t, s.sustain_s, want_poor=True) >= s.sustain_share
+        )
+
+    def _update_posture(self, t: float, judgement: Judgement | None) -> list[Event]:
+        s = self.settings
+        events: list[Event] = []
+        if judgement is not None and judgement.poor and self._episode_start is None:
+            self._episode_start = t
+            self._episode_alerted = False
+        if self._episode_start is None:
+            return events
+
+        # Recovery: enough good posture recently ends the episode (a glance, or a real correction).
+        recovered_span = min(s.recovery_s, t - self._episode_start)
+        if (
+            judgement is not None
+            and not judgement.poor
+            and recovered_span >= min(s.recovery_s, s.sustain_s) * 0.5
+            and self._share(t, s.recovery_s, want_poor=False) >= s.sustain_share
+        ):
+            if self._episode_alerted:
+                events.append(PostureRecovered(t=t))
+            self._episode_start = None
+            self._episode_alerted = False
+            return events
+
+        if judgement is None or not judgement.poor or self.snoozed(t):
+            return events
+        cooled = self._last_posture_alert is None or t - self._last_posture_alert >= s.cooldown_s
+        if cooled and self._alert_condition(t):
+            angles = [h.angle for h in self._held if h.poor and h.angle is not None and h.t >= t - s.sustain_s]
+            self._last_posture_alert = t
+            self._episode_alerted = True
+            events.append(
+                PostureAlert(
+                    t=t,
+                    trigger=NECK_STRAIN,
+                    angle_deg=statistics.median(angles) if angles else judgement.head_forward_deg,
+                    duration_s=t - self._episode_start,
+                )
+            )
+        return events

@@ -1,0 +1,127 @@
+"""Posture measures from one frontal webcam pose.
+
+Frame of reference: the analysed image, converted to pixels (x right, y down) so that horizontal and
+vertical lengths share one unit; every length is then divided by the shoulder width, which removes
+the distance to the camera (see "distance" below).
+
+Head-forward angle
+------------------
+A frontal camera cannot see the craniovertebral angle (CVA: the angle, seen from the side, between the
+horizontal through C7 and the line from C7 to the ear) directly, but it sees its vertical component.
+Model the neck as a rigid segment of length ``L`` from the shoulder line to the ears, inclined at
+the CVA above the horizontal. Its projection on the image's vertical axis is ``h = L * sin(CVA)``.
+
+* At calibration the user sits upright: ``h0 = L * sin(CVA0)``.
+* Carrying the head forward tilts the segment forward, so the CVA drops by ``delta`` and
+  ``h / h0 = sin(CVA0 - delta) / sin(CVA0)``. Hence ``delta = CVA0 - asin((h / h0) * sin(CVA0))``.
+
+``CVA0`` is not measurable from the front, so the population value for healthy upright sitting,
+50 degrees, is used (controls in Lau 2009: 50.6 degrees). Near upright the mapping is close to
+linear (about 0.7 degrees per 1 % loss of height), unlike ``acos(h/h0)``, which would blow small
+detector noise up into tens of degrees. The result is reported as ``head_forward_deg``: the
+estimated drop of the CVA from the user's own upright, 0 when upright, growing as the head moves
+forward and down. It is an estimate for a person's own trend, not a clinical CVA.
+
+``h`` is measured from the shoulder midpoint to the ear midpoint (ears sit close to the head's
+nodding axis, so looking down at the keyboard with the eyes and a small nod moves them little; the
+nose would move a lot). When one ear is hidden (head turned), the visible ear is used.
+
+Neck extension
+--------------
+Tilting the head back also shortens ``h`` (the segment leans backwards) and must not read as forward.
+Extension raises the face relative to the ears: the nose-to-ear-line offset (``pitch``) falls below
+its calibrated value. When it falls by more than :data:`EXTENSION_PITCH_MARGIN` shoulder widths the
+sample is flagged ``extension`` and its forward angle is 0.
+
+Distance ("lean-in")
+--------------------
+Moving the whole upper body closer to the screen scales every image length by the same factor,
+because the head and shoulders are at nearly the same depth; ``h`` divided by shoulder width does not
+change, so leaning in without bending the neck reads as about 0 degrees. The distance change itself is
+reported as ``lean_in`` = shoulder width / calibrated shoulder width (>1 = closer).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from postureguard.landmarks import Pose, PoseIndex
+
+#: Upright craniovertebral angle assumed for every user (degrees); see the module docstring.
+REFERENCE_CVA_DEG = 50.0
+#: Landmarks below this visibility (0..1) are treated as unseen.
+MIN_VISIBILITY = 0.5
+#: A pitch rise (nose up relative to the ears) beyond this many shoulder widths is extension.
+EXTENSION_PITCH_MARGIN = 0.05
+#: Shoulder widths under this fraction of the image width are too small to measure reliably.
+MIN_SHOULDER_WIDTH_FRACTION = 0.04
+
+
+@dataclass(frozen=True)
+class Features:
+    """Scale-free measures of one pose; lengths in shoulder widths, angles in degrees.
+
+    * ``head_height``: vertical distance from the shoulder midpoint up to the ear midpoint.
+    * ``pitch``: how far the nose sits below the ear midpoint (grows when nodding down).
+    * ``shoulder_width_frac``: shoulder width as a fraction of the image width (distance proxy).
+    * ``shoulder_tilt_deg``: shoulder line against the image horizontal, positive when the shoulder
+      on the image's left is lower.
+    """
+
+    head_height: float
+    pitch: float
+    shoulder_width_frac: float
+    shoulder_tilt_deg: float
+
+
+def _visible(pose: Pose, index: PoseIndex) -> bool:
+    return pose[index].visibility >= MIN_VISIBILITY
+
+
+def person_present(pose: Pose | None) -> bool:
+    """Whether ``pose`` shows a person we can measure: both shoulders and at least one ear."""
+    return measure(pose) is not None
+
+
+def measure(pose: Pose | None) -> Features | None:
+    """Features of ``pose``, or ``None`` when the landmarks needed are not visible."""
+    if pose is None:
+        return None
+    if not (_visible(pose, PoseIndex.LEFT_SHOULDER) and _visible(pose, PoseIndex.RIGHT_SHOULDER)):
+        return None
+    ears = [i for i in (PoseIndex.LEFT_EAR, PoseIndex.RIGHT_EAR) if _visible(pose, i)]
+    if not ears:
+        return None
+
+    lx, ly = pose.px(PoseIndex.LEFT_SHOULDER)
+    rx, ry = pose.px(PoseIndex.RIGHT_SHOULDER)
+    width = math.hypot(lx - rx, ly - ry)
+    if width < MIN_SHOULDER_WIDTH_FRACTION * pose.width:
+        return None
+    shoulder_mid_y = (ly + ry) / 2
+    ear_y = sum(pose.px(i)[1] for i in ears) / len(ears)
+    nose_y = pose.px(PoseIndex.NOSE)[1]
+
+    # Image y grows downwards: "up" is a smaller y. The image's left shoulder is the person's right
+    # one in an unmirrored frame, so name it by image side to stay unambiguous.
+    left_img, right_img = ((lx, ly), (rx, ry)) if lx < rx else ((rx, ry), (lx, ly))
+    tilt = math.degrees(math.atan2(left_img[1] - right_img[1], right_img[0] - left_img[0]))
+
+    return Features(
+        head_height=(shoulder_mid_y - ear_y) / width,
+        pitch=(nose_y - ear_y) / width,
+        shoulder_width_frac=width / pose.width,
+        shoulder_tilt_deg=tilt,
+    )
+
+
+def forward_angle_deg(height_ratio: float, reference_cva_deg: float = REFERENCE_CVA_DEG) -> float:
+    """Drop of the craniovertebral angle (degrees) implied by ``h / h0`` (see module docstring).
+
+    Returns a signed value: negative when the head sits higher than at calibration. The ratio is
+    clamped to the range the model can express (the segment cannot be longer than ``L``).
+    """
+    s0 = math.sin(math.radians(reference_cva_deg))
+    x = max(-1.0, min(1.0, height_ratio * s0))
+    return reference_cva_deg - math.degrees(math.asin(x))

@@ -1,0 +1,140 @@
+"""The pose model adapter: MediaPipe Tasks PoseLandmarker in, :class:`~postureguard.landmarks.Pose` out.
+
+This is the only module that imports mediapipe. VIDEO mode (tracking between frames, cheaper) serves
+streams; IMAGE mode serves unrelated photos. Frames are BGR ``uint8`` arrays; times are seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Protocol
+
+from postureguard.errors import ModelError, require
+from postureguard.landmarks import Point, Pose
+from postureguard.resources import verified_model_path
+
+log = logging.getLogger(__name__)
+
+
+class PoseModel(Protocol):
+    def detect(self, image_bgr: Any, t: float) -> Pose | None: ...
+
+    def close(self) -> None: ...
+
+
+def _mediapipe():
+    return require("mediapipe", "pose detection", "mediapipe")
+
+
+@contextmanager
+def _native_stderr_silenced():
+    """Silence stderr at the file-descriptor level while MediaPipe starts.
+
+    Its C++ core writes start-up notices (XNNPACK delegate, feedback tensors) straight to fd 2,
+    which Python logging cannot filter; errors still reach the caller as exceptions.
+    """
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no usable stderr (e.g. a detached service): nothing to hide
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+@contextmanager
+def _nothing():
+    yield
+
+
+class MediaPipePose:
+    """MediaPipe PoseLandmarker (one person).
+
+    ``mode`` is ``"video"`` or ``"image"``. In video mode times passed to :meth:`detect` must grow;
+    they are converted to whole milliseconds as MediaPipe requires.
+    """
+
+    def __init__(
+        self,
+        model_path: str | Path | None = None,
+        mode: str = "video",
+        min_detection_confidence: float = 0.5,
+        min_presence_confidence: float = 0.5,
+        min_tracking_confidence: float = 0.5,
+    ):
+        if mode not in ("video", "image"):
+            raise ValueError(f"mode must be 'video' or 'image', not {mode!r}")
+        path = verified_model_path(model_path)
+        mp = _mediapipe()
+        vision = mp.tasks.vision
+        self._mp = mp
+        self.mode = mode
+        self.model_path = path
+        running = vision.RunningMode.VIDEO if mode == "video" else vision.RunningMode.IMAGE
+        options = vision.PoseLandmarkerOptions(
+            # Load from the bytes we read (not the path) so the file checked is the file used.
+            base_options=mp.tasks.BaseOptions(model_asset_buffer=path.read_bytes()),
+            running_mode=running,
+            num_poses=1,
+            min_pose_detection_confidence=min_detection_confidence,
+            min_pose_presence_confidence=min_presence_confidence,
+            min_tracking_confidence=min_tracking_confidence,
+            output_segmentation_masks=False,
+        )
+        try:
+            with _native_stderr_silenced():
+                self._landmarker = vision.PoseLandmarker.create_from_options(options)
+        except (RuntimeError, ValueError) as exc:
+            raise ModelError(f"cannot load pose model {path}: {exc}") from None
+        self._last_ms = -1
+        self._warm = False
+
+    def detect(self, image_bgr: Any, t: float) -> Pose | None:
+        """Landmarks of the most prominent person in ``image_bgr`` at time ``t`` (s), or ``None``."""
+        import numpy as np
+
+        height, width = image_bgr.shape[:2]
+        rgb = np.ascontiguousarray(image_bgr[:, :, ::-1])
+        image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=rgb)
+        with _native_stderr_silenced() if not self._warm else _nothing():
+            if self.mode == "video":
+                ms = max(int(round(t * 1000)), self._last_ms + 1)
+                self._last_ms = ms
+                result = self._landmarker.detect_for_video(image, ms)
+            else:
+                result = self._landmarker.detect(image)
+        self._warm = True
+        if not result.pose_landmarks:
+            return None
+        lms = result.pose_landmarks[0]
+        world = result.pose_world_landmarks[0] if result.pose_world_landmarks else None
+
+        def vis(lm) -> float:
+            value = getattr(lm, "visibility", None)
+            return 1.0 if value is None else float(value)
+
+        return Pose(
+            image=tuple(Point(float(p.x), float(p.y), float(p.z), vis(p)) for p in lms),
+            world=None if world is None else tuple(Point(float(p.x), float(p.y), float(p.z), vis(p)) for p in world),
+            width=int(width),
+            height=int(height),
+        )
+
+    def close(self) -> None:
+        self._landmarker.close()
+
+    def __enter__(self) -> MediaPipePose:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

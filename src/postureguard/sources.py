@@ -1,0 +1,190 @@
+"""Frame sources: a camera, a video file, or still images, each frame stamped with a time in seconds.
+
+* camera: ``time.monotonic()`` when the frame was grabbed (the camera's clock as the app sees it);
+* video: the frame's presentation time from the container (``CAP_PROP_POS_MSEC``), or index / fps;
+* images: ``index * interval`` (default 1 s apart), in natural order (``img-2`` before ``img-10``).
+
+Images are BGR ``uint8`` arrays (OpenCV's layout). Nothing here writes a frame anywhere.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from postureguard.errors import SourceError, require
+
+log = logging.getLogger(__name__)
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+VIDEO_SUFFIXES = {".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".ogv"}
+
+
+def _cv2():
+    return require("cv2", "reading cameras, videos and images", "opencv-contrib-python")
+
+
+@dataclass(frozen=True)
+class Frame:
+    image: Any  # numpy.ndarray, H x W x 3, BGR uint8
+    t: float  # seconds (see module docstring)
+    index: int  # position in this source, from 0
+    source: str  # the path as given, or the camera index
+
+
+class FrameSource(Protocol):
+    #: True for a continuous stream (camera, video) where tracking between frames helps.
+    is_stream: bool
+    description: str
+
+    def __iter__(self) -> Iterator[Frame]: ...
+
+    def close(self) -> None: ...
+
+
+def natural_key(text: str) -> list:
+    """Sort key that orders embedded numbers by value: ``img-2`` before ``img-10``."""
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", text)]
+
+
+class ImageSource:
+    """Still images, read one at a time when iterated."""
+
+    is_stream = False
+
+    def __init__(self, paths: Sequence[tuple[Path, str]], interval: float = 1.0):
+        if interval <= 0:
+            raise SourceError(f"--interval must be positive, not {interval}")
+        self._paths = list(paths)
+        self.interval = interval
+        self.description = f"{len(self._paths)} image(s)"
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+    def __iter__(self) -> Iterator[Frame]:
+        cv2 = _cv2()
+        for index, (path, label) in enumerate(self._paths):
+            image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+            if image is None:
+                raise SourceError(f"cannot read image {label}: not a readable image file")
+            yield Frame(image=image, t=index * self.interval, index=index, source=label)
+
+    def close(self) -> None:
+        pass
+
+
+class VideoSource:
+    """A video file, decoded frame by frame."""
+
+    is_stream = True
+
+    def __init__(self, path: Path, label: str):
+        cv2 = _cv2()
+        self._cap = cv2.VideoCapture(str(path))
+        if not self._cap.isOpened():
+            self._cap.release()
+            raise SourceError(f"cannot open video {label}: the file is not a video OpenCV can decode")
+        self.label = label
+        self.fps = self._cap.get(cv2.CAP_PROP_FPS) or 0.0
+        count = int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+        self.frame_count = count if count > 0 else None
+        self.description = f"video {label}"
+
+    def __len__(self) -> int:
+        return self.frame_count or 0
+
+    def __iter__(self) -> Iterator[Frame]:
+        cv2 = _cv2()
+        index = 0
+        last_t = -1.0
+        while True:
+            ok, image = self._cap.read()
+            if not ok:
+                break
+            t = self._cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+            if self.fps > 0 and (t <= last_t or t == 0.0 and index > 0):
+                t = index / self.fps  # containers without per-frame times
+            last_t = t
+            yield Frame(image=image, t=t, index=index, source=self.label)
+            index += 1
+        if index == 0:
+            raise SourceError(f"video {self.label} has no readable frames")
+
+    def close(self) -> None:
+        self._cap.release()
+
+
+class CameraSource:
+    """A live camera, opened at a modest resolution with a one-frame buffer (no stale frames)."""
+
+    is_stream = True
+
+    def __init__(self, index: int, width: int = 640, height: int = 480, fps: float = 15.0):
+        cv2 = _cv2()
+        self.index = index
+        self._cap = cv2.VideoCapture(index)
+        if not self._cap.isOpened():
+            self._cap.release()
+            raise SourceError(
+                f"camera {index} cannot be opened: no such device, or another program is using it "
+                "(use --source with a video file or images to run without a camera)"
+            )
+        self._cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
+        self._cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
+        self._cap.set(cv2.CAP_PROP_FPS, fps)
+        self._cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)
+        self.description = f"camera {index}"
+
+    def __iter__(self) -> Iterator[Frame]:
+        index = 0
+        while True:
+            ok, image = self._cap.read()
+            if not ok:
+                raise SourceError(f"camera {self.index} stopped delivering frames")
+            yield Frame(image=image, t=time.monotonic(), index=index, source=str(self.index))
+            index += 1
+
+    def close(self) -> None:
+        self._cap.release()
+
+
+def _expand(spec: str) -> list[tuple[Path, str]]:
+    path = Path(spec).expanduser()
+    if not path.exists():
+        raise SourceError(f"no such file or folder: {spec}")
+    if path.is_dir():
+        # Sub-folders are included (a capture tool often files frames by label or session), ordered
+        # by their relative path so a folder's frames stay together and in natural order.
+        found = [p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES]
+        if not found:
+            raise SourceError(f"folder {spec} has no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
+        found.sort(key=lambda p: natural_key(p.relative_to(path).as_posix()))
+        return [(p, str(Path(spec) / p.relative_to(path))) for p in found]
+    return [(path, spec)]
+
+
+def open_source(specs: Sequence[str], *, interval: float = 1.0, camera_size=(640, 480)) -> FrameSource:
+    """Open what the user named: one camera index, one video, or any number of images and folders."""
+    specs = [str(s) for s in specs]
+    if not specs:
+        raise SourceError("no source given: name a camera index, a video file, images or a folder")
+    if len(specs) == 1 and specs[0].isdigit():
+        return CameraSource(int(specs[0]), *camera_size)
+    files: list[tuple[Path, str]] = []
+    for spec in specs:
+        files.extend(_expand(spec))
+    videos = [f for f in files if f[0].suffix.lower() in VIDEO_SUFFIXES]
+    if videos:
+        if len(files) > 1:
+            raise SourceError("give one video at a time (videos cannot be mixed with other sources)")
+        return VideoSource(*videos[0])
+    unknown = [label for p, label in files if p.suffix.lower() not in IMAGE_SUFFIXES]
+    if unknown:
+        raise SourceError(f"{unknown[0]} is neither an image nor a video this program reads")
+    return ImageSource(files, interval=interval)

@@ -1,0 +1,44 @@
+"""Shared fixtures: an isolated home for every test, the optional shared data sets, and figures."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("POSTUREGUARD_SHARED", REPO.parent / "shared")).resolve()
+POSTURE_DATA = SHARED / "data" / "posture"
+
+# Figures that tests measure (accuracy, AUC, ...), printed at the end of the run.
+_FIGURES: list[str] = []
+
+
+@pytest.fixture
+def report_figure():
+    """Call with a line of text; it is printed in the test session's summary."""
+    return _FIGURES.append
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _FIGURES:
+        terminalreporter.section("measured figures")
+        for line in _FIGURES:
+            terminalreporter.write_line(line)
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path, monkeypatch):
+    """Every test gets its own POSTUREGUARD_HOME, so nothing touches the real user's files."""
+    home = tmp_path / "pg-home"
+    monkeypatch.setenv("POSTUREGUARD_HOME", str(home))
+    return home
+
+
+@pytest.fixture(scope="session")
+def posture_data() -> Path:
+    """../shared/data/posture, or a skip that says why (a user's fresh clone has none)."""
+    if not POSTURE_DATA.is_dir():
+        pytest.skip(f"shared posture data not found at {POSTURE_DATA} (only present beside the repo in CI)")
+    return POSTURE_DATA

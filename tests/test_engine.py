@@ -1,0 +1,213 @@
+"""The engine's timing rules, fed synthetic landmark sequences with explicit times (seconds)."""
+
+from __future__ import annotations
+
+import pytest
+from poses import frontal_pose
+
+from postureguard.engine.calibration import calibrate
+from postureguard.engine.core import PostureEngine
+from postureguard.engine.events import (
+    BreakTaken,
+    PersonLeft,
+    PersonReturned,
+    PostureAlert,
+    PostureRecovered,
+    SittingAlert,
+)
+from postureguard.engine.geometry import measure
+from postureguard.engine.settings import EngineSettings
+
+GOOD = frontal_pose()
+POOR = frontal_pose(forward_deg=12)
+AWAY = None
+CAL = calibrate([measure(GOOD)] * 5)
+
+
+def make(**kw) -> PostureEngine:
+    kw.setdefault("sitting_limit_s", None)
+    return PostureEngine(EngineSettings(**kw), CAL)
+
+
+def feed(engine, start, stop, pose, step=1.0):
+    """Feed ``pose`` every ``step`` seconds for t in [start, stop); return (t, event) pairs."""
+    out = []
+    t = start
+    while t < stop - 1e-9:
+        for e in engine.update(pose, t).events:
+            out.append((t, e))
+        t += step
+    return out
+
+
+def kinds(events, cls):
+    return [(t, e) for t, e in events if isinstance(e, cls)]
+
+
+def test_sustained_poor_posture_alerts_once_after_the_window():
+    eng = make()
+    ev = feed(eng, 0, 10, GOOD) + feed(eng, 10, 200, POOR)
+    alerts = kinds(ev, PostureAlert)
+    assert len(alerts) == 1
+    t, alert = alerts[0]
+    assert t == pytest.approx(70.0)  # poor from t=10, window 60 s
+    assert alert.trigger == "neck_strain"
+    assert alert.angle_deg == pytest.approx(12.0, abs=0.1)
+    assert alert.duration_s == pytest.approx(60.0)
+
+
+def test_sample_and_state_fields():
+    eng = make()
+    s = eng.update(POOR, 0.0).sample
+    assert s.person and s.posture == "poor" and s.state == "good"  # one sample is not an episode
+    assert s.head_forward_deg == pytest.approx(12.0, abs=0.1)
+    feed(eng, 1, 61, POOR)
+    assert eng.update(POOR, 61.0).sample.state == "poor"
+
+
+@pytest.mark.parametrize("glance_s", [3, 8, 14])
+def test_brief_glances_down_never_alert(glance_s):
+    eng = make()
+    events = []
+    t = 0.0
+    for _ in range(20):  # twenty glances, each followed by 30 s of good posture
+        events += feed(eng, t, t + glance_s, POOR)
+        events += feed(eng, t + glance_s, t + glance_s + 30, GOOD)
+        t += glance_s + 30
+    assert kinds(events, PostureAlert) == []
+
+
+def test_share_rule_tolerates_short_good_moments_inside_the_window():
+    eng = make()
+    ev = []
+    t = 0.0
+    # 10 s poor, 2 s good, repeating: about 83 % poor, above the 75 % rule.
+    while t < 120:
+        ev += feed(eng, t, t + 10, POOR) + feed(eng, t + 10, t + 12, GOOD)
+        t += 12
+    assert len(kinds(ev, PostureAlert)) == 1
+
+
+def test_below_the_share_rule_does_not_alert():
+    eng = make()
+    ev = []
+    t = 0.0
+    while t < 600:  # 6 s poor, 4 s good: 60 % poor, but every recovery window is broken too
+        ev += feed(eng, t, t + 6, POOR) + feed(eng, t + 6, t + 10, GOOD)
+        t += 10
+    assert kinds(ev, PostureAlert) == []
+
+
+def test_recovery_then_new_episode_waits_for_cooldown():
+    eng = make(cooldown_s=300)
+    ev = feed(eng, 0, 70, POOR)  # alert at 60
+    ev += feed(eng, 70, 100, GOOD)  # recovery
+    ev += feed(eng, 100, 250, POOR)  # sustained again, but inside the cooldown
+    ev += feed(eng, 250, 400, POOR)  # the cooldown ends at 360
+    alerts = [t for t, _ in kinds(ev, PostureAlert)]
+    assert alerts == [60.0, 360.0]
+    recovered = [t for t, _ in kinds(ev, PostureRecovered)]
+    assert len(recovered) == 1 and 70 < recovered[0] <= 86
+
+
+def test_persisting_poor_posture_is_reminded_after_each_cooldown():
+    eng = make(cooldown_s=120)
+    alerts = [t for t, _ in kinds(feed(eng, 0, 400, POOR), PostureAlert)]
+    assert alerts == [60.0, 180.0, 300.0]
+
+
+def test_snooze_suppresses_until_its_end():
+    eng = make(cooldown_s=0)
+    eng.snooze(until_t=500)
+    alerts = [t for t, _ in kinds(feed(eng, 0, 600, POOR), PostureAlert)]
+    assert alerts and alerts[0] == 500.0
+
+
+def test_sparse_sampling_uses_time_not_frame_counts():
+    # One sample every 10 s: six poor samples span the window as well as sixty would.
+    eng = make()
+    alerts = kinds(feed(eng, 0, 200, POOR, step=10), PostureAlert)
+    assert [t for t, _ in alerts] == [60.0]
+
+
+def test_sitting_limit_and_repeats():
+    eng = make(sitting_limit_s=50 * 60, cooldown_s=15 * 60)
+    ev = feed(eng, 0, 80 * 60, GOOD, step=5)
+    sits = kinds(ev, SittingAlert)
+    assert [t for t, _ in sits] == [3000.0, 3900.0]
+    assert sits[0][1].minutes == pytest.approx(50.0)
+
+
+def test_short_absence_does_not_reset_sitting_but_a_break_does():
+    eng = make(sitting_limit_s=600)
+    ev = feed(eng, 0, 300, GOOD, step=5)
+    ev += feed(eng, 300, 360, AWAY, step=5)  # 1 min away: not a break (default 2 min)
+    ev += feed(eng, 360, 620, GOOD, step=5)
+    assert [round(t) for t, _ in kinds(ev, SittingAlert)] == [600]
+    assert kinds(ev, BreakTaken) == []
+
+    eng = make(sitting_limit_s=600)
+    ev = feed(eng, 0, 300, GOOD, step=5)
+    ev += feed(eng, 300, 450, AWAY, step=5)  # 2.5 min away: a break
+    ev += feed(eng, 450, 800, GOOD, step=5)
+    breaks = kinds(ev, BreakTaken)
+    assert len(breaks) == 1
+    t, b = breaks[0]
+    assert t == pytest.approx(415.0) and b.away_s == pytest.approx(120.0) and b.sat_s == pytest.approx(295.0)
+    # The stretch restarts at 450, so the limit is reached at 1050, after this run.
+    assert kinds(ev, SittingAlert) == []
+    assert eng.update(GOOD, 800.0).sample.sitting_s == pytest.approx(350.0)
+
+
+def test_person_left_and_returned_with_debounce():
+    eng = make()
+    ev = feed(eng, 0, 10, GOOD)
+    ev += feed(eng, 10, 13, AWAY)  # 3 s flicker: below the 5 s debounce
+    ev += feed(eng, 13, 20, GOOD)
+    ev += feed(eng, 20, 40, AWAY)
+    ev += feed(eng, 40, 45, GOOD)
+    left = kinds(ev, PersonLeft)
+    back = kinds(ev, PersonReturned)
+    assert len(left) == 1 and left[0][1].t == 19.0 and left[0][0] == 24.0
+    assert len(back) == 1 and back[0][1].away_s == pytest.approx(21.0)
+    assert eng.update(AWAY, 46).sample.state == "good"
+    assert eng.update(AWAY, 60).sample.state == "away"
+
+
+def test_uncalibrated_engine_reports_unknown_and_never_alerts():
+    eng = PostureEngine(EngineSettings(sitting_limit_s=None), calibration=None)
+    ev = feed(eng, 0, 300, POOR)
+    s = eng.update(POOR, 300).sample
+    assert s.posture == "unknown" and s.state == "uncalibrated" and s.head_forward_deg is None
+    assert kinds(ev, PostureAlert) == []
+
+
+def test_a_long_silence_restarts_sitting_quietly():
+    eng = make(sitting_limit_s=600)
+    feed(eng, 0, 500, GOOD, step=5)
+    ev = feed(eng, 5000, 5400, GOOD, step=5)  # nothing known about the 75 minutes in between
+    assert kinds(ev, SittingAlert) == [] and kinds(ev, BreakTaken) == []
+
+
+def test_time_must_not_go_backwards():
+    eng = make()
+    eng.update(GOOD, 10)
+    with pytest.raises(ValueError, match="backwards"):
+        eng.update(GOOD, 9)
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [{"sensitivity": "extreme"}, {"sustain_s": 0}, {"sustain_share": 1.5}, {"cooldown_s": -1},
+     {"sitting_limit_s": 0}],
+)
+def test_settings_are_validated(kw):
+    with pytest.raises(ValueError):
+        EngineSettings(**kw)
+
+
+def test_sensitivity_levels_change_the_threshold():
+    mild = frontal_pose(forward_deg=4.2)
+    for level, poor in (("low", False), ("medium", False), ("high", True)):
+        eng = make(sensitivity=level)
+        assert (eng.update(mild, 0).sample.posture == "poor") is poor
