@@ -42,3 +42,38 @@ def posture_data() -> Path:
     if not POSTURE_DATA.is_dir():
         pytest.skip(f"shared posture data not found at {POSTURE_DATA} (only present beside the repo in CI)")
     return POSTURE_DATA
+
+
+# ----- a real desktop session (Xvfb, D-Bus, dunst, trayer); see tests/desktop.py -------------------
+
+
+def _desktop_unavailable(message: str):
+    """CI must be able to run the desktop tests (it installs the packages), so there it is a failure."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"desktop session unavailable on CI: {message}", pytrace=False)
+    pytest.skip(f"desktop session unavailable: {message}")
+
+
+def _desktop(**options):
+    import contextlib
+
+    import desktop
+
+    with contextlib.ExitStack() as stack:
+        try:
+            session = stack.enter_context(desktop.start_session(**options))
+        except desktop.SessionUnavailable as exc:
+            _desktop_unavailable(str(exc))
+        yield session
+
+
+@pytest.fixture(scope="session")
+def desktop_session():
+    """A full private desktop (Xvfb, session bus, dunst, trayer) shared by the whole test run."""
+    yield from _desktop(with_dunst=True, with_tray=True)
+
+
+@pytest.fixture(scope="session")
+def bare_desktop_session():
+    """An X server and a session bus with no tray host and no notification server."""
+    yield from _desktop(with_dunst=False, with_tray=False)

@@ -1,0 +1,1 @@
+"""User-interface pieces that do not depend on a particular toolkit (icons, texts)."""
