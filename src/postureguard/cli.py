@@ -21,6 +21,7 @@ log = logging.getLogger("postureguard")
 COMMAND_MODULES = (
     "postureguard.commands.analyze",
     "postureguard.commands.calibrate",
+    "postureguard.commands.routines",
 )
 
 

@@ -1,0 +1,345 @@
+"""Pick the routine to suggest for a trigger, safely, and say why in words.
+
+Pure logic: it takes a :class:`~postureguard.knowledge.KnowledgeBase` and the user's
+:class:`SafetySettings` and never reads files, the clock or a random source. Rotation (so the same
+routine is not proposed every time) is deterministic: the caller either passes the ids suggested
+recently (``exclude_recent``, oldest first) or lets the :class:`Recommender` remember what it
+suggested itself.
+
+Safety rules, in order:
+
+1. Pregnancy mode drops every step on a point traditionally avoided in pregnancy
+   (:data:`postureguard.knowledge.PREGNANCY_AVOID`: LI4, SP6, GB21, BL60, BL67, plus any point marked
+   ``pregnancy_caution``, such as the lower-back BL23).
+2. Steps on points the user chose to avoid are dropped.
+3. A routine that loses steps this way is kept only while at least one press step and at least half
+   of its press steps remain (:data:`MIN_PRESS_SHARE`); otherwise another routine for the same
+   trigger is tried.
+4. With a maximum length, a routine longer than it is offered in its short variant when that fits,
+   and skipped when even that is too long.
+
+When nothing fits the answer is a :class:`NoRoutine` with the reasons, never an empty routine.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from postureguard.errors import DataError
+from postureguard.knowledge import PREGNANCY_AVOID, KnowledgeBase, Routine, Step
+
+#: A routine that lost steps must keep at least this share of its press steps (and at least one).
+MIN_PRESS_SHARE = 0.5
+#: How many suggestions the Recommender remembers for rotation when the caller keeps no history.
+HISTORY_SIZE = 20
+
+#: What the trigger means for the user (first half of the reason sentence).
+_SITUATION = {
+    "neck_strain": "Your head has been carried forward for a while",
+    "shoulder_tension": "Your shoulders have been held tense for a while",
+    "prolonged_sitting": "You have been sitting for a long stretch",
+    "eye_strain": "Your eyes have been on the screen for a long time",
+    "headache": "You have a tension-type headache",
+    "stress": "You are feeling stressed",
+    "low_back": "Your lower back is bothering you",
+}
+#: What the routine offers for the trigger (second half); worded as an aim, never as a cure.
+_PURPOSE = {
+    "neck_strain": "aims to ease neck strain",
+    "shoulder_tension": "aims to loosen the shoulders and upper back",
+    "prolonged_sitting": "gets you up and moving and works on the legs and lower back",
+    "eye_strain": "gives your eyes a rest",
+    "headache": "aims to ease tension around the head and neck",
+    "stress": "offers a short, calming pause",
+    "low_back": "aims to ease the lower back and gets you moving",
+}
+
+
+def _words(trigger: str) -> str:
+    return trigger.replace("_", " ")
+
+
+@dataclass(frozen=True)
+class SafetySettings:
+    """The user's safety choices.
+
+    ``pregnancy``: pregnant or trying to conceive. ``avoid_points``: point codes or aliases never to
+    suggest. ``max_minutes``: longest routine to suggest (minutes, > 0), or None for no limit.
+    """
+
+    pregnancy: bool = False
+    avoid_points: frozenset[str] = frozenset()
+    max_minutes: float | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.avoid_points, str):
+            raise ValueError("avoid_points must be a collection of point codes, not one string")
+        object.__setattr__(self, "avoid_points", frozenset(self.avoid_points))
+        if self.max_minutes is not None and not (math.isfinite(self.max_minutes) and self.max_minutes > 0):
+            raise ValueError(
+                f"max_minutes must be a positive number of minutes or None, not {self.max_minutes!r}"
+            )
+
+
+@dataclass(frozen=True)
+class RemovedStep:
+    """A step left out for safety: ``index`` is its 1-based position in the original routine."""
+
+    index: int
+    step: Step
+    reason: str
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """The routine to suggest, ready to play (already filtered and timed), and why.
+
+    ``routine.variant`` is 'short' when it was shortened to fit ``max_minutes``. ``removed`` lists
+    the steps left out for safety; ``skipped`` the (routine id, reason) of better-ranked routines
+    that did not fit.
+    """
+
+    trigger: str
+    routine: Routine
+    reason: str
+    removed: tuple[RemovedStep, ...] = ()
+    skipped: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def minutes(self) -> float:
+        return self.routine.minutes
+
+
+@dataclass(frozen=True)
+class NoRoutine:
+    """Nothing fits; ``reason`` says why in plain words; ``skipped`` lists each routine's reason."""
+
+    trigger: str
+    reason: str
+    skipped: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class _Fit:
+    routine: Routine
+    removed: tuple[RemovedStep, ...]
+
+
+def resolve_avoid_points(kb: KnowledgeBase, names: Iterable[str]) -> frozenset[str]:
+    """Turn codes/aliases into canonical codes; an unknown name raises :class:`DataError`."""
+    codes = set()
+    for name in names:
+        point = kb.find_point(name)
+        if point is None:
+            close = kb.suggest_points(name)
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
+            raise DataError(f"safety setting avoid_points: unknown point {name!r}{hint}")
+        codes.add(point.code)
+    return frozenset(codes)
+
+
+def apply_safety(
+    kb: KnowledgeBase, routine: Routine, safety: SafetySettings
+) -> tuple[Routine, tuple[RemovedStep, ...]]:
+    """``routine`` without the steps ``safety`` rules out, and the removed steps with the reason.
+
+    Only the pregnancy and avoid-list rules apply here; length and "too little left" are the
+    recommender's decisions.
+    """
+    avoid = resolve_avoid_points(kb, safety.avoid_points)
+    kept: list[Step] = []
+    removed: list[RemovedStep] = []
+    for index, step in enumerate(routine.steps, 1):
+        why = None
+        if step.point is not None:
+            point = kb.point(step.point)
+            if safety.pregnancy and (point.pregnancy_caution or point.code in PREGNANCY_AVOID):
+                why = f"{point.code} is traditionally avoided in pregnancy"
+            elif point.code in avoid:
+                why = f"you asked to avoid {point.code}"
+        if why is None:
+            kept.append(step)
+        else:
+            removed.append(RemovedStep(index=index, step=step, reason=why))
+    if not removed:
+        return routine, ()
+    return Routine(
+        id=routine.id,
+        title=routine.title,
+        triggers=routine.triggers,
+        steps=tuple(kept),
+        evidence=routine.evidence,
+        cautions=routine.cautions,
+        origin=routine.origin,
+        variant=routine.variant,
+    ), tuple(removed)
+
+
+class Recommender:
+    """Chooses routines for triggers under fixed safety settings.
+
+    Deterministic: the same calls in the same order give the same answers. Without
+    ``exclude_recent`` it remembers its own last :data:`HISTORY_SIZE` suggestions for rotation.
+    """
+
+    def __init__(self, kb: KnowledgeBase, safety: SafetySettings | None = None) -> None:
+        self.kb = kb
+        self.safety = safety or SafetySettings()
+        # Resolve once so a typo in the avoid list is reported when the recommender is built.
+        self._avoid = resolve_avoid_points(kb, self.safety.avoid_points)
+        self._history: list[str] = []
+
+    @property
+    def history(self) -> tuple[str, ...]:
+        """Routine ids this recommender suggested (oldest first), used when no history is passed."""
+        return tuple(self._history)
+
+    def remember(self, routine_id: str) -> None:
+        """Record that ``routine_id`` was suggested or played, for rotation."""
+        self._history.append(routine_id)
+        del self._history[:-HISTORY_SIZE]
+
+    def apply_safety(
+        self, routine: Routine, safety: SafetySettings | None = None
+    ) -> tuple[Routine, tuple[RemovedStep, ...]]:
+        """See :func:`apply_safety`; ``safety`` defaults to this recommender's settings."""
+        return apply_safety(self.kb, routine, safety or self.safety)
+
+    def _fit(self, routine: Routine) -> _Fit | str:
+        """The routine made safe and short enough, or the reason it cannot be."""
+        safe, removed = self.apply_safety(routine)
+        if removed:
+            before = len(routine.press_steps)
+            after = len(safe.press_steps)
+            if after == 0 or after < MIN_PRESS_SHARE * before:
+                codes = ", ".join(dict.fromkeys(r.step.point or "" for r in removed))
+                return f"too little of it is left without {codes}"
+        limit = self.safety.max_minutes
+        if limit is not None and safe.minutes > limit + 1e-9:
+            short = safe.with_variant("short")
+            if short.minutes > limit + 1e-9:
+                return f"it takes at least {short.minutes:.1f} minutes, longer than your limit of {limit:g}"
+            safe = short
+        return _Fit(safe, removed)
+
+    def _fitting(self, routines: Sequence[Routine]) -> tuple[list[_Fit], list[tuple[str, str]]]:
+        fits: list[_Fit] = []
+        skipped: list[tuple[str, str]] = []
+        for routine in routines:
+            result = self._fit(routine)
+            if isinstance(result, str):
+                skipped.append((routine.id, result))
+            else:
+                fits.append(result)
+        return fits, skipped
+
+    def recommend(
+        self, trigger: str, *, exclude_recent: Sequence[str] | None = None
+    ) -> Recommendation | NoRoutine:
+        """The routine to suggest for ``trigger`` (a name in :data:`postureguard.knowledge.TRIGGERS`).
+
+        ``exclude_recent``: routine ids suggested recently, oldest first. The best-ranked fitting
+        routine not among them is chosen; when all are, the one used longest ago. ``None`` uses
+        (and updates) this recommender's own history. Raises UnknownName for an unknown trigger.
+        """
+        candidates = self.kb.routines_for(trigger)
+        fits, skipped = self._fitting(candidates)
+        if not fits:
+            return NoRoutine(trigger, self._nothing_fits(trigger, skipped), tuple(skipped))
+        recent = list(self._history if exclude_recent is None else exclude_recent)
+        chosen = _rotate(fits, recent)
+        if exclude_recent is None:
+            self.remember(chosen.routine.id)
+        reason = f"{_SITUATION[trigger]}; this routine {_PURPOSE[trigger]}."
+        return Recommendation(
+            trigger=trigger,
+            routine=chosen.routine,
+            reason=reason + _notes(chosen, self.safety),
+            removed=chosen.removed,
+            skipped=tuple(skipped),
+        )
+
+    def prepare(self, routine_id: str) -> Recommendation | NoRoutine:
+        """One named routine under the safety settings (for playing a routine the user picked).
+
+        The trigger is the routine's first; raises UnknownName for an unknown id.
+        """
+        routine = self.kb.routine(routine_id)
+        result = self._fit(routine)
+        trigger = routine.triggers[0]
+        if isinstance(result, str):
+            return NoRoutine(
+                trigger,
+                f"'{routine.title}' does not fit your safety settings: {result}.",
+                ((routine.id, result),),
+            )
+        return Recommendation(
+            trigger=trigger,
+            routine=result.routine,
+            reason=f"You chose '{routine.title}'." + _notes(result, self.safety),
+            removed=result.removed,
+        )
+
+    def safe_alternative(
+        self, routine_id: str, *, exclude_recent: Sequence[str] = ()
+    ) -> Recommendation | NoRoutine:
+        """Another routine for the same triggers as ``routine_id`` that fits the safety settings.
+
+        For the player's "this routine's points are excluded" case. Triggers are tried in the
+        routine's order, routines in each trigger's preference order, skipping ``routine_id`` and
+        preferring ones not in ``exclude_recent``. Does not touch the rotation history.
+        """
+        original = self.kb.routine(routine_id)
+        all_skipped: list[tuple[str, str]] = []
+        for trigger in original.triggers:
+            others = [r for r in self.kb.routines_for(trigger) if r.id != original.id]
+            fits, skipped = self._fitting(others)
+            all_skipped += [s for s in skipped if s not in all_skipped]
+            if fits:
+                chosen = _rotate(fits, list(exclude_recent))
+                reason = (
+                    f"'{original.title}' does not suit your safety settings; this routine also "
+                    f"{_PURPOSE[trigger]}."
+                )
+                return Recommendation(
+                    trigger=trigger,
+                    routine=chosen.routine,
+                    reason=reason + _notes(chosen, self.safety),
+                    removed=chosen.removed,
+                    skipped=tuple(all_skipped),
+                )
+        triggers = ", ".join(_words(t) for t in original.triggers)
+        return NoRoutine(
+            original.triggers[0],
+            f"No other routine for {triggers} fits your safety settings.",
+            tuple(all_skipped),
+        )
+
+    def _nothing_fits(self, trigger: str, skipped: Sequence[tuple[str, str]]) -> str:
+        if not skipped:
+            return f"There is no routine for {_words(trigger)}."
+        details = "; ".join(f"'{rid}': {why}" for rid, why in skipped)
+        return f"No routine for {_words(trigger)} fits your safety settings ({details})."
+
+
+def _rotate(fits: Sequence[_Fit], recent: Sequence[str]) -> _Fit:
+    """The first fit not in ``recent``; if all are, the one whose last use is oldest."""
+    last_use = {rid: i for i, rid in enumerate(recent)}  # later occurrences overwrite earlier ones
+    for fit in fits:
+        if fit.routine.id not in last_use:
+            return fit
+    return min(fits, key=lambda fit: last_use[fit.routine.id])
+
+
+def _notes(fit: _Fit, safety: SafetySettings) -> str:
+    """Extra sentences: shortened to fit the limit, steps left out for safety."""
+    notes = ""
+    if fit.routine.variant == "short":
+        minutes = fit.routine.minutes
+        notes += f" Shortened to {minutes:.1f} minutes to fit your {safety.max_minutes:g}-minute limit."
+    if fit.removed:
+        codes = ", ".join(dict.fromkeys(r.step.point or "" for r in fit.removed))
+        notes += f" Left out for safety: {codes}."
+    return notes
