@@ -144,7 +144,7 @@ class DesktopSession:
             **kwargs,
         )
         logfile.close()  # the child holds its own copy of the descriptor
-        self._procs.append(_Proc(log_name, proc))
+        self._procs.append(_Proc(Path(log_name).stem, proc))
         return proc
 
     def read_log(self, log_name: str) -> str:
@@ -329,6 +329,14 @@ class DesktopSession:
 
     # ----- lifecycle ------------------------------------------------------------------------------
 
+    def pids(self) -> dict[str, int]:
+        """``{name: pid}`` of every process this session started and still tracks."""
+        return {
+            proc.name: proc.popen.pid if proc.popen else proc.pid
+            for proc in self._procs
+            if proc.popen or proc.pid
+        }
+
     def stop(self) -> None:
         """Kill everything this session started (process groups first, then forked daemons)."""
         for proc in reversed(self._procs):
@@ -354,7 +362,7 @@ def _kill_group(popen: subprocess.Popen[bytes], grace: float = 3.0) -> None:
         os.killpg(popen.pid, signal.SIGKILL)
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     """Whether ``pid`` is a live process (a zombie waiting to be reaped counts as gone)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
@@ -368,7 +376,7 @@ def _kill_pid(pid: int, grace: float = 3.0) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)
     try:
-        wait_for(lambda: not _pid_alive(pid), grace, f"pid {pid} to exit")
+        wait_for(lambda: not pid_alive(pid), grace, f"pid {pid} to exit")
     except TimeoutError:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
@@ -492,8 +500,14 @@ def start_session(
         key: value
         for key, value in os.environ.items()
         # POSTUREGUARD_HOME is per test (conftest's isolated_home); callers set it per subprocess.
-        if key not in {"DISPLAY", "WAYLAND_DISPLAY", "DBUS_SESSION_BUS_ADDRESS", "PYSTRAY_BACKEND",
-                       "POSTUREGUARD_HOME"}
+        if key
+        not in {
+            "DISPLAY",
+            "WAYLAND_DISPLAY",
+            "DBUS_SESSION_BUS_ADDRESS",
+            "PYSTRAY_BACKEND",
+            "POSTUREGUARD_HOME",
+        }
         and not key.startswith("XDG_")
     }
     env.update(

@@ -478,3 +478,121 @@ def test_without_a_notification_server_nothing_breaks(bare_desktop_session: Desk
         assert service.sent[-1].buttons == ()
         assert service.sent[-1].body.endswith(notif.DEFAULT_FALLBACK)
     assert bare_desktop_session.bus_name_owner_pid("org.freedesktop.Notifications") is None
+
+
+_MINIMAL_SERVER = '''\
+"""A notification server that shows text only (no "actions" capability), like some minimal daemons."""
+import asyncio
+import json
+import sys
+
+from dbus_fast.aio import MessageBus
+from dbus_fast.service import ServiceInterface, method, signal
+
+received = sys.argv[1]
+
+
+class Notifications(ServiceInterface):
+    def __init__(self):
+        super().__init__("org.freedesktop.Notifications")
+        self.last_id = 0
+
+    @method()
+    def GetCapabilities(self) -> "as":
+        return ["body"]
+
+    @method()
+    def GetServerInformation(self) -> "ssss":
+        return ["text-only-test-server", "postureguard-tests", "1.0", "1.2"]
+
+    @method()
+    def Notify(self, app_name: "s", replaces_id: "u", app_icon: "s", summary: "s", body: "s",
+               actions: "as", hints: "a{sv}", expire_timeout: "i") -> "u":
+        self.last_id += 1
+        with open(received, "a") as stream:
+            stream.write(json.dumps({"app_name": app_name, "summary": summary, "body": body,
+                                     "actions": actions}) + "\\n")
+        return self.last_id
+
+    @method()
+    def CloseNotification(self, notification_id: "u"):
+        self.NotificationClosed(notification_id, 3)
+
+    @signal()
+    def NotificationClosed(self, notification_id, reason) -> "uu":
+        return [notification_id, reason]
+
+
+async def main():
+    bus = await MessageBus().connect()
+    bus.export("/org/freedesktop/Notifications", Notifications())
+    await bus.request_name("org.freedesktop.Notifications")
+    await asyncio.Event().wait()
+
+
+asyncio.run(main())
+'''
+
+
+@pytest.mark.e2e
+def test_server_without_actions_gets_the_fallback_text(
+    bare_desktop_session: DesktopSession, monkeypatch, tmp_path
+):
+    """Buttons are left out and the body says where to act instead, as the server receives it."""
+    import json
+
+    session = bare_desktop_session
+    script = tmp_path / "text_only_server.py"
+    script.write_text(_MINIMAL_SERVER)
+    received = tmp_path / "received.jsonl"
+    server = session.popen([sys.executable, str(script), str(received)], "text-only-server.log")
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", session.env["DBUS_SESSION_BUS_ADDRESS"])
+    try:
+        wait_for(lambda: session.bus_name_owner_pid("org.freedesktop.Notifications") == server.pid, 10,
+                 "the text-only server to own org.freedesktop.Notifications")  # fmt: skip
+        with DesktopNotifications(app_name="PostureGuard") as service:
+            caps = service.capabilities()
+            assert notif.BODY in caps and notif.ACTIONS not in caps
+            hint = "Click the PostureGuard icon in the tray to start the routine."
+            service.send(
+                "Time to sit up",
+                "Your head has been about 20° forward for 2 minutes.",
+                buttons=[("Start routine", lambda: None), ("Snooze 30 min", lambda: None)],
+                fallback=hint,
+            )
+            got = wait_for(lambda: [json.loads(line) for line in _marks(received)], 10,
+                           "the server to receive the notification")  # fmt: skip
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert got[0]["summary"] == "Time to sit up"
+    assert got[0]["body"] == f"Your head has been about 20° forward for 2 minutes.\n{hint}"
+    assert "Start routine" not in got[0]["actions"] and "Snooze 30 min" not in got[0]["actions"]
+    wait_for(lambda: session.bus_name_owner_pid("org.freedesktop.Notifications") is None, 10,
+             "the server's name to be released")  # fmt: skip
+
+
+@pytest.mark.e2e
+def test_session_teardown_ends_every_process_even_after_an_error():
+    import desktop
+
+    class Boom(Exception):
+        pass
+
+    pids: dict[str, int] = {}
+    workdir = None
+    try:
+        with desktop.start_session() as session:
+            pids = session.pids()
+            workdir = session.workdir
+            session.popen([sys.executable, "-c", "import time; time.sleep(600)"], "sleeper.log")
+            pids["sleeper"] = session.pids()["sleeper"]
+            raise Boom
+    except desktop.SessionUnavailable as exc:
+        pytest.skip(str(exc))
+    except Boom:
+        pass
+    assert {"xvfb", "dbus-daemon", "dunst", "trayer", "sleeper"} <= set(pids), pids
+    for name, pid in pids.items():
+        wait_for(lambda pid=pid: not desktop.pid_alive(pid), 10, f"{name} (pid {pid}) to end")
+    assert workdir is not None and not workdir.exists()
