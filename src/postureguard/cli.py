@@ -22,6 +22,8 @@ COMMAND_MODULES = (
     "postureguard.commands.analyze",
     "postureguard.commands.calibrate",
     "postureguard.commands.routines",
+    "postureguard.commands.config",
+    "postureguard.commands.today",
 )
 
 

@@ -1,0 +1,86 @@
+"""``postureguard config``: show, read and change settings (validated, saved atomically)."""
+
+from __future__ import annotations
+
+import sys
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "config",
+        help="show or change settings",
+        description="Show or change PostureGuard's settings. Keys may be given bare (sensitivity) or with "
+        "their section (posture.sensitivity).",
+    )
+    actions = p.add_subparsers(dest="config_action", metavar="ACTION")
+    show = actions.add_parser("show", help="list every setting, marking those changed from the default")
+    show.add_argument("--explain", action="store_true", help="also say what each key means and allows")
+    show.set_defaults(func=run_show)
+    get = actions.add_parser("get", help="print one setting's value")
+    get.add_argument("key", metavar="KEY")
+    get.set_defaults(func=run_get)
+    set_ = actions.add_parser("set", help="change one setting (validated, saved at once)")
+    set_.add_argument("key", metavar="KEY")
+    set_.add_argument("value", metavar="VALUE", help="new value; for lists, codes separated by commas")
+    set_.set_defaults(func=run_set)
+    path = actions.add_parser("path", help="print where the settings file is")
+    path.set_defaults(func=run_path)
+    # `postureguard config` alone shows the settings.
+    p.set_defaults(func=run_show)
+
+
+def _load():
+    from postureguard.config import load_settings
+
+    result = load_settings()
+    for warning in result.warnings:
+        sys.stderr.write(f"postureguard: warning: {warning}\n")
+    return result
+
+
+def run_show(args) -> int:
+    from postureguard.config import DEFAULTS, SECTIONS, SPECS, allowed_text, format_value
+
+    result = _load()
+    out = [f"# {result.path}{'' if result.path.exists() else ' (not created yet: all defaults)'}"]
+    if not getattr(args, "explain", False):
+        out.append("# 'postureguard config show --explain' says what each key means and allows")
+    for section in SECTIONS:
+        out.append(f"[{section}]")
+        for spec in (s for s in SPECS if s.section == section):
+            value = getattr(result.settings, spec.name)
+            line = f"{spec.name} = {format_value(value) or '(empty)'}"
+            if value != DEFAULTS[spec.name]:
+                line += f"    * changed (default: {format_value(DEFAULTS[spec.name]) or 'empty'})"
+            out.append(line)
+            if getattr(args, "explain", False):
+                out.append(f"    # {spec.help}; {allowed_text(spec)}")
+    sys.stdout.write("\n".join(out) + "\n")
+    return 0
+
+
+def run_get(args) -> int:
+    from postureguard.config import format_value, resolve_key
+
+    spec = resolve_key(args.key)
+    settings = _load().settings
+    sys.stdout.write(format_value(getattr(settings, spec.name)) + "\n")
+    return 0
+
+
+def run_set(args) -> int:
+    from postureguard.config import format_value, resolve_key, save_settings, with_value
+
+    spec = resolve_key(args.key)
+    result = _load()
+    updated = with_value(result.settings, spec.name, args.value)
+    path = save_settings(updated, result.path)
+    sys.stdout.write(f"{spec.name} = {format_value(getattr(updated, spec.name))} (saved to {path})\n")
+    return 0
+
+
+def run_path(args) -> int:
+    from postureguard import paths
+
+    sys.stdout.write(f"{paths.settings_file()}\n")
+    return 0

@@ -1,0 +1,57 @@
+"""``postureguard today``: the day's summary from the history database."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date, datetime, time, timedelta
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "today",
+        help="summarise today's monitoring: time, posture, alerts, breaks, routines",
+        description="Print today's summary (local time) from the history PostureGuard records while it runs.",
+    )
+    p.add_argument("--date", metavar="YYYY-MM-DD", help="summarise another day instead")
+    p.set_defaults(func=run)
+
+
+def day_bounds(day: date) -> tuple[float, float]:
+    """Epoch seconds of local midnight starting ``day`` and the next one (23 or 25 h apart at DST changes)."""
+    start = datetime.combine(day, time()).astimezone()
+    end = datetime.combine(day + timedelta(days=1), time()).astimezone()
+    return start.timestamp(), end.timestamp()
+
+
+def run(args) -> int:
+    from postureguard import paths
+    from postureguard.errors import UserError
+    from postureguard.store import open_store
+    from postureguard.store.summary import format_summary, summarize_day
+
+    if args.date:
+        try:
+            day = date.fromisoformat(args.date)
+        except ValueError:
+            raise UserError(f"--date must be a date like 2024-05-31, not {args.date!r}") from None
+        title = day.isoformat()
+    else:
+        day, title = date.today(), "Today"
+    start, end = day_bounds(day)
+    history = paths.history_file()
+    if not history.exists():
+        # Reading must not create a database; an empty summary says the same thing.
+        sys.stdout.write(format_summary(summarize_day([], [], [], [], start, end), title) + "\n")
+        return 0
+    store = open_store(history)
+    try:
+        if store.notice:
+            sys.stderr.write(f"postureguard: {store.notice}\n")
+        summary = summarize_day(
+            store.minutes(start, end), store.alerts(start, end), store.routines(start, end),
+            store.breaks(start, end), start, end, gaps=store.gaps(start, end),
+        )
+    finally:
+        store.close()
+    sys.stdout.write(format_summary(summary, title) + "\n")
+    return 0

@@ -1,0 +1,651 @@
+"""User settings: defaults as data, a forgiving TOML loader and an atomic writer.
+
+The settings file (``settings.toml`` in the platform config folder, see :mod:`postureguard.paths`) is
+grouped in sections; every key name is unique across sections, so the command line and the tray address
+a key by its bare name (``sensitivity``) or, equally, as ``section.key`` (``posture.sensitivity``)::
+
+    [posture]
+    sensitivity = "medium"
+    sustain_seconds = 60
+
+A file that is broken, truncated, has unknown keys or values of the wrong type never stops the app:
+every valid entry is kept, each bad one falls back to its default and is named in one warning line, and
+the original bytes are copied to ``settings.toml.bak-YYYYmmdd-HHMMSS`` before anything could rewrite it.
+
+Nothing here runs on import; reading and writing happen only in :func:`load_settings` and
+:func:`save_settings`. Everything else (:class:`Settings`, :func:`with_value`, :func:`check_document`)
+is pure.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from postureguard.engine.settings import SENSITIVITIES, EngineSettings
+from postureguard.errors import DataError
+
+try:  # Python 3.11+
+    import tomllib
+except ModuleNotFoundError:  # pragma: no cover - Python 3.10 uses the backport named in pyproject
+    import tomli as tomllib  # type: ignore[no-redef]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    """What one setting may hold.
+
+    ``kind`` is one of ``choice`` (one of ``choices``), ``int`` (an integer in ``[lo, hi]``), ``bool``,
+    ``quiet`` (``"HH:MM-HH:MM"`` or empty) and ``points`` (a list of acupoint codes).
+    """
+
+    name: str
+    section: str
+    kind: str
+    default: Any
+    help: str
+    lo: int | None = None
+    hi: int | None = None
+    choices: tuple[str, ...] = ()
+    #: Extra words a user may type for an int (``off`` for 0 where 0 switches a feature off).
+    zero_words: tuple[str, ...] = ()
+
+
+#: Every setting, in the order the file and ``config show`` list them. This table is the single source of
+#: the defaults, the allowed values and the file layout.
+SPECS: tuple[KeySpec, ...] = (
+    KeySpec("sensitivity", "posture", "choice", "medium",
+            "how far forward the head may drift before it counts as poor", choices=tuple(SENSITIVITIES)),
+    KeySpec("sustain_seconds", "posture", "int", 60,
+            "seconds poor posture must last before an alert", lo=1, hi=3600),
+    KeySpec("recovery_seconds", "posture", "int", 15,
+            "seconds of good posture that end a poor episode", lo=1, hi=3600),
+    KeySpec("cooldown_minutes", "posture", "int", 15,
+            "minimum minutes between two alerts of the same kind", lo=0, hi=1440),
+    KeySpec("sitting_limit_minutes", "sitting", "int", 50,
+            "minutes of sitting before a reminder (0 = off)", lo=0, hi=600, zero_words=("off", "none")),
+    KeySpec("break_minutes", "sitting", "int", 2,
+            "minutes away from the desk that count as a break", lo=1, hi=120),
+    KeySpec("snooze_minutes", "notifications", "int", 30,
+            "minutes a 'Snooze' button silences alerts", lo=1, hi=1440),
+    KeySpec("quiet_hours", "notifications", "quiet", "",
+            "local time span without notifications, e.g. 22:00-07:00 (empty = none)"),
+    KeySpec("max_notifications_per_hour", "notifications", "int", 4,
+            "cap on notifications in any hour (0 = no cap)", lo=0, hi=60, zero_words=("off", "none")),
+    KeySpec("notify_on_break", "notifications", "bool", False,
+            "show a notification when a break is taken"),
+    KeySpec("camera", "camera", "int", 0, "camera index (0 = the first camera)", lo=0, hi=63),
+    KeySpec("camera_width", "camera", "int", 640, "requested capture width, pixels", lo=160, hi=3840),
+    KeySpec("camera_height", "camera", "int", 480, "requested capture height, pixels", lo=120, hi=2160),
+    KeySpec("pregnancy_mode", "safety", "bool", False,
+            "never suggest points traditionally avoided in pregnancy"),
+    KeySpec("avoid_points", "safety", "points", (),
+            "acupoint codes never to suggest, e.g. LI4, GB21 (empty = none)"),
+    KeySpec("max_routine_minutes", "safety", "int", 0,
+            "longest routine to suggest, minutes (0 = no limit)", lo=0, hi=120, zero_words=("off", "none")),
+    KeySpec("start_at_login", "app", "bool", False, "start PostureGuard when you log in"),
+    KeySpec("pause_during_calls", "app", "bool", True, "pause while the camera is used by another program"),
+)
+
+SPEC_BY_NAME: dict[str, KeySpec] = {s.name: s for s in SPECS}
+SECTIONS: tuple[str, ...] = tuple(dict.fromkeys(s.section for s in SPECS))
+#: The defaults as plain data: key name -> value.
+DEFAULTS: dict[str, Any] = {s.name: s.default for s in SPECS}
+
+_TRUE_WORDS = ("true", "yes", "on", "1")
+_FALSE_WORDS = ("false", "no", "off", "0")
+_QUIET_RE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+# Acupoint codes: a meridian abbreviation then a number (LI4, GB21, EX-HN3); letters, digits and hyphens.
+_POINT_RE = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,15}$")
+
+
+class _Invalid(ValueError):
+    """A value that does not fit its :class:`KeySpec`; the message says what is allowed."""
+
+
+def allowed_text(spec: KeySpec) -> str:
+    """Human words for what ``spec`` accepts (used in every error message)."""
+    if spec.kind == "choice":
+        return "one of " + ", ".join(spec.choices)
+    if spec.kind == "int":
+        extra = f" ({spec.zero_words[0]} = 0)" if spec.zero_words else ""
+        return f"a whole number from {spec.lo} to {spec.hi}{extra}"
+    if spec.kind == "bool":
+        return "true or false"
+    if spec.kind == "quiet":
+        return "a time span HH:MM-HH:MM (e.g. 22:00-07:00) or empty for none"
+    return "a list of acupoint codes such as LI4, GB21 (letters, digits, hyphens), or empty"
+
+
+def parse_quiet_hours(text: str) -> tuple[int, int] | None:
+    """``"22:00-07:00"`` -> ``(1320, 420)``: start and end in minutes after local midnight (0..1439).
+
+    Empty text gives ``None`` (no quiet hours). Raises ``ValueError`` for anything else, including a span
+    that starts and ends at the same minute (which would be ambiguous: nothing or all day).
+    """
+    if not text.strip():
+        return None
+    m = _QUIET_RE.match(text)
+    if not m:
+        raise ValueError(f"not a time span HH:MM-HH:MM: {text!r}")
+    h1, m1, h2, m2 = (int(g) for g in m.groups())
+    if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
+        raise ValueError(f"hours must be 0-23 and minutes 0-59: {text!r}")
+    start, end = h1 * 60 + m1, h2 * 60 + m2
+    if start == end:
+        raise ValueError(f"quiet hours start and end at the same time: {text!r}")
+    return start, end
+
+
+def is_quiet_time(window: tuple[int, int] | None, minute_of_day: int) -> bool:
+    """Whether ``minute_of_day`` (0..1439, local time) falls in ``window`` (start inclusive, end exclusive).
+
+    A window whose end is before its start wraps past midnight (22:00-07:00).
+    """
+    if window is None:
+        return False
+    start, end = window
+    if start < end:
+        return start <= minute_of_day < end
+    return minute_of_day >= start or minute_of_day < end
+
+
+def _check(spec: KeySpec, value: Any) -> Any:
+    """Return ``value`` normalised for ``spec`` (as held in :class:`Settings`), or raise :class:`_Invalid`."""
+    kind = spec.kind
+    if kind == "choice":
+        if isinstance(value, str) and value.strip().lower() in spec.choices:
+            return value.strip().lower()
+        raise _Invalid(f"{value!r} is not {allowed_text(spec)}")
+    if kind == "int":
+        # bool is an int subclass in Python, but `true` for a number of minutes is a mistake, not a 1.
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _Invalid(f"{value!r} is not {allowed_text(spec)}")
+        assert spec.lo is not None and spec.hi is not None
+        if not spec.lo <= value <= spec.hi:
+            raise _Invalid(f"{value!r} is out of range: use {allowed_text(spec)}")
+        return value
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        raise _Invalid(f"{value!r} is not {allowed_text(spec)}")
+    if kind == "quiet":
+        if not isinstance(value, str):
+            raise _Invalid(f"{value!r} is not {allowed_text(spec)}")
+        try:
+            window = parse_quiet_hours(value)
+        except ValueError as exc:
+            raise _Invalid(f"{exc}; use {allowed_text(spec)}") from None
+        if window is None:
+            return ""
+        return f"{window[0] // 60:02d}:{window[0] % 60:02d}-{window[1] // 60:02d}:{window[1] % 60:02d}"
+    # points
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        raise _Invalid(f"{value!r} is not {allowed_text(spec)}")
+    codes: list[str] = []
+    for item in value:
+        if not isinstance(item, str) or not _POINT_RE.match(item.strip()):
+            raise _Invalid(f"{item!r} is not an acupoint code; use {allowed_text(spec)}")
+        code = item.strip()
+        if code not in codes:  # a repeated code changes nothing; keep the first
+            codes.append(code)
+    return tuple(codes)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All user settings, validated on construction (a bad value raises :class:`DataError`).
+
+    Times are in the unit their name says (seconds or minutes). See :data:`SPECS` for ranges.
+    """
+
+    sensitivity: str = DEFAULTS["sensitivity"]
+    sustain_seconds: int = DEFAULTS["sustain_seconds"]
+    recovery_seconds: int = DEFAULTS["recovery_seconds"]
+    cooldown_minutes: int = DEFAULTS["cooldown_minutes"]
+    sitting_limit_minutes: int = DEFAULTS["sitting_limit_minutes"]
+    break_minutes: int = DEFAULTS["break_minutes"]
+    snooze_minutes: int = DEFAULTS["snooze_minutes"]
+    quiet_hours: str = DEFAULTS["quiet_hours"]
+    max_notifications_per_hour: int = DEFAULTS["max_notifications_per_hour"]
+    notify_on_break: bool = DEFAULTS["notify_on_break"]
+    camera: int = DEFAULTS["camera"]
+    camera_width: int = DEFAULTS["camera_width"]
+    camera_height: int = DEFAULTS["camera_height"]
+    pregnancy_mode: bool = DEFAULTS["pregnancy_mode"]
+    avoid_points: tuple[str, ...] = field(default=DEFAULTS["avoid_points"])
+    max_routine_minutes: int = DEFAULTS["max_routine_minutes"]
+    start_at_login: bool = DEFAULTS["start_at_login"]
+    pause_during_calls: bool = DEFAULTS["pause_during_calls"]
+
+    def __post_init__(self) -> None:
+        for spec in SPECS:
+            try:
+                value = _check(spec, getattr(self, spec.name))
+            except _Invalid as exc:
+                raise DataError(f"setting {spec.name}: {exc}") from None
+            # Normalised forms (a list of points becomes a tuple, "LOW" becomes "low") keep the
+            # dataclass hashable and comparisons exact.
+            object.__setattr__(self, spec.name, value)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Key name -> value, in :data:`SPECS` order."""
+        return {s.name: getattr(self, s.name) for s in SPECS}
+
+    def changed(self) -> dict[str, Any]:
+        """The keys whose value differs from the default."""
+        return {k: v for k, v in self.as_dict().items() if v != DEFAULTS[k]}
+
+    def quiet_window(self) -> tuple[int, int] | None:
+        """Quiet hours as minutes after local midnight ``(start, end)``, or ``None``."""
+        return parse_quiet_hours(self.quiet_hours)
+
+    def to_engine(self, **overrides: Any) -> EngineSettings:
+        """The engine's settings (seconds); a sitting limit of 0 switches the reminder off (``None``).
+
+        ``overrides`` replace EngineSettings fields afterwards (e.g. a command line's ``sustain_s``).
+        """
+        values: dict[str, Any] = {
+            "sensitivity": self.sensitivity,
+            "sustain_s": float(self.sustain_seconds),
+            "recovery_s": float(self.recovery_seconds),
+            "cooldown_s": self.cooldown_minutes * 60.0,
+            "sitting_limit_s": self.sitting_limit_minutes * 60.0 if self.sitting_limit_minutes else None,
+            "break_s": self.break_minutes * 60.0,
+        }
+        values.update(overrides)
+        return EngineSettings(**values)
+
+    def to_safety(self) -> dict[str, Any]:
+        """Keyword arguments for the recommender's SafetySettings.
+
+        ``max_minutes`` is ``None`` when there is no limit (a setting of 0).
+        """
+        return {
+            "pregnancy": self.pregnancy_mode,
+            "avoid_points": tuple(self.avoid_points),
+            "max_minutes": self.max_routine_minutes or None,
+        }
+
+
+assert [f.name for f in fields(Settings)] == [s.name for s in SPECS], "Settings and SPECS must agree"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Keys and values as text (command line, tray)
+
+
+def resolve_key(name: str) -> KeySpec:
+    """The spec for ``name`` (``sensitivity`` or ``posture.sensitivity``), else :class:`DataError`.
+
+    The error names the closest key names so a typo is easy to fix.
+    """
+    raw = name.strip()
+    bare = raw.split(".", 1)[1] if "." in raw else raw
+    spec = SPEC_BY_NAME.get(bare.lower())
+    if spec is not None and ("." not in raw or raw.split(".", 1)[0].lower() == spec.section):
+        return spec
+    candidates = [s.name for s in SPECS] + [f"{s.section}.{s.name}" for s in SPECS]
+    close = difflib.get_close_matches(raw.lower(), candidates, n=3, cutoff=0.6)
+    close = list(dict.fromkeys(c.split(".", 1)[-1] for c in close))
+    hint = f"; did you mean {' or '.join(close)}?" if close else ""
+    raise DataError(f"unknown setting {raw!r}{hint} (see 'postureguard config show' for all keys)")
+
+
+def parse_value(spec: KeySpec, text: str) -> Any:
+    """Turn ``text`` typed by a user into a value for ``spec``; raises :class:`DataError` naming the key."""
+    t = text.strip()
+    try:
+        if spec.kind == "int":
+            if t.lower() in spec.zero_words:
+                return _check(spec, 0)
+            try:
+                number = int(t, 10)
+            except ValueError:
+                raise _Invalid(f"{text!r} is not {allowed_text(spec)}") from None
+            return _check(spec, number)
+        if spec.kind == "bool":
+            if t.lower() in _TRUE_WORDS:
+                return True
+            if t.lower() in _FALSE_WORDS:
+                return False
+            raise _Invalid(f"{text!r} is not {allowed_text(spec)}")
+        if spec.kind == "points":
+            if t.lower() in ("", "none", "off"):
+                return ()
+            return _check(spec, [p for p in re.split(r"[,\s]+", t) if p])
+        if spec.kind == "quiet" and t.lower() in ("none", "off"):
+            return ""
+        return _check(spec, t)
+    except _Invalid as exc:
+        raise DataError(f"setting {spec.name}: {exc}") from None
+
+
+def format_value(value: Any) -> str:
+    """A value as text that :func:`parse_value` reads back to the same value."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return ",".join(value)
+    return str(value)
+
+
+def with_value(settings: Settings, key: str, text: str) -> Settings:
+    """``settings`` with ``key`` set from the user's ``text``.
+
+    Raises :class:`DataError` naming the key and what it allows (unknown keys name the closest ones).
+    """
+    spec = resolve_key(key)
+    return replace(settings, **{spec.name: parse_value(spec, text)})
+
+
+# ---------------------------------------------------------------------------------------------------
+# Documents (pure): a parsed TOML mapping -> Settings + problems
+
+
+@dataclass(frozen=True)
+class Checked:
+    """Result of :func:`check_document`: the settings and one short text per bad entry."""
+
+    settings: Settings
+    problems: tuple[str, ...]
+
+
+def check_document(doc: Mapping[str, Any]) -> Checked:
+    """Build :class:`Settings` from a parsed TOML mapping, keeping every valid entry.
+
+    A key is read from its own section or, leniently, from the top level. Unknown keys, keys in the wrong
+    section and invalid values become problems (and the default is used for them).
+    """
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+
+    def take(spec: KeySpec, value: Any, where: str) -> None:
+        try:
+            values[spec.name] = _check(spec, value)
+        except _Invalid as exc:
+            problems.append(f"{where}: {exc}")
+
+    # Flat keys first, so the same key inside its section (the written form) wins over a flat one.
+    for key, value in doc.items():
+        spec = SPEC_BY_NAME.get(key)
+        if key in SECTIONS and isinstance(value, Mapping):
+            continue  # a section ("camera" is both a section and a key), read below
+        if spec is not None:
+            take(spec, value, key)
+        else:
+            problems.append(f"{key}: unknown {'section' if isinstance(value, Mapping) else 'key'}")
+    for section in SECTIONS:
+        table = doc.get(section)
+        if not isinstance(table, Mapping):
+            continue
+        for key, value in table.items():
+            spec = SPEC_BY_NAME.get(key)
+            if spec is None or spec.section != section:
+                where = f" (it belongs in [{spec.section}])" if spec else ""
+                problems.append(f"[{section}] {key}: unknown key{where}")
+                continue
+            take(spec, value, f"[{section}] {key}")
+    return Checked(Settings(**values), tuple(problems))
+
+
+_HEADER_RE = re.compile(r"^\s*\[\s*([A-Za-z0-9_-]+)\s*\]\s*(#.*)?$")
+
+
+def salvage_document(text: str) -> tuple[dict[str, Any], list[str]]:
+    """Read a file that is not valid TOML line by line, keeping every entry that parses on its own.
+
+    An entry is one line, or an array spread over several lines (as the writer lays out lists) up to the
+    next key or header. Keys under a header that cannot be read are not guessed into a section.
+    """
+    doc: dict[str, Any] = {}
+    problems: list[str] = []
+    section: str | None = ""  # "" = top level, None = under a broken header
+    # A file saved with CRLF line ends: drop the CR that split("\n") leaves behind.
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
+    i = 0
+    while i < len(lines):
+        number, line = i + 1, lines[i]
+        i += 1
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        header = _HEADER_RE.match(line)
+        if header:
+            section = header.group(1)
+            continue
+        if stripped.startswith("["):
+            section = None
+            problems.append(f"line {number}: unreadable section header")
+            continue
+        entry = _parse_entry(line)
+        if entry is None and _ARRAY_START_RE.match(line):
+            # Join the following lines one at a time until the array closes; stop at the next entry.
+            for end in range(i, min(len(lines), i + 200)):
+                if _HEADER_RE.match(lines[end]) or _KEY_START_RE.match(lines[end]):
+                    break
+                entry = _parse_entry("\n".join(lines[i - 1:end + 1]))
+                if entry is not None:
+                    i = end + 1
+                    break
+        if entry is None:
+            problems.append(f"line {number}: not a readable 'key = value' line")
+            continue
+        if section is None:
+            problems.append(f"line {number}: under an unreadable section header")
+            continue
+        target = doc if section == "" else doc.setdefault(section, {})
+        if not isinstance(target, dict):  # e.g. "posture = 1" earlier, then a [posture] header
+            problems.append(f"line {number}: [{section}] clashes with an earlier key")
+            continue
+        _merge(target, entry)
+    return doc, problems
+
+
+_KEY_START_RE = re.compile(r"^\s*[A-Za-z0-9_.\"' -]+=")
+_ARRAY_START_RE = re.compile(r"^\s*[A-Za-z0-9_.\"' -]+=\s*\[")
+
+
+def _parse_entry(text: str) -> dict[str, Any] | None:
+    try:
+        return tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, ValueError, RecursionError):
+        return None
+
+
+def _merge(into: dict[str, Any], new: Mapping[str, Any]) -> None:
+    for key, value in new.items():
+        if isinstance(value, Mapping) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = value
+
+
+# ---------------------------------------------------------------------------------------------------
+# Files (imperative shell)
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What :func:`load_settings` found: the settings to use, and warnings to show the user.
+
+    ``warnings`` is empty for a clean or missing file, else one line naming the file and every bad entry.
+    ``backup`` is where the original was copied when it had problems.
+    """
+
+    settings: Settings
+    warnings: list[str]
+    path: Path
+    backup: Path | None = None
+
+
+def load_settings(path: str | Path | None = None, *, now: datetime | None = None) -> LoadResult:
+    """Read the settings file (default :func:`postureguard.paths.settings_file`); never raises for content.
+
+    A missing file gives the defaults. ``now`` (local time) names a backup; it defaults to the clock.
+    """
+    from postureguard import paths
+
+    path = Path(path) if path is not None else paths.settings_file()
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return LoadResult(Settings(), [], path)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        warning = f"cannot read settings file {path} ({reason}); using the defaults"
+        return LoadResult(Settings(), [warning], path)
+    checked, preamble = _read(raw)
+    if not checked.problems and not preamble:
+        return LoadResult(checked.settings, [], path)
+    backup = _backup(path, raw, now)
+    parts = list(preamble) + list(checked.problems)
+    kept = f"the original is kept as {backup.name}" if backup else "could not write a backup copy"
+    warning = (
+        f"settings file {path}: {len(checked.problems) + len(preamble)} problem(s), defaults used for them: "
+        + "; ".join(parts)
+        + f" ({kept})"
+    )
+    log.info("%s", warning)  # the caller shows result.warnings; logging it too would say it twice
+    return LoadResult(checked.settings, [warning], path, backup)
+
+
+def _read(raw: bytes) -> tuple[Checked, list[str]]:
+    """Parse the file's bytes: strict TOML first, line by line when that fails."""
+    preamble: list[str] = []
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # Undecodable bytes break only their own line once replaced; the rest is still worth reading.
+        text = raw.decode("utf-8", errors="replace")
+        preamble.append(f"not UTF-8 text at byte {exc.start}")
+    try:
+        doc: dict[str, Any] = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, ValueError, RecursionError) as exc:
+        preamble.append(f"not valid TOML ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})")
+        doc, line_problems = salvage_document(text)
+        preamble.extend(line_problems)
+    return check_document(doc), preamble
+
+
+def _backup(path: Path, raw: bytes, now: datetime | None) -> Path | None:
+    """Copy ``raw`` beside ``path`` as ``NAME.bak-YYYYmmdd-HHMMSS`` (0600), unless an identical one exists."""
+    try:
+        for existing in sorted(path.parent.glob(path.name + ".bak-*")):
+            try:
+                if existing.read_bytes() == raw:
+                    return existing
+            except OSError:
+                continue
+        stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+        target = path.with_name(f"{path.name}.bak-{stamp}")
+        n = 1
+        while target.exists():
+            target = path.with_name(f"{path.name}.bak-{stamp}-{n}")
+            n += 1
+        _write_atomic(target, raw)
+        return target
+    except OSError as exc:
+        log.warning("cannot back up settings file %s: %s", path, exc)
+        return None
+
+
+def settings_to_toml(settings: Settings) -> str:
+    """The TOML text :func:`save_settings` writes (all keys, grouped by section)."""
+    doc: dict[str, dict[str, Any]] = {section: {} for section in SECTIONS}
+    for spec in SPECS:
+        value = getattr(settings, spec.name)
+        doc[spec.section][spec.name] = list(value) if isinstance(value, tuple) else value
+    header = (
+        "# PostureGuard settings. Change them with 'postureguard config set KEY VALUE', the tray menu,\n"
+        "# or by hand; 'postureguard config show' lists every key with its allowed values.\n\n"
+    )
+    try:
+        import tomli_w
+    except ModuleNotFoundError:  # pragma: no cover - tomli-w is a dependency; keeps bare installs working
+        return header + _dump_toml(doc)
+    return header + tomli_w.dumps(doc)
+
+
+def _dump_toml(doc: Mapping[str, Mapping[str, Any]]) -> str:
+    """A minimal TOML writer for the value types settings use (str, int, bool, list of str)."""
+    import json
+
+    def scalar(value: Any) -> str:
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, int):
+            return str(value)
+        if isinstance(value, (list, tuple)):
+            return "[" + ", ".join(scalar(v) for v in value) + "]"
+        # JSON string escapes (\" \\ \n \uXXXX ...) are all valid TOML basic-string escapes.
+        return json.dumps(str(value), ensure_ascii=False)
+
+    out: list[str] = []
+    for section, table in doc.items():
+        out.append(f"[{section}]")
+        out.extend(f"{key} = {scalar(value)}" for key, value in table.items())
+        out.append("")
+    return "\n".join(out)
+
+
+def save_settings(settings: Settings, path: str | Path | None = None) -> Path:
+    """Write ``settings`` atomically (temp file in the same folder, fsync, rename), mode 0600, folder 0700.
+
+    A file already there that does not read cleanly is backed up first, so hand edits are never lost.
+    Raises :class:`DataError` naming the file when it cannot be written (read-only folder, disk full).
+    """
+    from postureguard import paths
+
+    path = Path(path) if path is not None else paths.settings_file()
+    try:
+        paths.ensure_private_dir(path.parent)
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            raw = None
+        if raw is not None:
+            checked, preamble = _read(raw)
+            if checked.problems or preamble:
+                _backup(path, raw, None)
+        _write_atomic(path, settings_to_toml(settings).encode("utf-8"))
+    except OSError as exc:
+        raise DataError(f"cannot save settings to {path}: {exc.strerror or exc}") from None
+    return path
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    # The rename is durable only once the folder entry is on disk too (best effort: not every OS allows it).
+    try:
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)
