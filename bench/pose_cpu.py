@@ -56,7 +56,11 @@ def cpu_ms_per_frame(mode: str, frames, repeat: int) -> dict:
                 t += 0.1
                 n += 1
         cpu, wall = time.process_time() - start_cpu, time.perf_counter() - start_wall
-    return {"frames": n, "cpu_ms_per_frame": round(1000 * cpu / n, 2), "wall_ms_per_frame": round(1000 * wall / n, 2)}
+    return {
+        "frames": n,
+        "cpu_ms_per_frame": round(1000 * cpu / n, 2),
+        "wall_ms_per_frame": round(1000 * wall / n, 2),
+    }
 
 
 def main() -> None:
@@ -73,8 +77,12 @@ def main() -> None:
         "video": cpu_ms_per_frame("video", frames, args.repeat),
         "image": cpu_ms_per_frame("image", frames, args.repeat),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "machine": {"cores": os.cpu_count(), "cpu": platform.processor() or platform.machine(),
-                    "python": platform.python_version(), "mediapipe": mediapipe.__version__},
+        "machine": {
+            "cores": os.cpu_count(),
+            "cpu": platform.processor() or platform.machine(),
+            "python": platform.python_version(),
+            "mediapipe": mediapipe.__version__,
+        },
     }
     print(json.dumps(result, indent=2))
 

@@ -45,7 +45,8 @@ def frontal_frames(posture_data):
     from postureguard.pose import MediaPipePose
 
     root = posture_data / "webcam-slouch-frontal"
-    rows = list(csv.DictReader(open(root / "labels.csv", encoding="utf-8")))
+    with open(root / "labels.csv", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
     out = []
     with MediaPipePose(mode="image") as model:
         for row in rows:
@@ -81,7 +82,9 @@ def test_frontal_slouch_sessions(frontal_frames, report_figure):
 
 
 def _five_class(posture_data, name):
-    path = posture_data / "webcam-landmarks-5class" / "project_capstone" / "Data" / f"coords_webcam_{name}_2.csv"
+    path = (
+        posture_data / "webcam-landmarks-5class" / "project_capstone" / "Data" / f"coords_webcam_{name}_2.csv"
+    )
     out = []
     with open(path, encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
@@ -96,7 +99,9 @@ def _five_class(posture_data, name):
 
 @pytest.mark.shared_data
 def test_five_class_landmarks_separate_straight_from_slouch(posture_data, report_figure):
-    data = {c: _five_class(posture_data, c) for c in ("straight", "slouch", "slouch_roundshoulder", "lieback")}
+    data = {
+        c: _five_class(posture_data, c) for c in ("straight", "slouch", "slouch_roundshoulder", "lieback")
+    }
     straight = data["straight"]
     cal = calibrate([f for _, f in straight[:30]])
 
@@ -108,8 +113,10 @@ def test_five_class_landmarks_separate_straight_from_slouch(posture_data, report
         a = angles(name)
         area = auc(a, ok_straight)
         poor = sum(x > DEFAULT_THRESHOLD for x in a) / len(a)
-        report_figure(f"5-class landmarks: straight vs {name}: AUC {area:.3f}, {poor:.0%} of {name} frames poor, "
-                      f"{sum(x > DEFAULT_THRESHOLD for x in ok_straight) / len(ok_straight):.1%} of straight poor")
+        report_figure(
+            f"5-class landmarks: straight vs {name}: AUC {area:.3f}, {poor:.0%} of {name} frames poor, "
+            f"{sum(x > DEFAULT_THRESHOLD for x in ok_straight) / len(ok_straight):.1%} of straight poor"
+        )
         assert area >= 0.98 and poor >= 0.9
     assert sum(x > DEFAULT_THRESHOLD for x in ok_straight) / len(ok_straight) <= 0.05
     # Leaning back is not forward head.
@@ -135,8 +142,8 @@ def test_distance_to_the_camera_does_not_read_as_forward_head(posture_data, repo
     far_lean = statistics.median(j.lean_in for _, j in far)
     report_figure(
         f"5-class straight frames: nearest quarter ({near[0][0]:.0f}-{near[-1][0]:.0f} cm) median angle "
-        f"{near_angle:.1f} deg, lean-in {near_lean:.2f}; farthest quarter ({far[0][0]:.0f}-{far[-1][0]:.0f} cm) "
-        f"{far_angle:.1f} deg, lean-in {far_lean:.2f}"
+        f"{near_angle:.1f} deg, lean-in {near_lean:.2f}; "
+        f"farthest quarter ({far[0][0]:.0f}-{far[-1][0]:.0f} cm) {far_angle:.1f} deg, lean-in {far_lean:.2f}"
     )
     assert near_lean > far_lean * 1.02  # the distance change is real and measured as lean-in...
     assert near_angle < DEFAULT_THRESHOLD / 2 and far_angle < DEFAULT_THRESHOLD / 2  # ...not as forward head

@@ -6,8 +6,8 @@ import json
 import stat
 
 import pytest
-from poses import frontal_pose
 
+from poses import frontal_pose
 from postureguard.calibration_file import load_calibration, save_calibration
 from postureguard.engine.calibration import calibrate
 from postureguard.engine.geometry import measure

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import cv2
 import pytest
+
 from clips import posture_frames, write_clip
 from photos import photo
 
@@ -20,8 +21,14 @@ FRAME_KEYS = {"source", "index", "t", "person", "head_forward_deg", "posture"}
 
 def run_cli(*args, cwd=None, env_extra=None):
     env = {**os.environ, "PYTHONPATH": str(SRC), **(env_extra or {})}
-    return subprocess.run([sys.executable, "-m", "postureguard", *map(str, args)], capture_output=True,
-                          text=True, cwd=cwd, env=env, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "postureguard", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=300,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +55,7 @@ def test_analyze_folder_jsonl(frames_dir, calibration):
     records = [json.loads(line) for line in res.stdout.splitlines()]
     frames = [r for r in records if "event" not in r]
     events = [r for r in records if "event" in r]
-    assert len(frames) == 12 and all(FRAME_KEYS <= r.keys() for r in frames)
+    assert len(frames) == 12 and all(r.keys() >= FRAME_KEYS for r in frames)
     assert [Path(r["source"]).name for r in frames] == [f"img-{i}.png" for i in range(1, 13)]  # natural order
     assert [r["t"] for r in frames] == [float(i) for i in range(12)]
     assert all(r["person"] for r in frames)
@@ -66,7 +73,8 @@ def test_analyze_csv_to_file_and_calibrate_frames(frames_dir, tmp_path):
     res = run_cli("analyze", frames_dir, "--calibrate-frames", "4", "--format", "csv", "--out", out)
     assert res.returncode == 0, res.stderr
     assert res.stdout == ""
-    rows = list(csv.DictReader(open(out, encoding="utf-8")))
+    with open(out, encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
     assert len(rows) == 12 and rows[0]["posture"] == "good" and rows[-1]["posture"] == "poor"
 
 
@@ -133,7 +141,7 @@ def test_done_when_flow_on_the_frontal_set(posture_data, tmp_path, report_figure
     assert res.returncode == 0, res.stderr
     recs = [json.loads(line) for line in res.stdout.splitlines()]
     frames = [r for r in recs if "event" not in r]
-    assert len(frames) == 36 and all(FRAME_KEYS <= r.keys() for r in frames)
+    assert len(frames) == 36 and all(r.keys() >= FRAME_KEYS for r in frames)
     slouch = [r for r in frames if "/isSlouching/" in r["source"]]
     share = sum(r["posture"] == "poor" for r in slouch) / len(slouch)
     report_figure(f"analyze on the middle session folder: {share:.0%} of slouching frames judged poor")

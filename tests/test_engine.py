@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from poses import frontal_pose
 
+from poses import frontal_pose
 from postureguard.engine.calibration import calibrate
 from postureguard.engine.core import PostureEngine
 from postureguard.engine.events import (
@@ -198,8 +198,13 @@ def test_time_must_not_go_backwards():
 
 @pytest.mark.parametrize(
     "kw",
-    [{"sensitivity": "extreme"}, {"sustain_s": 0}, {"sustain_share": 1.5}, {"cooldown_s": -1},
-     {"sitting_limit_s": 0}],
+    [
+        {"sensitivity": "extreme"},
+        {"sustain_s": 0},
+        {"sustain_share": 1.5},
+        {"cooldown_s": -1},
+        {"sitting_limit_s": 0},
+    ],
 )
 def test_settings_are_validated(kw):
     with pytest.raises(ValueError):

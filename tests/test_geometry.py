@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 
 import pytest
-from poses import frontal_pose
 
+from poses import frontal_pose
 from postureguard.engine.calibration import calibrate
 from postureguard.engine.core import judge
 from postureguard.engine.geometry import forward_angle_deg, measure
@@ -31,7 +31,9 @@ def test_forward_angle_recovers_the_simulated_drop(upright, deg):
 
 
 def test_angle_grows_monotonically_with_forward_head(upright):
-    angles = [judge(measure(frontal_pose(forward_deg=d)), upright, 5).head_forward_deg for d in range(0, 40, 2)]
+    angles = [
+        judge(measure(frontal_pose(forward_deg=d)), upright, 5).head_forward_deg for d in range(0, 40, 2)
+    ]
     assert angles == sorted(angles) and angles[-1] > 35
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from photos import NO_PEOPLE, PEOPLE, photo
 
+from photos import NO_PEOPLE, PEOPLE, photo
 from postureguard import resources
 from postureguard.engine.geometry import measure
 from postureguard.errors import ModelError

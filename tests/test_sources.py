@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import cv2
 import pytest
-from photos import photo
 
+from photos import photo
 from postureguard.errors import SourceError
 from postureguard.sources import ImageSource, VideoSource, natural_key, open_source
 
@@ -30,7 +30,12 @@ def test_directory_is_read_in_natural_order_with_interval_times(image_dir):
     src = open_source([str(image_dir)], interval=0.5)
     assert isinstance(src, ImageSource) and not src.is_stream
     frames = list(src)
-    assert [f.source.split("frames/")[1] for f in frames] == ["b/img-0.png", "img-1.png", "img-2.png", "img-10.png"]
+    assert [f.source.split("frames/")[1] for f in frames] == [
+        "b/img-0.png",
+        "img-1.png",
+        "img-2.png",
+        "img-10.png",
+    ]
     assert [f.t for f in frames] == [0.0, 0.5, 1.0, 1.5]
     assert frames[0].image.shape == (64, 64, 3)
 

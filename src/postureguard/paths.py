@@ -7,6 +7,7 @@ they need with :func:`ensure_private_dir`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -55,8 +56,7 @@ def history_file() -> Path:
 def ensure_private_dir(path: Path) -> Path:
     """Create ``path`` (and parents) readable by the user only (0700) and return it."""
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    try:
+    # A folder owned by someone else cannot be changed; writing into it will say more.
+    with contextlib.suppress(OSError):
         os.chmod(path, 0o700)
-    except OSError:  # pragma: no cover - e.g. a folder owned by someone else; writing will say more
-        pass
     return path

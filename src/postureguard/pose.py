@@ -125,7 +125,9 @@ class MediaPipePose:
 
         return Pose(
             image=tuple(Point(float(p.x), float(p.y), float(p.z), vis(p)) for p in lms),
-            world=None if world is None else tuple(Point(float(p.x), float(p.y), float(p.z), vis(p)) for p in world),
+            world=None
+            if world is None
+            else tuple(Point(float(p.x), float(p.y), float(p.z), vis(p)) for p in world),
             width=int(width),
             height=int(height),
         )

@@ -21,7 +21,8 @@ POSE_MODEL_SHA256 = "59929e1d1ee95287735ddd833b19cf4ac46d29bc7afddbbf6753c459690
 
 RESTORE_HINT = (
     "restore it with 'git checkout -- models/' in a source checkout, or reinstall PostureGuard "
-    "('pip install --force-reinstall postureguard'); see models/README.md for where the official file comes from"
+    "('pip install --force-reinstall postureguard'); models/README.md says where the official file "
+    "comes from"
 )
 
 

@@ -124,6 +124,7 @@ class CameraSource:
     """A live camera, opened at a modest resolution with a one-frame buffer (no stale frames)."""
 
     is_stream = True
+    is_live = True  # frames arrive in real time; recordings are paced by the monitor instead
 
     def __init__(self, index: int, width: int = 640, height: int = 480, fps: float = 15.0):
         cv2 = _cv2()

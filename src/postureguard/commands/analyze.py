@@ -14,8 +14,17 @@ from postureguard.engine.settings import SENSITIVITIES, EngineSettings
 from postureguard.errors import UserError
 
 FRAME_FIELDS = [
-    "source", "index", "t", "person", "head_forward_deg", "posture", "state",
-    "shoulder_tilt_deg", "lean_in", "extension", "sitting_s",
+    "source",
+    "index",
+    "t",
+    "person",
+    "head_forward_deg",
+    "posture",
+    "state",
+    "shoulder_tilt_deg",
+    "lean_in",
+    "extension",
+    "sitting_s",
 ]
 
 
@@ -28,14 +37,25 @@ def register(sub) -> None:
     )
     p.add_argument("sources", nargs="+", metavar="SOURCE")
     cal = p.add_mutually_exclusive_group()
-    cal.add_argument("--calibration", metavar="FILE", help="upright reference made by 'postureguard calibrate'")
-    cal.add_argument("--calibrate-frames", type=int, metavar="N",
-                     help="calibrate on the first N frames that show a person (sit upright for them)")
+    cal.add_argument(
+        "--calibration", metavar="FILE", help="upright reference made by 'postureguard calibrate'"
+    )
+    cal.add_argument(
+        "--calibrate-frames",
+        type=int,
+        metavar="N",
+        help="calibrate on the first N frames that show a person (sit upright for them)",
+    )
     p.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
     p.add_argument("--out", metavar="FILE", help="write records here instead of standard output")
-    p.add_argument("--every-frame", action="store_true",
-                   help="analyse every frame of a video or camera (default: at most --fps frames a second)")
-    p.add_argument("--fps", type=float, default=2.0, help="frames analysed per second of a stream (default 2)")
+    p.add_argument(
+        "--every-frame",
+        action="store_true",
+        help="analyse every frame of a video or camera (default: at most --fps frames a second)",
+    )
+    p.add_argument(
+        "--fps", type=float, default=2.0, help="frames analysed per second of a stream (default 2)"
+    )
     p.add_argument("--interval", type=float, default=1.0, help="seconds between photos (default 1)")
     p.add_argument("--sensitivity", choices=SENSITIVITIES, default="medium")
     p.add_argument("--sustain", type=float, default=60.0, metavar="S", help="sustain window in seconds")
@@ -51,7 +71,9 @@ class _Writer:
         self.fh, self.fmt = fh, fmt
         self._csv = None
         if fmt == "csv":
-            self._csv = csv.DictWriter(fh, fieldnames=[*FRAME_FIELDS, "event", "detail"], extrasaction="ignore")
+            self._csv = csv.DictWriter(
+                fh, fieldnames=[*FRAME_FIELDS, "event", "detail"], extrasaction="ignore"
+            )
             self._csv.writeheader()
 
     def frame(self, record: dict) -> None:
@@ -61,8 +83,12 @@ class _Writer:
         record = {"source": source, **record}
         if self._csv is not None:
             detail = {k: v for k, v in record.items() if k not in ("source", "event", "t")}
-            record = {"source": source, "t": record["t"], "event": record["event"],
-                      "detail": json.dumps(detail, sort_keys=True)}
+            record = {
+                "source": source,
+                "t": record["t"],
+                "event": record["event"],
+                "detail": json.dumps(detail, sort_keys=True),
+            }
         self._write(record)
 
     def _write(self, record: dict) -> None:
@@ -168,12 +194,21 @@ def _emit(engine: PostureEngine, obs, writer: _Writer, counts: dict) -> None:
     if s.posture != "unknown":
         counts["judged"] += 1
         counts["poor"] += s.posture == "poor"
-    writer.frame({
-        "source": frame.source, "index": frame.index, "t": round(frame.t, 3), "person": s.person,
-        "head_forward_deg": _round(s.head_forward_deg), "posture": s.posture, "state": s.state,
-        "shoulder_tilt_deg": _round(s.shoulder_tilt_deg), "lean_in": _round(s.lean_in, 3),
-        "extension": s.extension, "sitting_s": round(s.sitting_s, 1),
-    })
+    writer.frame(
+        {
+            "source": frame.source,
+            "index": frame.index,
+            "t": round(frame.t, 3),
+            "person": s.person,
+            "head_forward_deg": _round(s.head_forward_deg),
+            "posture": s.posture,
+            "state": s.state,
+            "shoulder_tilt_deg": _round(s.shoulder_tilt_deg),
+            "lean_in": _round(s.lean_in, 3),
+            "extension": s.extension,
+            "sitting_s": round(s.sitting_s, 1),
+        }
+    )
     for event in update.events:
         counts["alerts"] += event.kind.endswith("_alert")
         record = {k: (_round(v, 3) if isinstance(v, float) else v) for k, v in event.to_record().items()}

@@ -18,11 +18,17 @@ def register(sub) -> None:
         description="Measure your upright posture from a camera (after a short countdown), a video or "
         "photos, and save it as the reference the head-forward angle is measured from.",
     )
-    p.add_argument("--source", nargs="+", required=True, metavar="SOURCE",
-                   help="camera index, video file, images or folders of images")
+    p.add_argument(
+        "--source",
+        nargs="+",
+        required=True,
+        metavar="SOURCE",
+        help="camera index, video file, images or folders of images",
+    )
     p.add_argument("--out", metavar="FILE", help="where to save (default: your config folder)")
-    p.add_argument("--frames", type=int, default=10, metavar="N",
-                   help="frames showing a person to use (default 10)")
+    p.add_argument(
+        "--frames", type=int, default=10, metavar="N", help="frames showing a person to use (default 10)"
+    )
     p.add_argument("--countdown", type=int, default=5, metavar="S", help="seconds before a camera records")
     p.add_argument("--interval", type=float, default=1.0, help="seconds between photos (default 1)")
     p.add_argument("--model", metavar="PATH", help="another PoseLandmarker .task file")

@@ -150,15 +150,20 @@ class PostureEngine:
         if person and self.calibration is not None:
             judgement = judge(features, self.calibration, s.threshold_deg)
         self._hold(
-            _Held(t, None if judgement is None else judgement.poor, None if judgement is None else
-                  judgement.head_forward_deg)
+            _Held(
+                t,
+                None if judgement is None else judgement.poor,
+                None if judgement is None else judgement.head_forward_deg,
+            )
         )
         events.extend(self._update_posture(t, judgement))
         if person:
             events.extend(self._update_sitting(t))
 
         if not person:
-            state = "away" if self._away_reported else ("uncalibrated" if self.calibration is None else "good")
+            state = (
+                "away" if self._away_reported else ("uncalibrated" if self.calibration is None else "good")
+            )
         elif self.calibration is None:
             state = "uncalibrated"
         else:
@@ -277,7 +282,9 @@ class PostureEngine:
             return events
         cooled = self._last_posture_alert is None or t - self._last_posture_alert >= s.cooldown_s
         if cooled and self._alert_condition(t):
-            angles = [h.angle for h in self._held if h.poor and h.angle is not None and h.t >= t - s.sustain_s]
+            angles = [
+                h.angle for h in self._held if h.poor and h.angle is not None and h.t >= t - s.sustain_s
+            ]
             self._last_posture_alert = t
             self._episode_alerted = True
             events.append(
