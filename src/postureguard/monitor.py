@@ -1,0 +1,185 @@
+"""The monitor thread: source -> pose -> engine, handing each update to the app.
+
+It owns the camera (or the replayed recording) and the pose model; the engine stays pure and is fed
+the monitor's clock. A missing or lost camera never ends the thread: it reports
+``camera_unavailable`` and retries with a growing delay (capped), and resumes by itself. Pausing
+releases the camera, so its light goes off.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from postureguard.engine.core import PostureEngine, Update
+from postureguard.errors import ModelError, SourceError
+from postureguard.sources import Frame, FrameSource
+
+log = logging.getLogger(__name__)
+
+
+class Clock(Protocol):
+    def monotonic(self) -> float: ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+@dataclass(frozen=True)
+class MonitorStatus:
+    """What the monitor is doing, for the tray: ``running``, ``paused``, ``camera_unavailable``,
+    ``finished`` (a recording ended) or ``model_error``; ``detail`` says why in words."""
+
+    state: str
+    detail: str = ""
+
+
+def paced(frames: Iterator[Frame], clock: Clock, stop: threading.Event) -> Iterator[Frame]:
+    """Deliver a recording's frames at their timestamps, as a camera would (for demos and tests)."""
+    start = None
+    first_t = None
+    for frame in frames:
+        if start is None:
+            start, first_t = clock.monotonic(), frame.t
+        due = start + (frame.t - first_t)
+        delay = due - clock.monotonic()
+        if delay > 0 and stop.wait(delay):
+            return
+        yield frame
+
+
+class Monitor(threading.Thread):
+    """Runs the pipeline until :meth:`stop`; calls ``on_update`` and ``on_status`` from its thread.
+
+    ``open_source`` returns a fresh :class:`FrameSource` (called again after a failure);
+    ``open_model`` returns a pose model for that source. ``sample_interval`` (seconds) is the time
+    between analysed frames: frames in between are skipped before any model work.
+    """
+
+    def __init__(
+        self,
+        engine: PostureEngine,
+        open_source: Callable[[], FrameSource],
+        open_model: Callable[[FrameSource], object],
+        on_update: Callable[[Update], None],
+        on_status: Callable[[MonitorStatus], None],
+        *,
+        sample_interval: float = 0.5,
+        pace_recordings: bool = True,
+        retry_delays: tuple[float, ...] = (2.0, 4.0, 8.0, 15.0, 30.0),
+        clock: Clock | None = None,
+        on_pose: Callable[[object, float], None] | None = None,
+    ):
+        super().__init__(name="postureguard-monitor", daemon=True)
+        self.engine = engine
+        self._open_source = open_source
+        self._open_model = open_model
+        self._on_update = on_update
+        self._on_status = on_status
+        self._on_pose = on_pose
+        self.sample_interval = sample_interval
+        self.pace_recordings = pace_recordings
+        self.retry_delays = retry_delays
+        self.clock = clock or SystemClock()
+        self._halt = threading.Event()
+        self._paused = threading.Event()
+        self._wake = threading.Event()
+        self._engine_lock = threading.Lock()
+        self.source_open = False  # observable by tests: the camera/recording is held right now
+
+    # -- control (any thread) -----------------------------------------------------------------
+    def stop(self) -> None:
+        self._halt.set()
+        self._wake.set()
+
+    def pause(self) -> None:
+        self._paused.set()
+        self._wake.set()
+
+    def resume(self) -> None:
+        self._paused.clear()
+        self._wake.set()
+
+    @property
+    def paused(self) -> bool:
+        return self._paused.is_set()
+
+    def with_engine(self, fn: Callable[[PostureEngine], object]):
+        """Run ``fn(engine)`` while the monitor is not in the middle of an update."""
+        with self._engine_lock:
+            return fn(self.engine)
+
+    # -- the loop -----------------------------------------------------------------------------
+    def run(self) -> None:
+        failures = 0
+        while not self._halt.is_set():
+            if self._paused.is_set():
+                self._on_status(MonitorStatus("paused"))
+                self._wait_while_paused()
+                continue
+            try:
+                finished = self._run_source()
+                failures = 0
+                if finished:
+                    self._on_status(MonitorStatus("finished", "the recording has ended"))
+                    return
+            except SourceError as exc:
+                if self._paused.is_set() or self._halt.is_set():
+                    continue  # the read was cut short by our own pause or stop, not by the camera
+                delay = self.retry_delays[min(failures, len(self.retry_delays) - 1)]
+                failures += 1
+                log.info("camera unavailable (%s); retrying in %.0f s", exc, delay)
+                self._on_status(MonitorStatus("camera_unavailable", str(exc)))
+                self._wake.clear()
+                self._wake.wait(delay)
+            except ModelError as exc:
+                self._on_status(MonitorStatus("model_error", str(exc)))
+                return
+
+    def _wait_while_paused(self) -> None:
+        while self._paused.is_set() and not self._halt.is_set():
+            self._wake.clear()
+            self._wake.wait(1.0)
+
+    def _run_source(self) -> bool:
+        """Analyse one opened source until it ends (True), or pause/stop interrupts it (False)."""
+        source = self._open_source()
+        self.source_open = True
+        try:
+            model = self._open_model(source)
+            try:
+                self._on_status(MonitorStatus("running", source.description))
+                frames = iter(source)
+                if not getattr(source, "is_live", False) and self.pace_recordings:
+                    frames = paced(frames, self.clock, self._halt)
+                next_due = None
+                for frame in frames:
+                    if self._halt.is_set() or self._paused.is_set():
+                        return False
+                    if next_due is not None and frame.t < next_due - 1e-6:
+                        continue  # not due yet: skipped before any model work
+                    next_due = frame.t + self.sample_interval
+                    pose = model.detect(frame.image, frame.t)
+                    now = self.clock.monotonic()
+                    if self._on_pose is not None:
+                        self._on_pose(pose, now)
+                    with self._engine_lock:
+                        update = self.engine.update(pose, now)
+                    self._on_update(update)
+                return True
+            finally:
+                model.close()
+        finally:
+            source.close()
+            self.source_open = False

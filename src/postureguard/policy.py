@@ -1,0 +1,72 @@
+"""When an alert may become a notification, and what it says. Pure: time and settings are arguments.
+
+The engine decides that posture has been poor long enough; this module decides whether to speak up
+now (quiet hours, a cap per hour) and words the message. Times are epoch seconds; ``minute_of_day``
+is local time, 0..1439.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+from postureguard.config import is_quiet_time
+from postureguard.engine.events import PostureAlert, SittingAlert
+
+
+@dataclass(frozen=True)
+class Decision:
+    notify: bool
+    reason: str = ""
+
+
+class NotificationPolicy:
+    """Quiet hours and at most ``max_per_hour`` notifications in any 60-minute span."""
+
+    def __init__(self, max_per_hour: int, quiet_window: tuple[int, int] | None):
+        self.max_per_hour = max_per_hour
+        self.quiet_window = quiet_window
+        self._sent: deque[float] = deque()
+
+    def configure(self, max_per_hour: int, quiet_window: tuple[int, int] | None) -> None:
+        self.max_per_hour = max_per_hour
+        self.quiet_window = quiet_window
+
+    def decide(self, now: float, minute_of_day: int) -> Decision:
+        if is_quiet_time(self.quiet_window, minute_of_day):
+            return Decision(False, "quiet hours")
+        while self._sent and now - self._sent[0] >= 3600:
+            self._sent.popleft()
+        if self.max_per_hour > 0 and len(self._sent) >= self.max_per_hour:
+            return Decision(False, f"already {len(self._sent)} notifications in the last hour")
+        return Decision(True)
+
+    def record(self, now: float) -> None:
+        self._sent.append(now)
+
+
+def _duration_words(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    if minutes < 1:
+        return f"{round(seconds)} seconds"
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+
+
+def alert_title(event: PostureAlert | SittingAlert) -> str:
+    return "Time to sit up" if isinstance(event, PostureAlert) else "Time for a break"
+
+
+def alert_text(event: PostureAlert | SittingAlert) -> str:
+    """What was seen, in plain words (degrees are the head-forward angle, see engine/geometry.py)."""
+    if isinstance(event, PostureAlert):
+        return (
+            f"Your head has been about {round(event.angle_deg)}° forward of your upright position "
+            f"for {_duration_words(event.duration_s)}."
+        )
+    return f"You have been sitting for {_duration_words(event.minutes * 60)} without a break."
+
+
+def suggestion_text(title: str | None, minutes: float | None, reason: str = "") -> str:
+    if title is None:
+        return reason or "No routine fits your safety settings right now; a short walk helps too."
+    return f"Suggested: {title} ({max(1, round(minutes or 0))} min)."

@@ -1,0 +1,156 @@
+"""The monitor thread: real model on real frames, sources that fail the way cameras do."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import cv2
+import pytest
+
+from clips import posture_frames
+from photos import photo
+from postureguard.engine.core import PostureEngine
+from postureguard.engine.settings import EngineSettings
+from postureguard.errors import SourceError
+from postureguard.monitor import Monitor
+from postureguard.pose import MediaPipePose
+from postureguard.sources import Frame
+
+
+class FlakyCamera:
+    """A live source that fails to open ``fail_opens`` times, then yields ``frames`` and stalls."""
+
+    is_stream = True
+    is_live = True
+    description = "flaky camera"
+    opened = 0
+    closed = 0
+
+    def __init__(self, log, frames, stall=None):
+        self.log, self.frames, self.stall = log, frames, stall
+
+    def __iter__(self):
+        for i, img in enumerate(self.frames):
+            yield Frame(img, time.monotonic(), i, "0")
+        if self.stall is not None:
+            self.stall.wait(10)
+        raise SourceError("camera 0 stopped delivering frames")
+
+    def close(self):
+        self.log.append("close")
+
+
+@pytest.fixture(scope="module")
+def frames():
+    return [cv2.resize(f, (160, 188)) for f in posture_frames(3, 0)]
+
+
+def make_monitor(open_source, updates, statuses, **kw):
+    engine = PostureEngine(EngineSettings(), None)
+    return Monitor(
+        engine,
+        open_source,
+        lambda source: MediaPipePose(mode="video"),
+        updates.append,
+        statuses.append,
+        sample_interval=0.0,
+        retry_delays=(0.05, 0.1),
+        **kw,
+    )
+
+
+def test_missing_camera_is_retried_and_monitoring_resumes_by_itself(frames):
+    log, updates, statuses = [], [], []
+    attempts = []
+    stall = threading.Event()  # a camera waiting for its next frame
+
+    def open_source():
+        attempts.append(time.monotonic())
+        if len(attempts) <= 3:
+            raise SourceError("camera 0 cannot be opened")
+        return FlakyCamera(log, frames, stall=stall)
+
+    mon = make_monitor(open_source, updates, statuses)
+    mon.start()
+    deadline = time.monotonic() + 30
+    while len(updates) < len(frames) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    mon.stop()
+    stall.set()  # the next frame arrives; the monitor sees the stop request
+    mon.join(10)
+    assert not mon.is_alive()
+    states = [s.state for s in statuses]
+    assert states[:3] == ["camera_unavailable"] * 3 and "running" in states
+    assert len(updates) == len(frames) and all(u.sample.person for u in updates)
+    assert log == ["close"] and not mon.source_open
+    # Backoff: the gaps between attempts grow to the cap.
+    gaps = [b - a for a, b in zip(attempts, attempts[1:], strict=False)]
+    assert gaps[0] >= 0.05 and gaps[1] >= 0.1
+
+
+def test_a_lost_camera_is_reopened_without_crashing(frames):
+    log, updates, statuses = [], [], []
+    opens = []
+
+    def open_source():
+        opens.append(1)
+        return FlakyCamera(log, frames[:1])  # delivers one frame then "unplugs"
+
+    mon = make_monitor(open_source, updates, statuses)
+    mon.start()
+    deadline = time.monotonic() + 30
+    while len(opens) < 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    mon.stop()
+    mon.join(10)
+    assert len(opens) >= 4 and log.count("close") == len(opens) - (1 if mon.source_open else 0)
+    assert "camera_unavailable" in [s.state for s in statuses]
+    assert threading.active_count() < 20
+
+
+def test_pause_releases_the_source_and_resume_reopens_it(frames):
+    log, updates, statuses = [], [], []
+    stall = threading.Event()
+    mon = make_monitor(lambda: FlakyCamera(log, frames, stall=stall), updates, statuses)
+    mon.start()
+    deadline = time.monotonic() + 30
+    while not updates and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert mon.source_open
+    mon.pause()
+    stall.set()  # the stalled read returns (a camera delivers its next frame) and sees the pause
+    deadline = time.monotonic() + 10
+    while mon.source_open and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not mon.source_open and "close" in log
+    deadline = time.monotonic() + 10
+    while statuses[-1].state != "paused" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert statuses[-1].state == "paused"
+    assert "camera_unavailable" not in [s.state for s in statuses]
+    mon.resume()
+    deadline = time.monotonic() + 10
+    while not mon.source_open and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert mon.source_open
+    mon.stop()
+    stall.set()
+    mon.join(10)
+    assert not mon.is_alive() and not mon.source_open
+
+
+def test_recordings_are_paced_at_their_timestamps_and_finish(tmp_path):
+    from clips import write_clip
+    from postureguard.sources import open_source
+
+    clip = write_clip(tmp_path / "c.avi", [cv2.resize(photo("grace_hopper"), (96, 112))] * 8, fps=8)
+    updates, statuses = [], []
+    mon = make_monitor(lambda: open_source([str(clip)]), updates, statuses)
+    start = time.monotonic()
+    mon.start()
+    mon.join(30)
+    elapsed = time.monotonic() - start
+    assert statuses[-1].state == "finished"
+    assert len(updates) == 8
+    assert elapsed >= 7 / 8 * 0.9  # frames 0..7 at 8 fps are spread over 0.875 s

@@ -1,0 +1,202 @@
+"""`postureguard run` end to end in a real desktop session (Xvfb, dbus, dunst, trayer).
+
+The app watches a clip made from a real photo (upright, then a sustained lowered head) with a 5 s
+sustain window. Everything is observed from outside, as a person or another program would see it:
+the icon inside trayer, dunst's notification, the player window after the notification's action,
+the history database, and the process ending cleanly on Quit and on SIGTERM.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from clips import posture_frames, write_clip
+from desktop import DesktopSession, wait_for
+
+SRC = str(Path(__file__).resolve().parents[1] / "src")
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def scene(tmp_path, desktop_session: DesktopSession):
+    """A clip (8 s upright, then 40 s of lowered head at 4 fps), its calibration and an app env."""
+    frames = posture_frames(32, 160)
+    clip = write_clip(tmp_path / "clip.avi", frames, fps=4)
+    upright = []
+    for i, img in enumerate(frames[:6]):
+        path = tmp_path / f"upright-{i}.png"
+        cv2.imwrite(str(path), img)
+        upright.append(str(path))
+    home = tmp_path / "pg-home"
+    env = {**desktop_session.env, "POSTUREGUARD_HOME": str(home), "PYTHONPATH": SRC}
+    cal = tmp_path / "cal.json"
+    res = subprocess.run(
+        [sys.executable, "-m", "postureguard", "calibrate", "--source", *upright, "--out", str(cal)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert res.returncode == 0, res.stderr
+    desktop_session.dunst_close_all()
+    return {"clip": clip, "cal": cal, "env": env, "home": home}
+
+
+def start_app(session: DesktopSession, scene, log_name: str):
+    argv = [sys.executable, "-m", "postureguard", "-v", "run", "--source", str(scene["clip"]),
+            "--calibration", str(scene["cal"]), "--sustain", "5", "--sample-interval", "0.25"]  # fmt: skip
+    return session.popen(argv, log_name, env=scene["env"])
+
+
+def our_icons(session: DesktopSession, proc, log_name: str):
+    if proc.poll() is not None:
+        raise AssertionError(f"the app exited early ({proc.returncode}):\n{session.read_log(log_name)}")
+    return [c for c in session.tray_clients() if session.window_pid(c.window_id) == proc.pid]
+
+
+def history_rows(home: Path, table: str) -> list[tuple]:
+    db = home / "data" / "history.sqlite3"
+    if not db.exists():
+        return []
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        try:
+            return conn.execute(f"SELECT * FROM {table}").fetchall()  # noqa: S608 - fixed table names
+        except sqlite3.OperationalError:
+            return []
+
+
+def test_alert_notification_routine_and_quit(desktop_session: DesktopSession, scene):
+    session = desktop_session
+    log_name = "app-e2e.log"
+    proc = start_app(session, scene, log_name)
+    try:
+        # 1. The icon is embedded in trayer, and it is ours.
+        icon = wait_for(lambda: our_icons(session, proc, log_name), 40, "the app's icon in the tray")[0]
+        session.screenshot("app-tray.png", crop=(1280 - 320, 0, 320, 48), zoom=3)
+
+        # 2. After the upright part and the 5 s sustain window, dunst shows the alert naming a routine.
+        popup = wait_for(session.notification_window, 60, "the posture notification")
+        x, y, w, h = session.window_geometry(popup)
+        left = max(0, x - 10)
+        session.screenshot("app-notification.png", crop=(left, 0, min(1280 - left, w + 20), y + h + 10))
+        shot = session.screenshot("app-screen-alert.png")
+        assert Image.open(shot).size == (1280, 800)
+        # The icon turned to the "poor posture" state (orange) once the episode alerted.
+        crop = session.screenshot("app-icon-poor.png", crop=(icon.x, icon.y, icon.width, icon.height))
+        assert _share(Image.open(crop), lambda r, g, b: r > 180 and 60 < g < 140 and b < 60) > 0.3
+
+        # 3. The notification's "Start routine" action opens the routine player.
+        offered = session.dunst_invoke_action("Start routine")
+        assert any("Snooze 30 min" in line for line in offered), offered
+        player = wait_for(
+            lambda: session.search_windows(name="^PostureGuard — ", visible=True),
+            60,
+            "the routine player window",
+        )
+        title = session.run("xdotool", "getwindowname", str(player[0])).stdout.strip()
+        session.screenshot("app-player-opened.png")
+
+        # dunst's history names the suggested routine, the same one the player shows.
+        session.dunst_close_all()
+        entries = wait_for(lambda: [e for e in session.dunst_history() if "Suggested:" in str(e["body"])], 10,
+                           "the alert in dunst's history")  # fmt: skip
+        body = str(entries[0]["body"])
+        assert "forward of your upright position" in body
+        routine_title = title.split("— ", 1)[1]
+        assert f"Suggested: {routine_title} (" in body, (body, title)
+
+        # 4. History: the alert with its suggested routine; the player records the start on Start.
+        alerts = wait_for(lambda: history_rows(scene["home"], "alerts"), 10, "the alert in history")
+        assert any("neck_strain" in row for row in alerts), alerts
+        session.run("xdotool", "windowactivate", "--sync", str(player[0]), check=False)
+        session.run("xdotool", "key", "--window", str(player[0]), "Return")  # acknowledge the notice
+        session.run("xdotool", "key", "--window", str(player[0]), "Return")  # Start
+        wait_for(lambda: history_rows(scene["home"], "routines"), 20, "the routine start in history")
+
+        # 5. Quit from the tray menu ends the app within 5 s and releases the source.
+        centre = (str(icon.x + icon.width // 2), str(icon.y + icon.height // 2))
+        session.run("xdotool", "mousemove", *centre, "click", "3")
+        time.sleep(0.5)  # the GTK menu maps asynchronously; Up then selects its last item, Quit
+        session.screenshot("app-menu.png", crop=(1280 - 420, 0, 420, 420))
+        session.run("xdotool", "key", "Up", "Return")
+        started = time.monotonic()
+        assert proc.wait(timeout=10) == 0, session.read_log(log_name)
+        assert time.monotonic() - started < 5
+        log = session.read_log(log_name)
+        assert "monitor stopped; source released: True" in log, log
+        assert "Traceback" not in log, log
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+        for pid in _children_named("routine"):
+            os.kill(pid, signal.SIGTERM)
+
+
+def test_sigterm_ends_the_app_cleanly(desktop_session: DesktopSession, scene):
+    session = desktop_session
+    log_name = "app-sigterm.log"
+    proc = start_app(session, scene, log_name)
+    try:
+        wait_for(lambda: our_icons(session, proc, log_name), 40, "the app's icon in the tray")
+        wait_for(lambda: "monitor: running" in session.read_log(log_name), 30, "monitoring to start")
+        proc.send_signal(signal.SIGTERM)
+        started = time.monotonic()
+        assert proc.wait(timeout=10) == 0, session.read_log(log_name)
+        assert time.monotonic() - started < 5
+        log = session.read_log(log_name)
+        assert "monitor stopped; source released: True" in log and "Traceback" not in log, log
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def test_no_tray_host_is_one_line(bare_desktop_session: DesktopSession, tmp_path):
+    env = {**bare_desktop_session.env, "POSTUREGUARD_HOME": str(tmp_path), "PYTHONPATH": SRC}
+    argv = [sys.executable, "-m", "postureguard", "run"]
+    res = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
+    assert res.returncode != 0
+    lines = [x for x in res.stderr.splitlines() if x.strip()]
+    assert len(lines) == 1 and "no tray host" in lines[0] and "postureguard analyze" in lines[0], res.stderr
+
+
+def test_no_display_is_one_line(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.update(POSTUREGUARD_HOME=str(tmp_path), PYTHONPATH=SRC)
+    res = subprocess.run(
+        [sys.executable, "-m", "postureguard"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert res.returncode != 0
+    lines = [x for x in res.stderr.splitlines() if x.strip()]
+    assert len(lines) == 1 and "no display" in lines[0], res.stderr
+
+
+def _share(img: Image.Image, predicate) -> float:
+    pixels = np.asarray(img.convert("RGB")).reshape(-1, 3).tolist()
+    return sum(predicate(*p) for p in pixels) / len(pixels)
+
+
+def _children_named(word: str) -> list[int]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if "postureguard" in cmd and word in cmd and "pytest" not in cmd:
+                out.append(int(entry.name))
+    return out
