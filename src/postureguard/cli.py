@@ -24,6 +24,8 @@ COMMAND_MODULES = (
     "postureguard.commands.routines",
     "postureguard.commands.config",
     "postureguard.commands.today",
+    "postureguard.commands.doctor",
+    "postureguard.commands.settings",
 )
 
 

@@ -1,0 +1,318 @@
+"""``postureguard doctor``: check, in plain words, everything PostureGuard needs on this computer.
+
+Each check returns a :class:`Check` (ok, warning or problem). Problems are what the tray app cannot run
+without (the pose model, a display with a tray host); the exit status is 1 when there is one. A missing
+camera, notification server or calibration is a warning: recordings still work, the tray still shows
+alerts, and calibration is one click away.
+
+The checks read the real system (files, D-Bus, the X display, cameras) but never change anything the
+user has, except what opening the history database does anyway (a damaged file is moved aside and named).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+
+OK, WARN, FAIL = "ok", "warning", "problem"
+_MARKS = {OK: "ok  ", WARN: "WARN", FAIL: "FAIL"}
+
+
+@dataclass(frozen=True)
+class Check:
+    """One finding: ``level`` is :data:`OK`, :data:`WARN` or :data:`FAIL`; ``text`` is one plain sentence."""
+
+    name: str
+    level: str
+    text: str
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "doctor",
+        help="check the model, cameras, tray, notifications, files and autostart",
+        description="Check everything PostureGuard needs and say what is missing, in plain words. Exits "
+        "with 1 when something the app cannot run without is missing (the pose model, a display with a "
+        "system tray); a missing camera is only a warning.",
+    )
+    p.add_argument("--model", metavar="PATH", help="check this PoseLandmarker .task file instead")
+    p.add_argument("--no-camera", action="store_true", help="skip opening the cameras")
+    p.set_defaults(func=run)
+
+
+# ----- the checks --------------------------------------------------------------
+
+
+def check_model(custom: str | None = None) -> Check:
+    from postureguard.errors import ModelError
+    from postureguard.resources import POSE_MODEL_SHA256, verified_model_path
+
+    try:
+        path = verified_model_path(custom)
+    except ModelError as exc:
+        return Check("pose model", FAIL, str(exc))
+    if custom:
+        return Check("pose model", OK, f"custom model {path} is a MediaPipe task bundle (no known hash)")
+    return Check("pose model", OK, f"present and intact (SHA-256 {POSE_MODEL_SHA256[:12]}… matches): {path}")
+
+
+def check_knowledge() -> Check:
+    from postureguard.errors import UserError
+    from postureguard.knowledge import load_knowledge
+
+    try:
+        kb = load_knowledge()
+    except UserError as exc:
+        return Check("knowledge base", FAIL, str(exc))
+    extra = f", including your own routines from {kb.user_source}" if kb.user_source else ""
+    return Check("knowledge base", OK, f"{len(kb.points)} points and {len(kb.routines)} routines{extra}")
+
+
+def check_cameras(probe: Callable[[], object] | None = None) -> Check:
+    from postureguard.platform.cameras import probe_cameras
+
+    report = (probe or probe_cameras)()
+    cameras = report.cameras  # type: ignore[attr-defined]
+    usable = report.usable  # type: ignore[attr-defined]
+    note = f" ({report.problem})" if report.problem else ""  # type: ignore[attr-defined]
+    if not cameras:
+        return Check(
+            "camera",
+            WARN,
+            f"no camera found{note}; live monitoring needs one, but recordings still work "
+            "('postureguard analyze --source VIDEO')",
+        )
+    listed = "; ".join(c.label() for c in cameras)
+    if not usable:
+        return Check("camera", WARN, f"found, but none gives a picture (busy elsewhere?){note}: {listed}")
+    return Check("camera", OK, f"{len(usable)} of {len(cameras)} camera(s) give a picture{note}: {listed}")
+
+
+def check_tray() -> Check:
+    from postureguard.platform.tray_backend import (
+        TrayUnavailable,
+        choose_backend,
+        load_pystray,
+        probe_desktop,
+    )
+
+    choice = choose_backend(probe_desktop())
+    if choice.problem:
+        return Check("tray", FAIL, choice.problem)
+    try:
+        backend = load_pystray()
+    except TrayUnavailable as exc:
+        return Check("tray", FAIL, str(exc))
+    if backend.has_menu:
+        return Check("tray", OK, f"backend '{backend.name}' with menus ({choice.reason})")
+    hint = f"; {choice.hint}" if choice.hint else ""
+    return Check(
+        "tray",
+        WARN,
+        f"backend '{backend.name}' has no menus; clicking the icon starts the suggested routine{hint}",
+    )
+
+
+def _server_name() -> str | None:
+    """``name version`` of the freedesktop notification server on the session bus, or None."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import asyncio
+    import os
+
+    address = os.environ.get("DBUS_SESSION_BUS_ADDRESS")
+    if not address:
+        return None
+    try:
+        from dbus_fast import Message, MessageType
+        from dbus_fast.aio import MessageBus
+    except ImportError:  # pragma: no cover - dbus-fast comes with desktop-notifier on Linux
+        return None
+
+    async def ask() -> str | None:
+        bus = await asyncio.wait_for(MessageBus(bus_address=address).connect(), 3)
+        try:
+            reply = await asyncio.wait_for(
+                bus.call(
+                    Message(
+                        destination="org.freedesktop.Notifications",
+                        path="/org/freedesktop/Notifications",
+                        interface="org.freedesktop.Notifications",
+                        member="GetServerInformation",
+                    )
+                ),
+                3,
+            )
+        finally:
+            bus.disconnect()
+        if reply is None or reply.message_type != MessageType.METHOD_RETURN:
+            return None
+        name, _vendor, version, _spec = reply.body
+        return f"{name} {version}".strip()
+
+    try:
+        return asyncio.run(ask())
+    except Exception as exc:  # noqa: BLE001 - any failure only means "name unknown"
+        log.debug("no notification server information: %s", exc)
+        return None
+
+
+def check_notifications() -> Check:
+    from postureguard.errors import UserError
+    from postureguard.platform.notifications import ACTIONS, DesktopNotifications
+
+    # The adapter logs its own warning when no server answers; here that is the finding itself.
+    quiet = logging.getLogger("postureguard.platform.notifications")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
+    try:
+        notifier = DesktopNotifications()
+        try:
+            caps = notifier.capabilities()
+        finally:
+            notifier.close()
+    except UserError as exc:
+        return Check("notifications", WARN, str(exc))
+    except Exception as exc:  # noqa: BLE001 - a broken bus must be reported, not crash the doctor
+        reason = f"{type(exc).__name__}: {exc}"
+        return Check("notifications", WARN, f"cannot reach a notification server ({reason})")
+    finally:
+        quiet.setLevel(level)
+    if not caps:
+        return Check(
+            "notifications",
+            WARN,
+            "no notification server answered; alerts will only show on the tray icon",
+        )
+    name = _server_name()
+    who = f"server {name}" if name else "the notification server"
+    if ACTIONS in caps:
+        return Check("notifications", OK, f"{who} supports buttons (actions): 'Start routine' works")
+    return Check(
+        "notifications",
+        WARN,
+        f"{who} shows no buttons (no 'actions'): alerts tell you to click the tray icon instead",
+    )
+
+
+def check_settings() -> tuple[Check, object]:
+    from postureguard.config import Settings, load_settings
+
+    result = load_settings()
+    if result.warnings:
+        return Check("settings", WARN, " ".join(result.warnings)), result.settings
+    if not result.path.exists():
+        return Check("settings", OK, f"none saved yet, defaults in use ({result.path})"), Settings()
+    return Check("settings", OK, f"readable: {result.path}"), result.settings
+
+
+def check_history() -> Check:
+    from postureguard import paths
+    from postureguard.errors import UserError
+    from postureguard.store import open_store
+
+    path = paths.history_file()
+    if not path.exists():
+        return Check("history", OK, f"not created yet; it starts with the first monitoring ({path})")
+    try:
+        store = open_store(path)
+    except UserError as exc:
+        return Check("history", FAIL, str(exc))
+    try:
+        notice = store.notice
+    finally:
+        store.close()
+    if notice:
+        return Check("history", WARN, notice)
+    return Check("history", OK, f"readable: {path}")
+
+
+def check_calibration() -> Check:
+    from postureguard import paths
+    from postureguard.calibration_file import load_calibration
+    from postureguard.errors import CalibrationError
+
+    path = paths.calibration_file()
+    if not path.exists():
+        return Check("calibration", WARN, "not calibrated yet: run 'postureguard setup' or use Calibrate now")
+    try:
+        cal = load_calibration(path)
+    except CalibrationError as exc:
+        return Check("calibration", WARN, str(exc))
+    return Check("calibration", OK, f"made from {cal.samples} frames: {path}")
+
+
+def check_autostart(start_at_login: bool) -> Check:
+    from postureguard.errors import UserError
+    from postureguard.platform import autostart
+
+    try:
+        state = autostart.for_platform().state()
+    except UserError as exc:
+        return Check("start at login", WARN, str(exc))
+    text = autostart.describe(state)
+    if state.enabled != start_at_login:
+        want = "on" if start_at_login else "off"
+        return Check(
+            "start at login",
+            WARN,
+            f"the setting says {want} but PostureGuard {text}; toggle it in 'postureguard settings' to fix",
+        )
+    return Check("start at login", OK, f"PostureGuard {text}")
+
+
+# ----- running and reporting --------------------------------------------------------------
+
+
+def run_checks(model: str | None = None, cameras: bool = True) -> Iterator[Check]:
+    """Every check in a sensible reading order; each is yielded as soon as it is done."""
+    yield check_model(model)
+    yield check_knowledge()
+    if cameras:
+        yield check_cameras()
+    yield check_tray()
+    yield check_notifications()
+    settings_check, settings = check_settings()
+    yield settings_check
+    yield check_history()
+    yield check_calibration()
+    yield check_autostart(bool(getattr(settings, "start_at_login", False)))
+
+
+def format_check(check: Check) -> str:
+    """One report line (pure)."""
+    return f"{_MARKS[check.level]}  {check.name}: {check.text}"
+
+
+def summary(checks: Sequence[Check]) -> str:
+    """The closing line (pure)."""
+    fails = sum(c.level == FAIL for c in checks)
+    warns = sum(c.level == WARN for c in checks)
+    if fails:
+        what = ", ".join(c.name for c in checks if c.level == FAIL)
+        return f"{fails} problem(s) stop PostureGuard from running ({what}); {warns} warning(s)."
+    if warns:
+        return f"PostureGuard can run; {warns} warning(s) above."
+    return "Everything PostureGuard needs is in place."
+
+
+def exit_status(checks: Sequence[Check]) -> int:
+    """1 when something the app cannot run without is missing, else 0 (pure)."""
+    return 1 if any(c.level == FAIL for c in checks) else 0
+
+
+def run(args) -> int:
+    checks: list[Check] = []
+    sys.stdout.write("PostureGuard doctor\n")
+    for check in run_checks(getattr(args, "model", None), cameras=not getattr(args, "no_camera", False)):
+        checks.append(check)
+        with contextlib.suppress(BrokenPipeError):
+            sys.stdout.write(format_check(check) + "\n")
+            sys.stdout.flush()
+    sys.stdout.write(summary(checks) + "\n")
+    return exit_status(checks)

@@ -1,0 +1,51 @@
+"""``postureguard settings`` (the settings window) and ``postureguard setup`` (the first-run walk-through)."""
+
+from __future__ import annotations
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "settings",
+        help="open the settings window",
+        description="Open the settings window. Changes are checked as you type and saved at once; a running "
+        "PostureGuard picks them up without a restart.",
+    )
+    p.set_defaults(func=run_settings)
+
+    s = sub.add_parser(
+        "setup",
+        help="walk through the first-run setup (notice, camera, calibration, main settings)",
+        description="The first-run walk-through: the 'not medical advice' notice, choosing a camera with a "
+        "live preview, calibrating your upright posture, and the three main settings.",
+    )
+    s.add_argument(
+        "--source",
+        nargs="+",
+        metavar="SOURCE",
+        help="use a video file or photos instead of a camera (for demonstrations and tests)",
+    )
+    s.add_argument("--countdown", type=int, default=5, metavar="S", help="seconds to sit up before recording")
+    s.add_argument(
+        "--frames", type=int, default=10, metavar="N", help="frames showing you to calibrate on (default 10)"
+    )
+    s.add_argument("--model", metavar="PATH", help="another PoseLandmarker .task file")
+    s.set_defaults(func=run_setup)
+
+
+def run_settings(args) -> int:
+    from postureguard.ui.settings_window import open_settings_window
+
+    return open_settings_window()
+
+
+def run_setup(args) -> int:
+    from postureguard.ui.first_run import SetupOptions, open_first_run
+
+    return open_first_run(
+        SetupOptions(
+            source=tuple(args.source or ()),
+            countdown_s=args.countdown,
+            frames=args.frames,
+            model=args.model,
+        )
+    )

@@ -1,0 +1,560 @@
+"""The settings window (``postureguard settings``, and Settings… in the tray), in its own process.
+
+Every entry is checked as it is typed. A valid change is written at once (after a short pause in typing,
+so "120" is not saved as "1" and "12" first) through :func:`postureguard.config.save_settings`, which
+replaces the file atomically; the running tray app watches that file and picks the change up. An invalid
+entry is marked in red with the reason under it and is not saved; the file keeps the last good value.
+
+Each save re-reads the file and changes only the key that was edited, so a change made meanwhile in the
+tray menu is not overwritten; and the window reloads values changed elsewhere while it is open.
+
+The logic (:func:`validate_change`, :class:`SettingsController`) is free of Tk; :class:`SettingsWindow`
+is the Tk shell. Tk is imported only when a window is built.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from postureguard.config import (
+    SPEC_BY_NAME,
+    LoadResult,
+    Settings,
+    format_value,
+    load_settings,
+    parse_value,
+    save_settings,
+)
+from postureguard.engine.settings import SENSITIVITY_THRESHOLDS_DEG
+from postureguard.errors import DataError, UserError
+
+log = logging.getLogger(__name__)
+
+WINDOW_TITLE = "PostureGuard settings"
+#: Milliseconds without typing before a valid entry is saved.
+SAVE_DELAY_MS = 600
+#: Milliseconds between checks of the settings file for changes made elsewhere (the tray menu).
+WATCH_INTERVAL_MS = 1000
+
+
+# ----- texts (pure) -------------------------------------------------------------------------------
+
+
+def sensitivity_text(level: str) -> str:
+    """Radio-button text for a sensitivity level, naming the head-forward angle it alerts at."""
+    angle = SENSITIVITY_THRESHOLDS_DEG[level]
+    words = {"low": "relaxed", "medium": "balanced", "high": "strict"}.get(level, "")
+    return f"{level.capitalize()} ({words}): alert when the head is {angle:g}° or more forward"
+
+
+@dataclass(frozen=True)
+class TextField:
+    """One typed setting: where it sits, what it is called and the unit shown after the entry."""
+
+    key: str
+    section: str
+    label: str
+    unit: str
+    width: int = 8
+
+
+TEXT_FIELDS: tuple[TextField, ...] = (
+    TextField("sustain_seconds", "Posture", "Alert after poor posture lasting", "seconds"),
+    TextField("cooldown_minutes", "Posture", "Wait between two alerts at least", "minutes"),
+    TextField("sitting_limit_minutes", "Sitting", "Remind me to stand up after sitting", "minutes (0 = off)"),
+    TextField("break_minutes", "Sitting", "A break counts when I am away for", "minutes"),
+    TextField("quiet_hours", "Notifications", "Quiet hours (no notifications)", "e.g. 22:00-07:00", 14),
+    TextField(
+        "max_notifications_per_hour",
+        "Notifications",
+        "At most this many notifications an hour",
+        "(0 = no cap)",
+    ),
+    TextField("avoid_points", "Safety", "Never suggest these points", "codes, e.g. LI4, GB21", 22),
+)
+
+
+# ----- validation (pure) --------------------------------------------------------------------------
+
+
+class PointLookup(Protocol):
+    """What validation needs from the knowledge base (``KnowledgeBase`` fits)."""
+
+    def find_point(self, name: str) -> Any: ...
+
+    def suggest_points(self, name: str, n: int = 3) -> tuple[str, ...]: ...
+
+
+def validate_change(settings: Settings, key: str, text: str, points: PointLookup | None) -> Settings:
+    """``settings`` with ``key`` set from the typed ``text``; raises :class:`DataError` with the reason.
+
+    Points to avoid are looked up in the knowledge base (``points``) when it is available: a code, alias
+    or pinyin it knows is stored as the point's code (``hegu`` -> ``LI4``); anything else is refused with
+    close matches. Without a knowledge base only the code format is checked.
+    """
+    spec = SPEC_BY_NAME[key]
+    value = parse_value(spec, text)
+    if spec.kind == "points" and points is not None:
+        codes: list[str] = []
+        for name in value:
+            point = points.find_point(name)
+            if point is None:
+                close = points.suggest_points(name)
+                hint = f"; did you mean {' or '.join(close)}?" if close else ""
+                raise DataError(f"{name!r} is not a point in PostureGuard's knowledge base{hint}")
+            if point.code not in codes:
+                codes.append(point.code)
+        value = tuple(codes)
+    return replace(settings, **{spec.name: value})
+
+
+def error_text(exc: UserError) -> str:
+    """The inline text for a refused entry: the reason without the ``setting NAME:`` prefix."""
+    message = str(exc)
+    if message.startswith("setting ") and ": " in message:
+        message = message.split(": ", 1)[1]
+    return message
+
+
+# ----- controller (no Tk) -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Result of :meth:`SettingsController.apply`: the saved settings, or the reason nothing was saved."""
+
+    settings: Settings
+    saved: bool
+    error: str | None = None
+
+
+class SettingsController:
+    """Applies typed changes to the settings file, one key at a time.
+
+    ``autostart`` (``postureguard.platform.autostart`` by default) is asked to install or remove the login
+    entry when ``start_at_login`` changes, before the setting is saved, so the two never disagree.
+    """
+
+    def __init__(self, path: Path | None = None, points: PointLookup | None = None, autostart: Any = None):
+        self.loaded: LoadResult = load_settings(path)
+        self.path = self.loaded.path
+        self.settings = self.loaded.settings
+        self.points = points
+        if autostart is None:
+            from postureguard.platform import autostart as autostart_module
+
+            autostart = autostart_module
+        self.autostart = autostart
+        self._stamp = self._file_stamp()
+
+    def _file_stamp(self) -> tuple[int, int] | None:
+        try:
+            st = self.path.stat()
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size)
+
+    def check(self, key: str, text: str) -> str | None:
+        """The reason ``text`` is not acceptable for ``key``, or None."""
+        try:
+            validate_change(self.settings, key, text, self.points)
+        except UserError as exc:
+            return error_text(exc)
+        return None
+
+    def apply(self, key: str, text: str) -> Outcome:
+        """Validate ``text`` for ``key`` and save it when it changes the value; never raises for the user."""
+        try:
+            wanted = validate_change(self.settings, key, text, self.points)
+        except UserError as exc:
+            log.info("not saved: %s = %r: %s", key, text, error_text(exc))
+            return Outcome(self.settings, False, error_text(exc))
+        value = getattr(wanted, key)
+        # Re-read so a change made in the tray since we loaded is kept; only this key is replaced.
+        current = load_settings(self.path).settings
+        if getattr(current, key) == value:
+            self.settings = current
+            self._stamp = self._file_stamp()
+            return Outcome(current, False)
+        if key == "start_at_login":
+            try:
+                self.autostart.set_enabled(bool(value))
+            except UserError as exc:
+                return Outcome(self.settings, False, str(exc))
+        updated = replace(current, **{key: value})
+        try:
+            save_settings(updated, self.path)
+        except UserError as exc:
+            return Outcome(self.settings, False, str(exc))
+        self.settings = updated
+        self._stamp = self._file_stamp()
+        log.info("saved %s = %s to %s", key, format_value(value), self.path)
+        return Outcome(updated, True)
+
+    def reload_if_changed(self) -> Settings | None:
+        """Re-read the file when another program changed it; returns the new settings, else None."""
+        stamp = self._file_stamp()
+        if stamp == self._stamp:
+            return None
+        self._stamp = stamp
+        fresh = load_settings(self.path).settings
+        if fresh == self.settings:
+            return None
+        self.settings = fresh
+        return fresh
+
+
+def load_points() -> tuple[PointLookup | None, str | None]:
+    """The knowledge base for point validation, or ``(None, reason)`` when it cannot be read."""
+    try:
+        from postureguard.knowledge import load_knowledge
+
+        return load_knowledge(), None
+    except UserError as exc:
+        return None, f"points are checked only for their format: {exc}"
+
+
+# ----- Tk shell --------------------------------------------------------------
+
+
+class _Scrollable:
+    """A frame inside a canvas with a vertical scrollbar (the form is taller than the screen at 200 %)."""
+
+    def __init__(self, parent: Any, tk: Any, ttk: Any) -> None:
+        self.canvas = tk.Canvas(parent, highlightthickness=0, borderwidth=0)
+        self.bar = ttk.Scrollbar(parent, orient="vertical", command=self.canvas.yview)
+        self.canvas.configure(yscrollcommand=self.bar.set)
+        self.inner = ttk.Frame(self.canvas)
+        self._item = self.canvas.create_window(0, 0, window=self.inner, anchor="nw")
+        self.inner.bind("<Configure>", lambda e: self.canvas.configure(scrollregion=self.canvas.bbox("all")))
+        self.canvas.bind("<Configure>", lambda e: self.canvas.itemconfigure(self._item, width=e.width))
+        self.canvas.pack(side="left", fill="both", expand=True)
+        self.bar.pack(side="right", fill="y")
+        # X11 reports the wheel as buttons 4 and 5; other platforms as <MouseWheel>.
+        for widget in (self.canvas, self.inner):
+            widget.bind_all("<Button-4>", lambda e: self.canvas.yview_scroll(-3, "units"))
+            widget.bind_all("<Button-5>", lambda e: self.canvas.yview_scroll(3, "units"))
+            widget.bind_all("<MouseWheel>", lambda e: self.canvas.yview_scroll(-e.delta // 40 or -1, "units"))
+
+    def show(self, widget: Any) -> None:
+        """Scroll so ``widget`` is visible (used when keyboard focus moves to it)."""
+        self.canvas.update_idletasks()
+        total = max(1, self.inner.winfo_height())
+        top = widget.winfo_rooty() - self.inner.winfo_rooty()
+        view_top, view_bottom = (f * total for f in self.canvas.yview())
+        if top < view_top or top + widget.winfo_height() > view_bottom:
+            self.canvas.yview_moveto(max(0.0, (top - 20) / total))
+
+
+class SettingsWindow:
+    """The Tk window over a :class:`SettingsController`."""
+
+    def __init__(self, controller: SettingsController, points_note: str | None = None) -> None:
+        from postureguard.ui.tk_support import bring_to_front, import_tk, make_root
+
+        tk = import_tk()
+        from tkinter import ttk
+
+        self.tk, self.ttk = tk, ttk
+        self.c = controller
+        self.root, self.scale = make_root(WINDOW_TITLE)
+        self.fonts = self.root.pg_fonts
+        self._pending: dict[str, str] = {}
+        self._entries: dict[str, Any] = {}
+        self._errors: dict[str, Any] = {}
+        self._vars: dict[str, Any] = {}
+        self._camera_queue: queue.Queue = queue.Queue()
+        self._build(points_note)
+        self._size_window()
+        first = self._entries[TEXT_FIELDS[0].key]
+        bring_to_front(self.root, first)
+        first.select_range(0, "end")
+        first.icursor("end")
+        self.root.after(WATCH_INTERVAL_MS, self._watch_file)
+        self.look_for_cameras()
+
+    # -- layout ------------------------------------------------------------------------------------------
+    def _pad(self, n: float = 1.0) -> int:
+        return round(6 * n * self.scale)
+
+    def _section(self, title: str) -> Any:
+        frame = self.ttk.LabelFrame(self.body, text=title, padding=self._pad(1.5))
+        frame.pack(fill="x", padx=self._pad(2), pady=(self._pad(1), self._pad(1)))
+        frame.columnconfigure(2, weight=1)
+        return frame
+
+    def _build(self, points_note: str | None) -> None:
+        ttk, tk = self.ttk, self.tk
+        outer = ttk.Frame(self.root)
+        outer.pack(fill="both", expand=True)
+        footer = ttk.Frame(outer, padding=self._pad(1.5))
+        footer.pack(side="bottom", fill="x")
+        ttk.Separator(outer).pack(side="bottom", fill="x")
+        holder = ttk.Frame(outer)
+        holder.pack(side="top", fill="both", expand=True)
+        self.scroller = _Scrollable(holder, tk, ttk)
+        self.body = self.scroller.inner
+        s = self.c.settings
+        wrap = round(560 * self.scale)
+
+        intro = ttk.Label(
+            self.body,
+            style="Muted.TLabel",
+            wraplength=wrap,
+            justify="left",
+            text="Changes are checked as you type and saved at once; the tray app follows them.",
+        )
+        intro.pack(anchor="w", padx=self._pad(2), pady=(self._pad(2), 0))
+
+        sections: dict[str, Any] = {}
+        posture = sections["Posture"] = self._section("Posture")
+        ttk.Label(
+            posture,
+            text="Sensitivity (head-forward angle from your calibrated upright):",
+            wraplength=wrap,
+            justify="left",
+        ).grid(row=0, column=0, columnspan=3, sticky="w")
+        self._vars["sensitivity"] = tk.StringVar(value=s.sensitivity)
+        for i, level in enumerate(SENSITIVITY_THRESHOLDS_DEG, start=1):
+            ttk.Radiobutton(
+                posture,
+                text=sensitivity_text(level),
+                value=level,
+                variable=self._vars["sensitivity"],
+                command=lambda: self._save_now("sensitivity", self._vars["sensitivity"].get()),
+            ).grid(row=i, column=0, columnspan=3, sticky="w", padx=(self._pad(2), 0))
+        sections["Sitting"] = self._section("Sitting and breaks")
+        sections["Notifications"] = self._section("Notifications")
+        camera = self._section("Camera")
+        safety = sections["Safety"] = self._section("Safety")
+        self._vars["pregnancy_mode"] = tk.BooleanVar(value=s.pregnancy_mode)
+        ttk.Checkbutton(
+            safety,
+            text="Pregnancy mode: never suggest points traditionally avoided in pregnancy",
+            variable=self._vars["pregnancy_mode"],
+            command=lambda: self._save_flag("pregnancy_mode"),
+        ).grid(row=0, column=0, columnspan=3, sticky="w")
+
+        rows = {"Posture": 4, "Sitting": 0, "Notifications": 0, "Safety": 1}
+        for f in TEXT_FIELDS:
+            self._text_row(sections[f.section], rows[f.section], f, wrap)
+            rows[f.section] += 2
+        if points_note:
+            ttk.Label(safety, text=points_note, style="Muted.TLabel", wraplength=wrap, justify="left").grid(
+                row=rows["Safety"], column=0, columnspan=3, sticky="w"
+            )
+
+        # Camera: filled in when the (bounded, background) probe answers.
+        self._vars["camera"] = tk.IntVar(value=s.camera)
+        self.camera_frame = ttk.Frame(camera)
+        self.camera_frame.grid(row=0, column=0, columnspan=3, sticky="we")
+        self.camera_status = ttk.Label(
+            camera, text="Looking for cameras…", style="Muted.TLabel", wraplength=wrap, justify="left"
+        )
+        self.camera_status.grid(row=1, column=0, columnspan=3, sticky="w")
+        self.camera_button = ttk.Button(camera, text="Look again", command=self.look_for_cameras)
+        # Its own row: the status text may be long, and must never squeeze the button.
+        self.camera_button.grid(row=2, column=0, sticky="w", pady=(self._pad(1), 0))
+
+        startup = self._section("Start-up")
+        self._vars["start_at_login"] = tk.BooleanVar(value=s.start_at_login)
+        ttk.Checkbutton(
+            startup,
+            text="Start PostureGuard when I log in",
+            variable=self._vars["start_at_login"],
+            command=lambda: self._save_flag("start_at_login"),
+        ).grid(row=0, column=0, columnspan=2, sticky="w")
+        self._errors["start_at_login"] = ttk.Label(startup, text="", style="Error.TLabel", wraplength=wrap)
+        self._errors["start_at_login"].grid(row=1, column=0, columnspan=3, sticky="w")
+        ttk.Button(startup, text="Run first-time setup again…", command=self._open_setup).grid(
+            row=2, column=0, sticky="w", pady=(self._pad(1), 0)
+        )
+
+        # The button is packed first so a long status text can never squeeze it.
+        ttk.Button(footer, text="Close", command=self.close).pack(side="right", anchor="n")
+        self.status = ttk.Label(
+            footer,
+            text=f"Settings file: {self.c.path}",
+            style="Muted.TLabel",
+            wraplength=round(wrap * 0.8),
+            justify="left",
+        )
+        self.status.pack(side="left", fill="x", expand=True, padx=(0, self._pad(2)))
+        self.root.bind("<Escape>", lambda e: self.close())
+        self.root.protocol("WM_DELETE_WINDOW", self.close)
+        if self.c.loaded.warnings:
+            self._set_status("; ".join(self.c.loaded.warnings), error=True)
+
+    def _text_row(self, parent: Any, row: int, field: TextField, wrap: int) -> None:
+        ttk, tk = self.ttk, self.tk
+        var = tk.StringVar(value=format_value(getattr(self.c.settings, field.key)))
+        self._vars[field.key] = var
+        ttk.Label(parent, text=field.label).grid(row=row, column=0, sticky="w", pady=(self._pad(0.7), 0))
+        entry = ttk.Entry(parent, textvariable=var, width=field.width, font=self.fonts["body"])
+        entry.grid(row=row, column=1, sticky="w", padx=self._pad(1.5), pady=(self._pad(0.7), 0))
+        ttk.Label(parent, text=field.unit, style="Muted.TLabel").grid(
+            row=row, column=2, sticky="w", pady=(self._pad(0.7), 0)
+        )
+        error = ttk.Label(parent, text="", style="Error.TLabel", wraplength=wrap, justify="left")
+        error.grid(row=row + 1, column=0, columnspan=3, sticky="w")
+        error.grid_remove()  # shown only while there is something to say (keeps the form compact)
+        self._entries[field.key] = entry
+        self._errors[field.key] = error
+        var.trace_add("write", lambda *_: self._typed(field.key))
+        entry.bind("<Return>", lambda e: self._flush(field.key))
+        entry.bind("<FocusOut>", lambda e: self._flush(field.key))
+        entry.bind("<FocusIn>", lambda e: self.scroller.show(entry))
+
+    def _size_window(self) -> None:
+        self.root.update_idletasks()
+        want_w = self.body.winfo_reqwidth() + self.scroller.bar.winfo_reqwidth() + 4
+        want_h = self.body.winfo_reqheight() + 4 + self.status.master.winfo_reqheight()
+        screen_w, screen_h = self.root.winfo_screenwidth(), self.root.winfo_screenheight()
+        w = min(want_w, screen_w - 40)
+        h = min(want_h, screen_h - 60)
+        self.root.geometry(f"{w}x{h}+{max(0, (screen_w - w) // 2)}+{max(0, (screen_h - h) // 3)}")
+        self.root.minsize(min(w, round(420 * self.scale)), min(h, round(300 * self.scale)))
+
+    # -- behaviour --------------------------------------------------------------------------------------
+    def _set_status(self, text: str, error: bool = False) -> None:
+        self.status.configure(text=text, style="Error.TLabel" if error else "Muted.TLabel")
+
+    def _show_error(self, key: str, message: str | None) -> None:
+        label = self._errors.get(key)
+        if label is not None:
+            label.configure(text=f"Not saved: {message}" if message else "")
+            if message:
+                label.grid()
+            else:
+                label.grid_remove()
+        entry = self._entries.get(key)
+        if entry is not None:
+            entry.configure(style="Invalid.TEntry" if message else "TEntry")
+
+    def _typed(self, key: str) -> None:
+        text = self._vars[key].get()
+        problem = self.c.check(key, text)
+        self._show_error(key, problem)
+        if problem:
+            self._pending.pop(key, None)
+            log.info("not saved: %s = %r: %s", key, text, problem)
+            return
+        # Save after a pause in typing; the latest text wins.
+        first = key not in self._pending
+        self._pending[key] = text
+        if first:
+            self.root.after(SAVE_DELAY_MS, lambda: self._flush(key))
+
+    def _flush(self, key: str) -> None:
+        text = self._pending.pop(key, None)
+        if text is not None:
+            self._save_now(key, text)
+
+    def _save_flag(self, key: str) -> None:
+        self._save_now(key, format_value(bool(self._vars[key].get())))
+
+    def _save_now(self, key: str, text: str) -> None:
+        outcome = self.c.apply(key, text)
+        self._show_error(key, outcome.error)
+        if outcome.error:
+            self._set_status(f"{key} not saved: {outcome.error}", error=True)
+            if key in ("start_at_login", "pregnancy_mode"):  # put the box back to what is really in force
+                self._vars[key].set(getattr(outcome.settings, key))
+        elif outcome.saved:
+            stamp = datetime.now().strftime("%H:%M:%S")
+            self._set_status(f"Saved {key} = {format_value(getattr(outcome.settings, key))} at {stamp}")
+
+    def _watch_file(self) -> None:
+        try:
+            fresh = self.c.reload_if_changed()
+        except Exception:  # noqa: BLE001 - a watcher must keep running; the next save reports problems
+            log.exception("cannot re-read the settings file")
+            fresh = None
+        if fresh is not None:
+            focused = self.root.focus_get()
+            for key, var in self._vars.items():
+                value = getattr(fresh, key)
+                if key not in self._entries:
+                    var.set(value)  # radio buttons and check boxes hold the value itself
+                    continue
+                if self._entries[key] is focused or key in self._pending or self._errors[key]["text"]:
+                    continue  # never overwrite what the user is typing
+                var.set(format_value(value))
+            self._set_status("Settings changed elsewhere (e.g. the tray menu); shown here")
+        self.root.after(WATCH_INTERVAL_MS, self._watch_file)
+
+    def look_for_cameras(self) -> None:
+        """Probe the cameras on a background thread (bounded); the list is filled in when it answers."""
+        from postureguard.platform.cameras import probe_cameras
+
+        self.camera_button.state(["disabled"])
+        self.camera_status.configure(text="Looking for cameras…")
+        threading.Thread(
+            target=lambda: self._camera_queue.put(probe_cameras()), daemon=True, name="camera-probe"
+        ).start()
+        self.root.after(200, self._camera_answer)
+
+    def _camera_answer(self) -> None:
+        try:
+            report = self._camera_queue.get_nowait()
+        except queue.Empty:
+            self.root.after(200, self._camera_answer)
+            return
+        self.camera_button.state(["!disabled"])
+        for child in self.camera_frame.winfo_children():
+            child.destroy()
+        options = [(cam.index, cam.label()) for cam in report.cameras]
+        current = self.c.settings.camera
+        if report.cameras and current not in {cam.index for cam in report.cameras}:
+            options.append((current, f"Camera {current} (chosen before, not found now)"))
+        for index, label in options:
+            self.ttk.Radiobutton(
+                self.camera_frame,
+                text=label,
+                value=index,
+                variable=self._vars["camera"],
+                command=lambda: self._save_now("camera", str(self._vars["camera"].get())),
+            ).pack(anchor="w")
+        if not report.cameras:
+            text = (
+                f"No camera found (the setting stays at camera {current}). PostureGuard can still "
+                "analyse recordings: postureguard analyze --source VIDEO."
+            )
+        else:
+            text = f"{len(report.usable)} of {len(report.cameras)} camera(s) give a picture."
+        if report.problem:
+            text += f" ({report.problem})"
+        self.camera_status.configure(text=text)
+        log.info("cameras: %s", text)
+
+    def _open_setup(self) -> None:
+        subprocess.Popen([sys.executable, "-m", "postureguard", "setup"], start_new_session=True)
+
+    def close(self) -> None:
+        for key in list(self._pending):
+            self._flush(key)
+        self.root.destroy()
+
+    def run(self) -> None:
+        self.root.mainloop()
+
+
+def open_settings_window(
+    path: Path | None = None, on_ready: Callable[[SettingsWindow], None] | None = None
+) -> int:
+    """Open the window and run it until closed; returns an exit status (0)."""
+    points, note = load_points()
+    window = SettingsWindow(SettingsController(path, points), note)
+    if on_ready is not None:
+        on_ready(window)
+    window.run()
+    return 0

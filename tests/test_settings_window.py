@@ -1,0 +1,293 @@
+"""The settings window and the first-run setup: the logic directly, the windows in a real X session.
+
+The ``e2e`` tests start ``postureguard settings`` / ``postureguard setup`` as real processes in the shared
+private desktop (tests/desktop.py), find the windows by title with xdotool, type into them with XTEST key
+events, and observe the results: the settings file on disk, the calibration file, the process logs and
+screenshots (saved to test-results/ for a person to look at).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from desktop import RESULTS_DIR, DesktopSession, wait_for
+from postureguard.config import Settings, load_settings, save_settings
+from postureguard.errors import DataError
+from postureguard.knowledge import load_knowledge
+from postureguard.ui import first_run
+from postureguard.ui.settings_window import SettingsController, sensitivity_text, validate_change
+from postureguard.ui.tk_support import ERROR_FG, font_sizes, ui_scale
+
+REPO = Path(__file__).resolve().parents[1]
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".ppm", ".webp"}
+
+
+# ----- logic ------------------------------------------------------------------------------------------
+
+
+def test_sensitivity_texts_name_the_engine_angles():
+    assert "8°" in sensitivity_text("low")
+    assert "5°" in sensitivity_text("medium")
+    assert "3.5°" in sensitivity_text("high")
+
+
+def test_points_to_avoid_are_checked_against_the_knowledge_base():
+    kb = load_knowledge()
+    s = Settings()
+    assert validate_change(s, "avoid_points", "hegu, gb21", kb).avoid_points == ("LI4", "GB21")
+    assert validate_change(s, "avoid_points", "", kb).avoid_points == ()
+    with pytest.raises(DataError, match=r"'LI44' is not a point.*did you mean"):
+        validate_change(s, "avoid_points", "LI4, LI44", kb)
+    with pytest.raises(DataError, match="not an acupoint code"):
+        validate_change(s, "avoid_points", "LI4; drop table", kb)
+
+
+def test_controller_saves_valid_changes_only_and_keeps_other_changes(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    path = tmp_path / "settings.toml"
+    save_settings(Settings(), path)
+    c = SettingsController(path, load_knowledge())
+    before = path.read_bytes()
+    bad = c.apply("quiet_hours", "22:00-25:00")
+    assert bad.error and not bad.saved and path.read_bytes() == before
+    # Another program (the tray) changes a different key meanwhile; the window's save must keep it.
+    save_settings(Settings(sensitivity="high"), path)
+    good = c.apply("quiet_hours", "22:00-07:00")
+    assert good.saved and good.error is None
+    on_disk = load_settings(path).settings
+    assert (on_disk.quiet_hours, on_disk.sensitivity) == ("22:00-07:00", "high")
+    # Start at login installs the real entry before the setting is saved.
+    assert c.apply("start_at_login", "true").saved
+    assert (tmp_path / "xdg" / "autostart" / "postureguard.desktop").exists()
+    assert load_settings(path).settings.start_at_login is True
+    assert c.apply("start_at_login", "false").saved
+    assert not (tmp_path / "xdg" / "autostart" / "postureguard.desktop").exists()
+
+
+def test_ui_scale_from_the_environment():
+    assert ui_scale({"POSTUREGUARD_UI_SCALE": "2"}) == 2.0
+    assert ui_scale({"POSTUREGUARD_UI_SCALE": "125%"}) == 1.25
+    assert ui_scale({"POSTUREGUARD_UI_SCALE": "huge", "GDK_SCALE": "2"}) == 2.0
+    assert ui_scale({"POSTUREGUARD_UI_SCALE": "40"}) == 1.0
+    assert font_sizes(2.0)["body"] == 2 * font_sizes(1.0)["body"]
+
+
+def test_setup_state_round_trip(tmp_path):
+    path = tmp_path / "setup.json"
+    assert not first_run.is_done(path)
+    path.write_text("{broken")
+    assert not first_run.is_done(path)
+    first_run.mark_done(datetime(2024, 5, 1, 9, 30, tzinfo=timezone.utc), True, path)
+    assert first_run.is_done(path)
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+
+
+def test_sitting_choices_and_fit():
+    assert first_run.sitting_choices(50) == [30, 45, 50, 60, 90, 0]
+    assert first_run.sitting_choices(0) == [30, 45, 60, 90, 0]
+    assert first_run.fit_size(640, 480, 400, 300) == (400, 300)
+    assert first_run.fit_size(320, 375, 400, 300) == (256, 300)
+
+
+def test_landmarks_are_drawn_on_a_real_photo():
+    from photos import photo
+    from postureguard.pose import MediaPipePose
+
+    image = photo("grace_hopper")
+    with MediaPipePose(mode="image") as model:
+        pose = model.detect(image, 0.0)
+    assert pose is not None
+    drawn = first_run.draw_pose(image, pose)
+    assert drawn.shape == image.shape and drawn is not image
+    h, w = image.shape[:2]
+    ear = pose.image[7]
+    x, y = round(ear.x * w), round(ear.y * h)
+    patch = (slice(max(0, y - 3), y + 4), slice(max(0, x - 3), x + 4))
+    assert not np.array_equal(drawn[patch], image[patch]), "the ear landmark is marked"
+    assert np.array_equal(first_run.draw_pose(image, None), image)
+
+
+# ----- real windows --------------------------------------------------------------------------------------
+
+
+def _app_env(session: DesktopSession, home: Path, scale: str) -> dict[str, str]:
+    env = dict(session.env)
+    env.update(PYTHONPATH=str(REPO / "src"), POSTUREGUARD_HOME=str(home), POSTUREGUARD_UI_SCALE=scale)
+    return env
+
+
+def _window(session: DesktopSession, title: str, proc: subprocess.Popen, log_name: str) -> int:
+    def found() -> int | None:
+        if proc.poll() is not None:
+            raise AssertionError(f"exited with {proc.returncode}: {session.read_log(log_name)}")
+        ids = session.search_windows(name=f"^{title}$", visible=True)
+        return ids[0] if ids else None
+
+    try:
+        window = wait_for(found, 30, f"the window titled {title!r}")
+    except TimeoutError as exc:
+        raise AssertionError(f"{exc}; log: {session.read_log(log_name)}") from None
+    session.run("xdotool", "windowfocus", "--sync", str(window))
+    return window
+
+
+def _wait_log(session: DesktopSession, log_name: str, text: str, timeout: float = 30) -> None:
+    try:
+        wait_for(lambda: text in session.read_log(log_name), timeout, f"{text!r} in {log_name}")
+    except TimeoutError as exc:
+        raise AssertionError(f"{exc}; log:\n{session.read_log(log_name)}") from None
+
+
+def _shot(session: DesktopSession, window: int, name: str) -> np.ndarray:
+    from PIL import Image
+
+    x, y, w, h = session.window_geometry(window)
+    sw, sh = 1280, 800
+    assert x >= 0 and y >= 0 and x + w <= sw and y + h <= sh, (
+        f"{name}: window {w}x{h}+{x}+{y} leaves the screen"
+    )
+    path = session.screenshot(name, crop=(x, y, w, h))
+    with Image.open(path) as image:
+        return np.asarray(image.convert("RGB"))
+
+
+def _error_pixels(image: np.ndarray) -> int:
+    """Pixels close to the inline error colour (anti-aliased text shades are near it, not equal)."""
+    target = np.array([int(ERROR_FG[i : i + 2], 16) for i in (1, 3, 5)])
+    return int((np.abs(image.astype(int) - target).sum(axis=2) < 40).sum())
+
+
+def _shot_until(session: DesktopSession, window: int, name: str, wanted) -> np.ndarray:
+    """Screenshot the window until ``wanted(error pixel count)`` holds (the drawing may lag the log)."""
+
+    def attempt() -> list[np.ndarray] | None:
+        image = _shot(session, window, name)
+        return [image] if wanted(_error_pixels(image)) else None
+
+    return wait_for(attempt, 10, f"{name} to show the expected inline error state")[0]
+
+
+@pytest.mark.e2e
+def test_settings_window_validates_inline_and_saves_atomically(desktop_session, isolated_home):
+    session = desktop_session
+    path = isolated_home / "config" / "settings.toml"
+    save_settings(Settings(), path)
+    log_name = "settings-window.log"
+    proc = session.popen(
+        [sys.executable, "-m", "postureguard", "-v", "settings"],
+        log_name,
+        env=_app_env(session, isolated_home, "2"),
+    )
+    try:
+        window = _window(session, "PostureGuard settings", proc, log_name)
+        _wait_log(session, log_name, "cameras:")  # the bounded camera probe answered
+        clean = _shot(session, window, "settings-window-200.png")
+        assert _error_pixels(clean) < 20, "no error is shown before anything is typed"
+
+        before = path.read_bytes()
+        inode = path.stat().st_ino
+        # The first field (sustain seconds) has the focus with its text selected: typing replaces it.
+        session.run("xdotool", "type", "--delay", "40", "abc")
+        _wait_log(session, log_name, "not saved: sustain_seconds = 'abc'")
+        marked = _shot_until(session, window, "settings-window-200-invalid.png", lambda n: n > 200)
+        assert _error_pixels(marked) > 200
+        assert path.read_bytes() == before, "an invalid entry must not be saved"
+
+        # Meanwhile the tray (here: the config command) changes another key; the window must keep it.
+        subprocess.run(
+            [sys.executable, "-m", "postureguard", "config", "set", "sensitivity", "high"],
+            env=_app_env(session, isolated_home, "1"), check=True, capture_output=True, timeout=60,
+        )  # fmt: skip
+        session.run("xdotool", "key", "--delay", "40", "BackSpace", "BackSpace", "BackSpace", "9", "0")
+        wait_for(lambda: load_settings(path).settings.sustain_seconds == 90, 15, "sustain_seconds = 90 saved")
+        saved = load_settings(path)
+        assert saved.warnings == []
+        assert saved.settings.sensitivity == "high", "a change made elsewhere survives the window's save"
+        assert path.stat().st_ino != inode, "saved by writing a new file and renaming it over the old one"
+        assert oct(path.stat().st_mode & 0o777) == "0o600"
+        assert sorted(p.name for p in path.parent.iterdir()) == ["settings.toml"], "no temporary files left"
+        fixed = _shot_until(session, window, "settings-window-200-saved.png", lambda n: n < 20)
+        assert _error_pixels(fixed) < 20
+
+        session.run("xdotool", "key", "Escape")
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+@pytest.mark.e2e
+def test_settings_window_at_125_percent(desktop_session, isolated_home):
+    session = desktop_session
+    log_name = "settings-window-125.log"
+    proc = session.popen(
+        [sys.executable, "-m", "postureguard", "-v", "settings"],
+        log_name,
+        env=_app_env(session, isolated_home, "1.25"),
+    )
+    try:
+        window = _window(session, "PostureGuard settings", proc, log_name)
+        _wait_log(session, log_name, "cameras:")  # the bounded probe answered ("none found" is valid)
+        _shot(session, window, "settings-window-125.png")
+        # Scroll to the lower sections (camera, safety, start-up) with the mouse wheel, as a person would.
+        x, y, w, h = session.window_geometry(window)
+        session.run("xdotool", "mousemove", str(x + w // 2), str(y + h // 2))
+        session.run("xdotool", "click", "--repeat", "15", "--delay", "30", "5")
+        _shot(session, window, "settings-window-125-lower.png")
+        session.run("xdotool", "key", "Escape")
+        assert proc.wait(timeout=10) == 0
+        assert not (isolated_home / "config" / "settings.toml").exists(), "opening and closing saves nothing"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+@pytest.mark.e2e
+def test_first_run_walks_through_and_calibrates_from_real_frames(desktop_session, isolated_home, tmp_path):
+    from clips import posture_frames, write_clip
+    from postureguard.calibration_file import load_calibration
+
+    session = desktop_session
+    clip = write_clip(tmp_path / "upright.avi", posture_frames(30, 0), 10.0)
+    log_name = "first-run.log"
+    argv = [sys.executable, "-m", "postureguard", "-v", "setup", "--source", str(clip), "--countdown", "2"]
+    proc = session.popen(argv, log_name, env=_app_env(session, isolated_home, "2"))
+    calibration = isolated_home / "config" / "calibration.json"
+    try:
+        window = _window(session, "PostureGuard setup", proc, log_name)
+        _wait_log(session, log_name, "setup step 1")
+        _shot(session, window, "first-run-1-notice.png")
+        session.run("xdotool", "key", "space", "Return")  # tick "I understand", then Next
+        _wait_log(session, log_name, "setup step 2")
+        _wait_log(session, log_name, "setup preview: first frame shown (You are in view")
+        _shot(session, window, "first-run-2-camera.png")
+        session.run("xdotool", "key", "Return")
+        _wait_log(session, log_name, "setup step 3")
+        session.run("xdotool", "key", "Return")  # Start
+        _wait_log(session, log_name, "setup calibration: countdown of 2 s")
+        _shot(session, window, "first-run-3-countdown.png")
+        _wait_log(session, log_name, "setup calibration saved", timeout=60)
+        cal = load_calibration(calibration)
+        assert cal.samples >= 3 and cal.head_height > 0
+        _shot(session, window, "first-run-3-calibrated.png")
+        session.run("xdotool", "key", "Return")
+        _wait_log(session, log_name, "setup step 4")
+        _shot(session, window, "first-run-4-settings.png")
+        session.run("xdotool", "key", "Return")  # Finish
+        assert proc.wait(timeout=15) == 0, session.read_log(log_name)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert first_run.is_done(first_run.state_file())
+    assert load_settings(isolated_home / "config" / "settings.toml").warnings == []
+    written = [p for p in isolated_home.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES]
+    assert written == [], f"frames must stay in memory, found {written}"
+    assert not Path(session.env["XDG_CONFIG_HOME"], "autostart", "postureguard.desktop").exists()
+    assert os.path.exists(RESULTS_DIR / "first-run-3-calibrated.png")
