@@ -21,6 +21,8 @@ APT_PACKAGES=(
     libgl1 libglib2.0-0
     # the private desktop session of the e2e tests (tests/desktop.py)
     xvfb xauth dbus dbus-bin dbus-x11 dunst trayer xdotool x11-utils imagemagick fonts-dejavu-core
+    # validates the start-at-login entry in tests/test_autostart.py
+    desktop-file-utils
 )
 
 sudo_cmd=()

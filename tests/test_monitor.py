@@ -11,6 +11,7 @@ import pytest
 from clips import posture_frames
 from photos import photo
 from postureguard.engine.core import PostureEngine
+from postureguard.engine.sampling import SamplingSettings
 from postureguard.engine.settings import EngineSettings
 from postureguard.errors import SourceError
 from postureguard.monitor import Monitor
@@ -27,12 +28,20 @@ class FlakyCamera:
     opened = 0
     closed = 0
 
-    def __init__(self, log, frames, stall=None):
-        self.log, self.frames, self.stall = log, frames, stall
+    def __init__(self, log, images, stall=None):
+        self.log, self.images, self.stall = log, images, stall
+
+    def frames(self, want=None):
+        return self.frames_wanted(want)
 
     def __iter__(self):
-        for i, img in enumerate(self.frames):
-            yield Frame(img, time.monotonic(), i, "0")
+        return self.frames_wanted()
+
+    def frames_wanted(self, want=None):
+        for i, img in enumerate(self.images):
+            t = time.monotonic()
+            if want is None or want(t):
+                yield Frame(img, t, i, "0")
         if self.stall is not None:
             self.stall.wait(10)
         raise SourceError("camera 0 stopped delivering frames")
@@ -54,7 +63,7 @@ def make_monitor(open_source, updates, statuses, **kw):
         lambda source: MediaPipePose(mode="video"),
         updates.append,
         statuses.append,
-        sample_interval=0.0,
+        sampling=SamplingSettings.every(0.001),
         retry_delays=(0.05, 0.1),
         **kw,
     )

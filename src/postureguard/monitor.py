@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from postureguard.engine.core import PostureEngine, Update
+from postureguard.engine.sampling import SamplingPolicy, SamplingSettings
 from postureguard.errors import ModelError, SourceError
+from postureguard.pipeline import AdaptiveAnalyzer
 from postureguard.sources import Frame, FrameSource
 
 log = logging.getLogger(__name__)
@@ -63,8 +65,9 @@ class Monitor(threading.Thread):
     """Runs the pipeline until :meth:`stop`; calls ``on_update`` and ``on_status`` from its thread.
 
     ``open_source`` returns a fresh :class:`FrameSource` (called again after a failure);
-    ``open_model`` returns a pose model for that source. ``sample_interval`` (seconds) is the time
-    between analysed frames: frames in between are skipped before any model work.
+    ``open_model`` returns a pose model for that source. ``sampling`` says which frames are looked
+    at and when the model runs (see :mod:`postureguard.engine.sampling`); frames in between are not
+    even decoded.
     """
 
     def __init__(
@@ -75,7 +78,7 @@ class Monitor(threading.Thread):
         on_update: Callable[[Update], None],
         on_status: Callable[[MonitorStatus], None],
         *,
-        sample_interval: float = 0.5,
+        sampling: SamplingSettings | None = None,
         pace_recordings: bool = True,
         retry_delays: tuple[float, ...] = (2.0, 4.0, 8.0, 15.0, 30.0),
         clock: Clock | None = None,
@@ -88,7 +91,8 @@ class Monitor(threading.Thread):
         self._on_update = on_update
         self._on_status = on_status
         self._on_pose = on_pose
-        self.sample_interval = sample_interval
+        self.sampling = sampling or SamplingSettings()
+        self.counts = None  # the running analyzer's counters, for tests and diagnostics
         self.pace_recordings = pace_recordings
         self.retry_delays = retry_delays
         self.clock = clock or SystemClock()
@@ -160,23 +164,23 @@ class Monitor(threading.Thread):
             model = self._open_model(source)
             try:
                 self._on_status(MonitorStatus("running", source.description))
-                frames = iter(source)
+                policy = SamplingPolicy(self.sampling, sustain_s=self.engine.settings.sustain_s)
+                analyzer = AdaptiveAnalyzer(
+                    self.engine, model, policy, on_pose=self._on_pose, lock=self._engine_lock
+                )
+                self.counts = analyzer.counts
+                if hasattr(source, "set_rate"):
+                    source.set_rate(1.0 / policy.check_interval())
+                frames = source.frames(analyzer.wants)
                 if not getattr(source, "is_live", False) and self.pace_recordings:
                     frames = paced(frames, self.clock, self._halt)
-                next_due = None
                 for frame in frames:
                     if self._halt.is_set() or self._paused.is_set():
                         return False
-                    if next_due is not None and frame.t < next_due - 1e-6:
-                        continue  # not due yet: skipped before any model work
-                    next_due = frame.t + self.sample_interval
-                    pose = model.detect(frame.image, frame.t)
-                    now = self.clock.monotonic()
-                    if self._on_pose is not None:
-                        self._on_pose(pose, now)
-                    with self._engine_lock:
-                        update = self.engine.update(pose, now)
-                    self._on_update(update)
+                    policy.sustain_s = self.engine.settings.sustain_s  # settings may change while running
+                    update = analyzer.process(frame, self.clock.monotonic())
+                    if update is not None:
+                        self._on_update(update)
                 return True
             finally:
                 model.close()

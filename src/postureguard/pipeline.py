@@ -50,3 +50,62 @@ def observe(frames: Iterable[Frame], model) -> Iterator[Observation]:
     for frame in frames:
         pose = model.detect(frame.image, frame.t)
         yield Observation(frame, pose, measure(pose))
+
+
+@dataclass
+class AnalyzerCounts:
+    checks: int = 0  # frames looked at (decoded and shrunk)
+    analyses: int = 0  # frames the pose model ran on
+    by_change: int = 0  # analyses triggered by a scene change
+    by_schedule: int = 0  # analyses because the last result had aged out
+
+
+class AdaptiveAnalyzer:
+    """The production path for a stream: check -> change gate -> pose model -> engine.
+
+    ``wants(t)`` tells a source which frames to decode (one per check interval); ``process(frame, now)``
+    runs the model only when the sampling policy says the last result is too old or the change gate
+    sees a different scene, and returns the engine's update (``None`` when the frame was only checked).
+    ``now`` is the monitor's clock in seconds (engine time); ``frame.t`` the source's.
+    """
+
+    def __init__(self, engine, model, policy, gate=None, *, on_pose=None, lock=None):
+        from postureguard.gate import ChangeGate
+
+        self.engine = engine
+        self.model = model
+        self.policy = policy
+        self.gate = gate or ChangeGate()
+        self.on_pose = on_pose
+        self.lock = lock
+        self.counts = AnalyzerCounts()
+        self._next_check: float | None = None
+
+    def wants(self, t: float) -> bool:
+        return self._next_check is None or t >= self._next_check - 1e-6
+
+    def process(self, frame: Frame, now: float):
+        from postureguard.gate import tiny_grey
+
+        self.counts.checks += 1
+        self._next_check = frame.t + self.policy.check_interval()
+        tiny = tiny_grey(frame.image)
+        scheduled = self.policy.due(now)
+        if not scheduled and not self.gate.changed(tiny):
+            return None
+        if scheduled:
+            self.counts.by_schedule += 1
+        else:
+            self.counts.by_change += 1
+        self.counts.analyses += 1
+        pose = self.model.detect(frame.image, frame.t)
+        if self.on_pose is not None:
+            self.on_pose(pose, now)
+        if self.lock is not None:
+            with self.lock:
+                update = self.engine.update(pose, now)
+        else:
+            update = self.engine.update(pose, now)
+        self.policy.analysed(now, update.sample, changed=not scheduled)
+        self.gate.analysed(tiny)
+        return update

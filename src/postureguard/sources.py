@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -37,12 +37,19 @@ class Frame:
     source: str  # the path as given, or the camera index
 
 
+Want = Callable[[float], bool]
+
+
 class FrameSource(Protocol):
     #: True for a continuous stream (camera, video) where tracking between frames helps.
     is_stream: bool
     description: str
 
     def __iter__(self) -> Iterator[Frame]: ...
+
+    def frames(self, want: Want | None = None) -> Iterator[Frame]:
+        """Frames whose time ``t`` satisfies ``want(t)``; the others are skipped without decoding."""
+        ...
 
     def close(self) -> None: ...
 
@@ -68,8 +75,13 @@ class ImageSource:
         return len(self._paths)
 
     def __iter__(self) -> Iterator[Frame]:
+        return self.frames()
+
+    def frames(self, want: Want | None = None) -> Iterator[Frame]:
         cv2 = _cv2()
         for index, (path, label) in enumerate(self._paths):
+            if want is not None and not want(index * self.interval):
+                continue
             image = cv2.imread(str(path), cv2.IMREAD_COLOR)
             if image is None:
                 raise SourceError(f"cannot read image {label}: not a readable image file")
@@ -100,18 +112,24 @@ class VideoSource:
         return self.frame_count or 0
 
     def __iter__(self) -> Iterator[Frame]:
+        return self.frames()
+
+    def frames(self, want: Want | None = None) -> Iterator[Frame]:
         cv2 = _cv2()
         index = 0
         last_t = -1.0
         while True:
-            ok, image = self._cap.read()
-            if not ok:
+            # grab() reads the compressed frame; retrieve() decodes it, only for frames wanted.
+            if not self._cap.grab():
                 break
             t = self._cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
             if self.fps > 0 and (t <= last_t or t == 0.0 and index > 0):
                 t = index / self.fps  # containers without per-frame times
             last_t = t
-            yield Frame(image=image, t=t, index=index, source=self.label)
+            if want is None or want(t):
+                ok, image = self._cap.retrieve()
+                if ok:
+                    yield Frame(image=image, t=t, index=index, source=self.label)
             index += 1
         if index == 0:
             raise SourceError(f"video {self.label} has no readable frames")
@@ -126,7 +144,7 @@ class CameraSource:
     is_stream = True
     is_live = True  # frames arrive in real time; recordings are paced by the monitor instead
 
-    def __init__(self, index: int, width: int = 640, height: int = 480, fps: float = 15.0):
+    def __init__(self, index: int, width: int = 640, height: int = 480, fps: float = 5.0):
         cv2 = _cv2()
         self.index = index
         self._cap = cv2.VideoCapture(index)
@@ -143,12 +161,24 @@ class CameraSource:
         self.description = f"camera {index}"
 
     def __iter__(self) -> Iterator[Frame]:
+        return self.frames()
+
+    def set_rate(self, fps: float) -> None:
+        """Ask the driver for about ``fps`` frames a second (drivers may round or ignore it)."""
+        cv2 = _cv2()
+        self._cap.set(cv2.CAP_PROP_FPS, max(1.0, fps))
+
+    def frames(self, want: Want | None = None) -> Iterator[Frame]:
         index = 0
         while True:
-            ok, image = self._cap.read()
-            if not ok:
+            if not self._cap.grab():
                 raise SourceError(f"camera {self.index} stopped delivering frames")
-            yield Frame(image=image, t=time.monotonic(), index=index, source=str(self.index))
+            t = time.monotonic()
+            if want is None or want(t):
+                ok, image = self._cap.retrieve()
+                if not ok:
+                    raise SourceError(f"camera {self.index} delivered a frame that cannot be decoded")
+                yield Frame(image=image, t=t, index=index, source=str(self.index))
             index += 1
 
     def close(self) -> None:

@@ -37,9 +37,8 @@ def register(sub) -> None:
     p.add_argument(
         "--sample-interval",
         type=float,
-        default=0.5,
         metavar="S",
-        help="seconds between analysed frames (default 0.5)",
+        help="analyse a frame every S seconds instead of the adaptive rate (demos, tests)",
     )
     p.add_argument("--interval", type=float, default=1.0, help="seconds between photos given with --source")
     p.add_argument("--model", metavar="PATH", help="another PoseLandmarker .task file")
@@ -71,6 +70,7 @@ def run(args) -> int:
     from postureguard.app import App, Overrides
     from postureguard.config import load_settings
     from postureguard.engine.core import PostureEngine
+    from postureguard.engine.sampling import SamplingSettings
     from postureguard.knowledge import load_knowledge
     from postureguard.monitor import Monitor
     from postureguard.pipeline import open_model
@@ -138,7 +138,7 @@ def run(args) -> int:
         app.on_update,
         app.on_status,
         on_pose=app.on_pose,
-        sample_interval=args.sample_interval,
+        sampling=SamplingSettings.every(args.sample_interval) if args.sample_interval else SamplingSettings(),
     )
     routines = sorted(((r.id, r.title) for r in kb.routines), key=lambda r: r[1])
     tray = Tray(backend, app, routines)

@@ -179,6 +179,7 @@ class PostureEngine:
             lean_in=None if judgement is None else judgement.lean_in,
             extension=False if judgement is None else judgement.extension,
             sitting_s=self.sitting_seconds(t),
+            poor_for_s=0.0 if self._episode_start is None else t - self._episode_start,
         )
         return Update(sample, tuple(events))
 

@@ -26,6 +26,7 @@ class Sample:
     * ``lean_in``: shoulder width now / at calibration (1 = same distance, >1 = closer to the screen).
     * ``extension``: the head is tilted back (never counted as forward).
     * ``sitting_s``: seconds of the current sitting stretch (0 when away after a break).
+    * ``poor_for_s``: seconds since the current poor-posture episode began (0 when there is none).
     """
 
     t: float
@@ -37,6 +38,7 @@ class Sample:
     lean_in: float | None = None
     extension: bool = False
     sitting_s: float = 0.0
+    poor_for_s: float = 0.0
 
     def to_record(self) -> dict:
         return asdict(self)

@@ -1,0 +1,232 @@
+"""``postureguard bench SOURCE``: what monitoring costs, measured on a recording.
+
+The recording is replayed on the live monitor's clock: each frame "arrives" at its timestamp, and the
+production path (check -> change gate -> pose model -> engine, with the adaptive sampling policy)
+decides what to decode and analyse, exactly as :class:`postureguard.monitor.Monitor` does with a
+camera. Time is simulated (the run does not wait for the clock), CPU is real: it is the process's
+CPU time (all threads, MediaPipe's included) spent inside the path, excluding the decoding of the
+recording, which a camera driver does in live use.
+
+The baseline analyses every frame at 10 frames a second in VIDEO mode on the same frames. Its dense
+verdicts also give the reference for the alert delay: the sustain window of the first sustained
+slouch ends when the dense baseline raises its alert.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import sys
+import time
+
+from postureguard.errors import UserError
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "bench",
+        help="measure CPU, memory and alert delay on a recording",
+        description="Replay a recording through the production pipeline and through a 10 fps baseline, "
+        "and report CPU use, memory, time to first verdict and alert delay.",
+    )
+    p.add_argument("source", metavar="SOURCE", help="a video file of a person at a desk")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--calibration", metavar="FILE", help="upright reference (default: first frames)")
+    p.add_argument("--calibrate-frames", type=int, default=10, metavar="N",
+                   help="calibrate on the first N frames showing a person (default 10)")  # fmt: skip
+    p.add_argument("--sustain", type=float, default=60.0, metavar="S", help="sustain window (default 60)")
+    p.add_argument("--baseline-fps", type=float, default=10.0, help="baseline analysis rate (default 10)")
+    p.add_argument("--model", metavar="PATH", help="another PoseLandmarker .task file")
+    p.set_defaults(func=run)
+
+
+def _cpu() -> float:
+    return time.process_time()
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _calibration(args):
+    from postureguard.calibration_file import load_calibration
+    from postureguard.engine.calibration import calibrate
+    from postureguard.pipeline import observe, open_model, thin
+    from postureguard.sources import open_source
+
+    if args.calibration:
+        return load_calibration(args.calibration)
+    source = open_source([args.source])
+    model = open_model(source, args.model)
+    try:
+        features = []
+        for obs in observe(thin(source, 0.5), model):
+            if obs.features is not None:
+                features.append(obs.features)
+            if len(features) >= args.calibrate_frames:
+                break
+        return calibrate(features)
+    finally:
+        model.close()
+        source.close()
+
+
+def _production(args, calibration) -> dict:
+    from postureguard.engine.core import PostureEngine
+    from postureguard.engine.events import PostureAlert
+    from postureguard.engine.sampling import SamplingPolicy, SamplingSettings
+    from postureguard.engine.settings import EngineSettings
+    from postureguard.pipeline import AdaptiveAnalyzer, open_model
+    from postureguard.sources import open_source
+
+    wall0 = time.perf_counter()
+    source = open_source([args.source])
+    model = open_model(source, args.model)
+    load_s = time.perf_counter() - wall0
+    engine = PostureEngine(EngineSettings(sustain_s=args.sustain), calibration)
+    policy = SamplingPolicy(SamplingSettings(), sustain_s=args.sustain)
+    analyzer = AdaptiveAnalyzer(engine, model, policy)
+    cpu = 0.0
+    duration = 0.0
+    first_verdict = None
+    alert_t = None
+    steady_cpu, steady_time = 0.0, 0.0  # while posture is good and nobody has slouched yet
+    try:
+        for frame in source.frames(analyzer.wants):
+            duration = frame.t
+            c0, w0 = _cpu(), time.perf_counter()
+            update = analyzer.process(frame, frame.t)
+            spent = _cpu() - c0
+            cpu += spent
+            if alert_t is None and (update is None or update.sample.posture == "good"):
+                steady_cpu += spent
+                steady_time = frame.t
+            if update is None:
+                continue
+            if first_verdict is None and update.sample.posture != "unknown":
+                # Live, this verdict comes after the model loads, the frame arrives and is processed.
+                first_verdict = load_s + frame.t + (time.perf_counter() - w0)
+            if alert_t is None and any(isinstance(e, PostureAlert) for e in update.events):
+                alert_t = frame.t
+    finally:
+        model.close()
+        source.close()
+    counts = analyzer.counts
+    minutes = max(duration, 1e-9) / 60.0
+    return {
+        "duration_s": duration,
+        "samples": counts.analyses,
+        "checks": counts.checks,
+        "by_change": counts.by_change,
+        "by_schedule": counts.by_schedule,
+        "samples_per_minute": counts.analyses / minutes,
+        "cpu_ms_per_sample": 1000.0 * cpu / max(counts.analyses, 1),
+        "cpu_percent_of_core": 100.0 * cpu / max(duration, 1e-9),
+        "steady_cpu_percent_of_core": 100.0 * steady_cpu / steady_time if steady_time > 0 else None,
+        "first_verdict_s": first_verdict,
+        "alert_t": alert_t,
+        "rss_mb": _rss_mb(),
+    }
+
+
+def _baseline(args, calibration) -> dict:
+    from postureguard.engine.core import PostureEngine
+    from postureguard.engine.events import PostureAlert
+    from postureguard.engine.settings import EngineSettings
+    from postureguard.pipeline import open_model
+    from postureguard.sources import open_source
+
+    source = open_source([args.source])
+    model = open_model(source, args.model)
+    engine = PostureEngine(EngineSettings(sustain_s=args.sustain), calibration)
+    gap = 1.0 / args.baseline_fps
+    next_t = 0.0
+    cpu, n, duration, alert_t = 0.0, 0, 0.0, None
+
+    def want(t: float) -> bool:
+        return t >= next_t - 1e-6
+
+    try:
+        for frame in source.frames(want):
+            next_t = frame.t + gap
+            duration = frame.t
+            c0 = _cpu()
+            pose = model.detect(frame.image, frame.t)
+            update = engine.update(pose, frame.t)
+            cpu += _cpu() - c0
+            n += 1
+            if alert_t is None and any(isinstance(e, PostureAlert) for e in update.events):
+                alert_t = frame.t
+    finally:
+        model.close()
+        source.close()
+    return {
+        "samples": n,
+        "cpu_ms_per_sample": 1000.0 * cpu / max(n, 1),
+        "cpu_percent_of_core": 100.0 * cpu / max(duration, 1e-9),
+        "alert_t": alert_t,
+    }
+
+
+def run(args) -> int:
+    import mediapipe
+
+    from postureguard.pipeline import quiet_native_logs
+
+    quiet_native_logs()
+    if args.calibrate_frames < 3:
+        raise UserError("--calibrate-frames must be at least 3")
+    calibration = _calibration(args)
+    ours = _production(args, calibration)
+    base = _baseline(args, calibration)
+    delay = None
+    if ours["alert_t"] is not None and base["alert_t"] is not None:
+        delay = ours["alert_t"] - base["alert_t"]
+    result = {
+        "source": args.source,
+        "duration_s": round(ours["duration_s"], 1),
+        "samples_per_minute": round(ours["samples_per_minute"], 2),
+        "cpu_ms_per_sample": round(ours["cpu_ms_per_sample"], 2),
+        "cpu_percent_of_core": round(ours["cpu_percent_of_core"], 3),
+        "steady_cpu_percent_of_core": None
+        if ours["steady_cpu_percent_of_core"] is None
+        else round(ours["steady_cpu_percent_of_core"], 3),
+        "baseline_cpu_ms_per_sample": round(base["cpu_ms_per_sample"], 2),
+        "baseline_samples_per_minute": round(base["samples"] / max(ours["duration_s"] / 60, 1e-9), 1),
+        "baseline_cpu_percent_of_core": round(base["cpu_percent_of_core"], 2),
+        "ratio": round(base["cpu_percent_of_core"] / max(ours["cpu_percent_of_core"], 1e-9), 1),
+        "peak_rss_mb": round(ours["rss_mb"], 1),
+        "first_verdict_s": None if ours["first_verdict_s"] is None else round(ours["first_verdict_s"], 2),
+        "alert_delay_s": None if delay is None else round(delay, 2),
+        "checks": ours["checks"],
+        "analyses_by_change": ours["by_change"],
+        "analyses_by_schedule": ours["by_schedule"],
+        "sustain_s": args.sustain,
+        "machine": {
+            "cores": os.cpu_count(),
+            "cpu": platform.processor() or platform.machine(),
+            "system": platform.platform(),
+            "python": platform.python_version(),
+            "mediapipe": mediapipe.__version__,
+        },
+    }
+    if args.json:
+        sys.stdout.write(json.dumps(result) + "\n")
+        return 0
+    m, r = result["machine"], result
+    lines = [
+        f"recording        {args.source} ({r['duration_s']} s)",
+        f"machine          {m['cores']} cores, {m['cpu']}, Python {m['python']}, mediapipe {m['mediapipe']}",
+        f"PostureGuard     {r['samples_per_minute']} samples/min, {r['cpu_ms_per_sample']} ms CPU each, "
+        f"{r['cpu_percent_of_core']} % of one core ({r['steady_cpu_percent_of_core']} % while upright)",
+        f"baseline 10 fps  {r['baseline_samples_per_minute']} samples/min, "
+        f"{r['baseline_cpu_ms_per_sample']} ms CPU each, {r['baseline_cpu_percent_of_core']} % of one core",
+        f"ratio            {r['ratio']}x less CPU than the baseline",
+        f"peak RSS         {r['peak_rss_mb']} MB",
+        f"first verdict    {r['first_verdict_s']} s after start",
+        f"alert delay      {r['alert_delay_s']} s after the sustain window ended",
+    ]
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0

@@ -1,0 +1,193 @@
+"""Adaptive sampling and change gating: which frames are analysed when, and gating under real noise."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from clips import lowered_head, posture_frames, write_clip
+from photos import photo
+from postureguard.engine.calibration import calibrate
+from postureguard.engine.core import PostureEngine
+from postureguard.engine.events import PostureAlert
+from postureguard.engine.sample import Sample
+from postureguard.engine.sampling import SamplingPolicy, SamplingSettings
+from postureguard.engine.settings import EngineSettings
+from postureguard.gate import ChangeGate, tiny_grey
+from postureguard.pipeline import AdaptiveAnalyzer
+from postureguard.pose import MediaPipePose
+from postureguard.sources import Frame
+
+SRC = str(Path(__file__).resolve().parents[1] / "src")
+
+
+def sample(t=0.0, person=True, posture="good", angle=0.0, poor_for=0.0, state="good"):
+    return Sample(t=t, person=person, head_forward_deg=angle if person else None, posture=posture,
+                  state=state, poor_for_s=poor_for)  # fmt: skip
+
+
+# -- the policy, with explicit times ---------------------------------------------------------------
+def analysed_times(policy, samples_at, until, step=0.5):
+    """Offer a frame every ``step`` s; ``samples_at(t)`` is the engine's verdict for an analysed frame."""
+    times = []
+    t = 0.0
+    while t <= until:
+        if policy.due(t):
+            times.append(t)
+            policy.analysed(t, samples_at(t))
+        t = round(t + step, 6)
+    return times
+
+
+def test_startup_is_quick_then_steady_while_upright():
+    policy = SamplingPolicy(SamplingSettings())
+    times = analysed_times(policy, lambda t: sample(t), 60)
+    assert times[:4] == [0.0, 0.5, 1.0, 1.5]  # first verdicts at once
+    later = [t for t in times if t >= 2.0]
+    assert all(b - a == pytest.approx(8.0) for a, b in zip(later, later[1:], strict=False))
+
+
+def test_nobody_in_view_is_checked_slowly():
+    policy = SamplingPolicy(SamplingSettings())
+    times = analysed_times(policy, lambda t: sample(t, person=False, posture="unknown"), 120)
+    later = [t for t in times if t >= 2.0]
+    assert all(b - a == pytest.approx(15.0) for a, b in zip(later, later[1:], strict=False))
+    assert policy.check_interval() == 1.0
+
+
+def test_a_pending_episode_is_confirmed_and_sampled_when_the_window_ends():
+    policy = SamplingPolicy(SamplingSettings(), sustain_s=10.0)
+    start = 20.0
+
+    def verdict(t):
+        if t < start:
+            return sample(t)
+        return sample(t, posture="poor", angle=9, poor_for=t - first_poor[0], state="good")
+
+    first_poor = [None]
+    times = []
+    t = 0.0
+    while t <= 40:
+        if policy.due(t):
+            if t >= start and first_poor[0] is None:
+                first_poor[0] = t
+            times.append(t)
+            policy.analysed(t, verdict(t))
+        t = round(t + 0.5, 6)
+    episode = first_poor[0]
+    during = [x for x in times if episode <= x <= episode + 10]
+    assert all(b - a <= 2.0 + 1e-9 for a, b in zip(during, during[1:], strict=False))  # confirm rate
+    assert episode + 10 in times  # exactly when the sustain window ends
+
+
+def test_change_that_moves_the_verdict_is_followed_quickly_a_fidget_is_not():
+    policy = SamplingPolicy(SamplingSettings())
+    for t in (0.0, 0.5, 1.0, 1.5, 2.0):
+        policy.due(t)
+        policy.analysed(t, sample(t))
+    policy.analysed(5.0, sample(5.0, angle=0.5), changed=True)  # a fidget: same verdict
+    assert policy.analysis_interval(5.5) == 8.0
+    policy.analysed(6.0, sample(6.0, angle=4.0), changed=True)  # the head moved: confirm quickly
+    assert policy.analysis_interval(6.5) == 0.5
+    assert policy.analysis_interval(8.5) == 8.0
+
+
+def test_fixed_sampling_analyses_every_check():
+    policy = SamplingPolicy(SamplingSettings.every(0.25))
+    times = analysed_times(policy, lambda t: sample(t), 5, step=0.25)
+    assert len(times) == 21
+
+
+# -- the gate, on real frames with real-looking noise ------------------------------------------------
+@pytest.fixture(scope="module")
+def frames():
+    base = cv2.resize(photo("grace_hopper"), (640, 750))
+    low = lowered_head(base, int(0.52 * 750), int(0.68 * 750), int(0.11 * 750))
+    return base, low
+
+
+def noisy(img, sigma, seed):
+    rng = np.random.default_rng(seed)
+    return np.clip(img.astype(np.float32) + rng.normal(0, sigma, img.shape), 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("sigma", [2, 5, 10])
+def test_sensor_noise_alone_is_not_a_change(frames, sigma, report_figure):
+    base, _ = frames
+    gate = ChangeGate()
+    gate.analysed(tiny_grey(noisy(base, sigma, 1)))
+    shares = [gate.changed_share(tiny_grey(noisy(base, sigma, seed))) for seed in range(2, 40)]
+    report_figure(f"change gate, noise sigma {sigma}: max share of changed cells {max(shares):.3f} "
+                  f"(threshold {gate.settings.changed_share})")  # fmt: skip
+    assert not any(gate.changed(tiny_grey(noisy(base, sigma, seed))) for seed in range(2, 40))
+
+
+@pytest.mark.parametrize("sigma", [2, 10])
+def test_a_real_posture_change_is_a_change_even_under_noise(frames, sigma):
+    base, low = frames
+    gate = ChangeGate()
+    gate.analysed(tiny_grey(noisy(base, sigma, 1)))
+    assert gate.changed(tiny_grey(noisy(low, sigma, 2)))
+
+
+def test_someone_leaving_is_a_change(frames):
+    base, _ = frames
+    gate = ChangeGate()
+    gate.analysed(tiny_grey(base))
+    empty = cv2.resize(photo("coffee"), (640, 750))
+    assert gate.changed(tiny_grey(empty))
+
+
+# -- gating must not delay a real alert -------------------------------------------------------------
+def test_real_clip_alerts_within_the_window_with_gating_on(report_figure):
+    """20 s upright, then a sustained lowered head; sustain 10 s. The alert comes on time."""
+    fps, upright_s, sustain = 10, 20, 10.0
+    images = posture_frames(upright_s * fps, 25 * fps)
+    cal_model = MediaPipePose(mode="image")
+    from postureguard.engine.geometry import measure
+
+    cal = calibrate([measure(cal_model.detect(img, 0)) for img in images[:5]])
+    cal_model.close()
+    engine = PostureEngine(EngineSettings(sustain_s=sustain), cal)
+    with MediaPipePose(mode="video") as model:
+        analyzer = AdaptiveAnalyzer(engine, model, SamplingPolicy(SamplingSettings(), sustain_s=sustain))
+        alert_t = None
+        for i, img in enumerate(images):
+            t = i / fps
+            if not analyzer.wants(t):
+                continue
+            update = analyzer.process(Frame(img, t, i, "clip"), t)
+            if update and alert_t is None and any(isinstance(e, PostureAlert) for e in update.events):
+                alert_t = t
+    onset = float(upright_s)
+    counts = analyzer.counts
+    report_figure(
+        f"gated clip: slouch at {onset:.0f} s, sustain {sustain:.0f} s, alert at {alert_t} s; "
+        f"{counts.analyses} analyses of {len(images)} frames ({counts.by_change} by change)"
+    )
+    assert alert_t is not None
+    assert onset + sustain <= alert_t <= onset + sustain + 1.0
+    assert counts.analyses < len(images) / 10
+
+
+def test_bench_command_reports_every_figure(tmp_path):
+    clip = write_clip(tmp_path / "seated.avi", posture_frames(15 * 10, 20 * 10), fps=10)
+    env = {**os.environ, "PYTHONPATH": SRC}
+    argv = [sys.executable, "-m", "postureguard", "bench", str(clip), "--sustain", "10", "--json"]
+    res = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=600)
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    keys = {"samples_per_minute", "cpu_ms_per_sample", "cpu_percent_of_core", "baseline_cpu_percent_of_core",
+            "ratio", "peak_rss_mb", "first_verdict_s", "alert_delay_s"}  # fmt: skip
+    assert keys <= out.keys()
+    assert out["baseline_samples_per_minute"] == pytest.approx(600, rel=0.05)
+    assert out["samples_per_minute"] < out["baseline_samples_per_minute"] / 5
+    assert out["ratio"] > 1 and out["alert_delay_s"] is not None and abs(out["alert_delay_s"]) <= 1.0
+    assert out["machine"]["cores"] == os.cpu_count()
