@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "postureguard.commands.routines",
     "postureguard.commands.config",
     "postureguard.commands.today",
+    "postureguard.commands.report",
     "postureguard.commands.doctor",
     "postureguard.commands.settings",
 )

@@ -1,0 +1,400 @@
+"""``postureguard report``, ``export`` and ``forget``: the user's history as pictures, as a file, or gone.
+
+Also :func:`open_today_report`, which the tray's "Report…" item calls.
+
+Dates on the command line are local calendar days (``YYYY-MM-DD``); a day runs from local midnight to
+the next one. Reading commands never create a history database; ``forget`` deletes records through the
+store (SQLite overwrites deleted content with ``secure_delete``) and removes saved report pictures of the
+days it forgets.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from postureguard.commands.today import day_bounds
+from postureguard.errors import UserError
+
+log = logging.getLogger(__name__)
+
+#: Folder (inside the data folder) where reports are saved when no ``--out`` is given.
+REPORTS_FOLDER = "reports"
+_REPORT_NAME = re.compile(r"^(day|week)-(\d{4}-\d{2}-\d{2})\.(png|html)$")
+
+EXPORT_FIELDS = (
+    "type", "time", "t",
+    # minute
+    "samples", "present_share", "mean_angle_deg", "poor_share",
+    # alert
+    "kind", "trigger", "angle_deg", "duration_s", "minutes",
+    # alert and routine
+    "routine_id",
+    # routine
+    "id", "ended_t", "ended_time", "status", "steps_done", "steps_total", "source",
+    # break
+    "away_s", "sat_s",
+    # gap
+    "end", "end_time", "reason",
+)
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "report",
+        help="draw a day's or a week's history as a chart (PNG or HTML)",
+        description="Draw the history as a chart: the head-forward angle through the day with poor posture, "
+        "time away and unmonitored time marked, alerts, breaks and routines, sitting stretches against the "
+        "sitting limit, and the numbers in a table. --week shows the seven days ending with DATE. "
+        "Without --out the report is saved in the data folder and its path printed.",
+    )
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--day", metavar="YYYY-MM-DD", help="the day to draw (default: today)")
+    which.add_argument("--week", nargs="?", const="", metavar="YYYY-MM-DD",
+                       help="the seven days ending with this date (default: today)")
+    p.add_argument("--out", metavar="FILE",
+                   help="where to write it: FILE.png or FILE.html (one self-contained page)")
+    p.set_defaults(func=run_report)
+
+    e = sub.add_parser(
+        "export",
+        help="write the history (minutes, alerts, routines, breaks, gaps) as CSV or JSON lines",
+        description="Write the recorded history for you to keep or analyse: one record per line, with a "
+        "'type' field (minute, alert, routine, break, gap). Times are epoch seconds ('t') and local time "
+        "('time'). Without --out it goes to standard output.",
+    )
+    e.add_argument("--format", choices=("csv", "jsonl"), default="csv", help="output format (default: csv)")
+    e.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="first day to include")
+    e.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="last day to include")
+    e.add_argument("--out", metavar="FILE",
+                   help="write to FILE (readable by you only) instead of the terminal")
+    e.set_defaults(func=run_export)
+
+    f = sub.add_parser(
+        "forget",
+        help="delete recorded history (all of it, or everything before a day)",
+        description="Delete history from this computer: every record, or every record before local midnight "
+        "starting DATE, together with saved report pictures of those days. Asks first unless --yes.",
+    )
+    what = f.add_mutually_exclusive_group(required=True)
+    what.add_argument("--all", action="store_true", help="delete all history")
+    what.add_argument("--before", metavar="YYYY-MM-DD", help="delete history from before this day")
+    f.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    f.set_defaults(func=run_forget)
+
+
+# ---------------------------------------------------------------------------------------------------
+# shared helpers
+
+
+def parse_day(text: str, option: str) -> date:
+    """``YYYY-MM-DD`` as a date, or a one-line :class:`UserError` naming ``option``."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise UserError(f"{option} must be a date like 2024-05-31, not {text!r}") from None
+
+
+def _settings():
+    from postureguard.config import load_settings
+    from postureguard.report import ReportSettings
+
+    result = load_settings()
+    for warning in result.warnings:
+        sys.stderr.write(f"postureguard: warning: {warning}\n")
+    return ReportSettings.from_settings(result.settings)
+
+
+@contextmanager
+def _history() -> Iterator:
+    """The history store, or an empty in-memory one when there is none yet (reading creates no file)."""
+    from postureguard import paths
+    from postureguard.store import MemoryStore, open_store
+
+    path = paths.history_file()
+    store = open_store(path) if path.exists() else MemoryStore()
+    try:
+        if store.notice:
+            sys.stderr.write(f"postureguard: {store.notice}\n")
+        yield store
+    finally:
+        store.close()
+
+
+def reports_dir() -> Path:
+    from postureguard import paths
+
+    return paths.data_dir() / REPORTS_FOLDER
+
+
+def _default_out(kind: str, day: date) -> Path:
+    from postureguard import paths
+
+    folder = reports_dir()
+    try:
+        paths.ensure_private_dir(folder)
+    except OSError as exc:
+        raise UserError(f"cannot create the reports folder {folder}: {exc.strerror or exc}") from None
+    return folder / f"{kind}-{day.isoformat()}.png"
+
+
+# ---------------------------------------------------------------------------------------------------
+# report
+
+
+def day_report(store, day: date, settings, *, now: float | None = None):
+    """Build the :class:`~postureguard.report.DayReport` of ``day`` from ``store``."""
+    from postureguard.report import build_day
+
+    start, end = day_bounds(day)
+    return build_day(
+        day, start, end, store.minutes(start, end), store.alerts(start, end), store.routines(start, end),
+        store.breaks(start, end), store.gaps(start, end), settings, until=now,
+    )
+
+
+def week_report(store, last_day: date, settings):
+    """Build the :class:`~postureguard.report.WeekReport` of the seven days ending with ``last_day``."""
+    from postureguard.report import build_week
+
+    days = [last_day - timedelta(days=6 - i) for i in range(7)]
+    bounds = [(d, *day_bounds(d)) for d in days]
+    start, end = bounds[0][1], bounds[-1][2]
+    return build_week(
+        bounds, store.minutes(start, end), store.alerts(start, end), store.routines(start, end),
+        store.breaks(start, end), store.gaps(start, end), settings,
+    )
+
+
+def write_report(*, day: date | None = None, week_end: date | None = None, out: Path | None = None,
+                 now: datetime | None = None) -> Path:
+    """Render the report of ``day`` (or of the week ending ``week_end``) to ``out`` (default: data folder)."""
+    from postureguard.report import render_day, render_week
+
+    now = now or datetime.now()
+    settings = _settings()
+    with _history() as store:
+        if week_end is not None:
+            report = week_report(store, week_end, settings)
+            target = out or _default_out("week", week_end)
+            return render_week(report, target)
+        day = day or now.date()
+        # Today's minutes after now have not happened yet: they are left blank, not "not monitored".
+        report = day_report(store, day, settings, now=now.timestamp())
+        target = out or _default_out("day", day)
+        return render_day(report, target)
+
+
+def run_report(args) -> int:
+    out = Path(args.out).expanduser() if args.out else None
+    if out is not None and out.suffix.lower() not in (".png", ".html", ".htm"):
+        raise UserError(f"--out must name a .png or .html file, not {args.out!r}")
+    if args.week is not None:
+        week_end = parse_day(args.week, "--week") if args.week else date.today()
+        path = write_report(week_end=week_end, out=out)
+    else:
+        day = parse_day(args.day, "--day") if args.day else None
+        path = write_report(day=day, out=out)
+    sys.stdout.write(f"{path}\n")
+    return 0
+
+
+def open_in_viewer(path: Path) -> None:
+    """Open ``path`` in the desktop's default viewer without waiting for it (xdg-open, open, startfile)."""
+    path = Path(path)
+    try:
+        if sys.platform.startswith("win"):
+            os.startfile(str(path))  # type: ignore[attr-defined]  # noqa: S606 - the user's own report
+            return
+        opener = "open" if sys.platform == "darwin" else "xdg-open"
+        subprocess.Popen(  # noqa: S603 - fixed program, our own file
+            [opener, str(path)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True,
+        )
+    except FileNotFoundError:
+        raise UserError(f"no program to open {path} with ('{opener}' is not installed); open it yourself") \
+            from None
+    except OSError as exc:
+        raise UserError(f"cannot open {path}: {exc.strerror or exc}") from None
+
+
+def open_today_report(*, now: datetime | None = None) -> Path:
+    """Render today's report (PNG) into the data folder, open it in the default viewer, return its path.
+
+    For the tray's "Report…" item: returns as soon as the viewer has been started. Raises
+    :class:`UserError` (one line) when the report cannot be drawn, written or opened.
+    """
+    path = write_report(now=now)
+    open_in_viewer(path)
+    return path
+
+
+# ---------------------------------------------------------------------------------------------------
+# export
+
+
+def _local(t: float | None) -> str | None:
+    return None if t is None else datetime.fromtimestamp(t).astimezone().isoformat(timespec="seconds")
+
+
+def export_rows(store, since: float | None, until: float | None) -> list[dict]:
+    """Every record in ``[since, until)`` as flat dicts with a ``type`` field, oldest first."""
+    rows: list[dict] = []
+    for m in store.minutes(since, until):
+        rows.append({"type": "minute", "time": _local(m.minute_start), "t": m.minute_start,
+                     **{k: v for k, v in asdict(m).items() if k != "minute_start"}})
+    for a in store.alerts(since, until):
+        rows.append({"type": "alert", "time": _local(a.t), **asdict(a)})
+    for r in store.routines(since, until):
+        fields = asdict(r)
+        started = fields.pop("started_t")
+        rows.append({"type": "routine", "time": _local(started), "t": started,
+                     "ended_time": _local(r.ended_t), **fields})
+    for b in store.breaks(since, until):
+        rows.append({"type": "break", "time": _local(b.t), **asdict(b)})
+    for g in store.gaps(since, until):
+        rows.append({"type": "gap", "time": _local(g.start), "t": g.start, "end": g.end,
+                     "end_time": _local(g.end), "reason": g.reason})
+    order = {"minute": 0, "gap": 1, "break": 2, "alert": 3, "routine": 4}
+    rows.sort(key=lambda row: (row["t"], order[row["type"]]))
+    return rows
+
+
+def _csv_text(rows: list[dict]) -> str:
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=EXPORT_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+    return buffer.getvalue()
+
+
+def _jsonl_text(rows: list[dict]) -> str:
+    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically, mode 0600 (it is the user's history)."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def run_export(args) -> int:
+    first = parse_day(args.date_from, "--from") if args.date_from else None
+    last = parse_day(args.date_to, "--to") if args.date_to else None
+    if first and last and last < first:
+        raise UserError(f"--to ({last}) is before --from ({first})")
+    since = day_bounds(first)[0] if first else None
+    until = day_bounds(last)[1] if last else None
+    with _history() as store:
+        rows = export_rows(store, since, until)
+    text = _csv_text(rows) if args.format == "csv" else _jsonl_text(rows)
+    if args.out:
+        out = Path(args.out).expanduser()
+        _write_private(out, text)
+        sys.stderr.write(f"postureguard: wrote {len(rows)} records to {out}\n")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------------
+# forget
+
+
+def _count(store, until: float | None) -> int:
+    records = sum(len(q(None, until)) for q in (store.minutes, store.alerts, store.routines, store.breaks))
+    return records + sum(1 for g in store.gaps(None, None) if until is None or g.end < until)
+
+
+def _saved_reports(before: date | None) -> list[Path]:
+    """Saved report files in the reports folder (those of days before ``before``, or all)."""
+    folder = reports_dir()
+    if not folder.is_dir():
+        return []
+    found = []
+    for entry in folder.iterdir():
+        match = _REPORT_NAME.match(entry.name)
+        if match and (before is None or date.fromisoformat(match.group(2)) < before):
+            found.append(entry)
+    return sorted(found)
+
+
+def _confirm(question: str) -> bool:
+    if not sys.stdin.isatty():
+        raise UserError(
+            "forget needs confirmation: run it in a terminal, or add --yes to delete without asking"
+        )
+    sys.stdout.write(f"{question} [y/N] ")
+    sys.stdout.flush()
+    answer = sys.stdin.readline()
+    return answer.strip().lower() in ("y", "yes")
+
+
+def run_forget(args) -> int:
+    from postureguard import paths
+    from postureguard.store import open_store
+
+    before = parse_day(args.before, "--before") if args.before else None
+    cutoff = day_bounds(before)[0] if before else None
+    what = "all history" if before is None else f"history from before {before.isoformat()}"
+    history = paths.history_file()
+    reports = _saved_reports(before)
+    if not history.exists() and not reports:
+        sys.stdout.write("No history recorded; nothing to forget.\n")
+        return 0
+    store = open_store(history) if history.exists() else None
+    try:
+        if store is not None and store.notice:
+            sys.stderr.write(f"postureguard: {store.notice}\n")
+        count = _count(store, cutoff) if store is not None else 0
+        if count == 0 and not reports:
+            sys.stdout.write(f"Nothing to forget: no {what.removeprefix('all ')}.\n")
+            return 0
+        if not args.yes:
+            extra = f" and {len(reports)} saved report(s)" if reports else ""
+            if not _confirm(f"Delete {what} ({count} records{extra})? This cannot be undone."):
+                sys.stdout.write("Nothing deleted.\n")
+                return 1
+        deleted = 0
+        if store is not None:
+            deleted = store.delete_all() if cutoff is None else store.delete_before(cutoff)
+    finally:
+        if store is not None:
+            store.close()
+    removed = 0
+    for report in reports:
+        try:
+            report.unlink()
+            removed += 1
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise UserError(f"deleted {deleted} records but could not delete {report}: "
+                            f"{exc.strerror or exc}") from None
+    extra = f" and {removed} saved report(s)" if removed else ""
+    sys.stdout.write(f"Deleted {deleted} records{extra}.\n")
+    return 0
