@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "postureguard.commands.analyze",
     "postureguard.commands.calibrate",
     "postureguard.commands.routines",
+    "postureguard.commands.play",
     "postureguard.commands.config",
     "postureguard.commands.today",
     "postureguard.commands.report",

@@ -1,0 +1,81 @@
+"""Start the routine player as a separate process, without waiting for it (the tray calls this).
+
+The player runs ``sys.executable -m postureguard routine play ID``: the same interpreter and the same
+PostureGuard as the caller, even from a source checkout that is not installed (the package's folder
+is put first on the child's ``PYTHONPATH``). A daemon thread reaps the child when it exits, so no
+zombie is left and the caller never blocks; ``Popen.poll()`` still reports its exit status.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import subprocess
+import sys
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO, Any
+
+log = logging.getLogger(__name__)
+
+_ROUTINE_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SOURCES = ("notification", "tray", "cli")
+
+
+def player_command(
+    routine_id: str, source: str, *, short: bool = False, step_seconds: float | None = None
+) -> list[str]:
+    """The argument list that starts the player (pure; raises ValueError for a bad argument)."""
+    if not _ROUTINE_ID.match(routine_id):
+        raise ValueError(f"not a routine id: {routine_id!r}")
+    if source not in SOURCES:
+        raise ValueError(f"source must be one of {', '.join(SOURCES)}, not {source!r}")
+    argv = [sys.executable, "-m", "postureguard", "routine", "play", routine_id, "--source", source]
+    if short:
+        argv.append("--short")
+    if step_seconds is not None:
+        argv += ["--step-seconds", f"{step_seconds:g}"]
+    return argv
+
+
+def child_environment(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``env`` (default: this process's environment) with this PostureGuard first on PYTHONPATH."""
+    out = dict(os.environ if env is None else env)
+    package_parent = str(Path(__file__).resolve().parent.parent)
+    parts = [p for p in out.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if package_parent not in parts:
+        out["PYTHONPATH"] = os.pathsep.join([package_parent, *parts])
+    return out
+
+
+def launch_routine(
+    routine_id: str,
+    source: str,
+    *,
+    short: bool = False,
+    env: Mapping[str, str] | None = None,
+    step_seconds: float | None = None,
+    stderr: int | IO[Any] | None = None,
+) -> subprocess.Popen:
+    """Start the player for ``routine_id`` and return at once with its process.
+
+    ``source`` is 'notification', 'tray' or 'cli' (recorded in the history). ``env`` replaces the
+    child's environment (e.g. a test session's DISPLAY). The child gets its own session, so a
+    Ctrl+C meant for the caller does not close the routine, and stdin from /dev/null; its log
+    output goes to ``stderr`` (a file, or by default the caller's stderr).
+    """
+    argv = player_command(routine_id, source, short=short, step_seconds=step_seconds)
+    proc = subprocess.Popen(
+        argv,
+        env=child_environment(env),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=stderr,
+        start_new_session=True,
+        close_fds=True,
+    )
+    log.info("started the routine player for %s (pid %d)", routine_id, proc.pid)
+    threading.Thread(target=proc.wait, name=f"reap-player-{proc.pid}", daemon=True).start()
+    return proc

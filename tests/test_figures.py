@@ -1,0 +1,215 @@
+"""The canonical body and hand figures, and where the knowledge base's anchors put each point on them."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+
+import pytest
+
+from postureguard.knowledge import Anchor, load_knowledge
+from postureguard.ui import figures as F
+
+
+@pytest.fixture(scope="module")
+def kb():
+    return load_knowledge(include_user=False)
+
+
+def _positions(kb, code):
+    point = kb.point(code)
+    layout = F.layout_for(point.anchor)
+    return layout, {side: (x, y) for side, x, y in F.point_positions(point, layout)}
+
+
+def _segment_distance(p, a, b):
+    return F._segment_distance(p, a, b)
+
+
+def _inside_triangle(p, a, b, c) -> bool:
+    def cross(o, u, v):
+        return (u[0] - o[0]) * (v[1] - o[1]) - (u[1] - o[1]) * (v[0] - o[0])
+
+    signs = [cross(a, b, p), cross(b, c, p), cross(c, a, p)]
+    return all(s > 0 for s in signs) or all(s < 0 for s in signs)
+
+
+def test_layout_is_chosen_by_model_and_view(kb):
+    assert F.layout_for(kb.point("GB21").anchor).name == "body-back"
+    assert F.layout_for(kb.point("SP6").anchor).name == "body-front"
+    assert F.layout_for(kb.point("TE3").anchor).name == "hands-back"
+    palm = Anchor("hand", "palm", "wrist", "middle_finger_mcp", 0.5)
+    assert F.layout_for(palm).name == "hands-palm"
+    with pytest.raises(ValueError, match="no figure"):
+        F.layout_for(Anchor("hand", "side", "wrist", "thumb_cmc", 0.5))
+
+
+def test_views_put_the_persons_left_where_the_anchor_spec_says():
+    front = F.LAYOUTS[("pose", "front")].coords_for("left")
+    back = F.LAYOUTS[("pose", "back")].coords_for("left")
+    # front: facing the viewer, their left on the picture's right; back: their left on the left
+    assert front["left_shoulder"][0] > 0.5 > front["right_shoulder"][0]
+    assert back["left_shoulder"][0] < 0.5 < back["right_shoulder"][0]
+    hand = F.LAYOUTS[("hand", "back")].coords_for("left")
+    palm = F.LAYOUTS[("hand", "palm")].coords_for("left")
+    assert hand["thumb_cmc"][0] > hand["pinky_mcp"][0]  # back of the left hand: thumb on the right
+    assert palm["thumb_cmc"][0] < palm["pinky_mcp"][0]  # its palm: thumb on the left
+    # Fingers point up (y grows downward) and the hand is a hand: fingertips above their knuckles.
+    for finger in ("index_finger", "middle_finger", "ring_finger", "pinky"):
+        tip, pip, mcp = (hand[f"{finger}_{joint}"][1] for joint in ("tip", "pip", "mcp"))
+        assert tip < pip < mcp < hand["wrist"][1]
+
+
+def test_body_proportions_are_those_of_a_standing_adult():
+    c = F.LAYOUTS[("pose", "front")].coords_for("left")
+    height = c["left_heel"][1] - 0.05  # the crown is at y = 0.05
+    assert height == pytest.approx(0.885, abs=0.02)
+    for name, share in (("left_shoulder", 0.818), ("left_elbow", 0.63), ("left_wrist", 0.485),
+                        ("left_hip", 0.53), ("left_knee", 0.285)):  # fmt: skip
+        above_floor = 0.95 - c[name][1]
+        assert above_floor / 0.9 == pytest.approx(share, abs=0.03), name
+
+
+def test_gb21_lies_between_the_neck_base_and_the_shoulder_on_the_back_figure(kb):
+    layout, pos = _positions(kb, "GB21")
+    c = layout.coords_for("left")
+    neck, left_sh, right_sh = c["neck_base"], c["left_shoulder"], c["right_shoulder"]
+    assert _segment_distance(pos["left"], neck, left_sh) < 1e-9
+    assert _segment_distance(pos["right"], neck, right_sh) < 1e-9
+    # strictly between, not at either end; and on the picture's left for the person's left (back view)
+    assert left_sh[0] < pos["left"][0] < neck[0] < pos["right"][0] < right_sh[0]
+    assert math.dist(pos["left"], neck) == pytest.approx(math.dist(pos["left"], left_sh))
+
+
+def test_te3_is_on_the_back_of_the_hand_between_the_4th_and_5th_metacarpals(kb):
+    layout, pos = _positions(kb, "TE3")
+    assert layout.view == "back"
+    for side in ("left", "right"):
+        c = layout.coords_for(side)
+        p = pos[side]
+        # between the ring-finger and little-finger metacarpals (wrist -> knuckle), nearer the knuckles
+        assert _inside_triangle(p, c["wrist"], c["ring_finger_mcp"], c["pinky_mcp"]), side
+        assert p[1] < (c["ring_finger_mcp"][1] + c["wrist"][1]) / 2
+    # each on its own hand: the left one in the left box, the right one in the right box
+    assert 0 < pos["left"][0] < 1 < pos["right"][0] < 2
+
+
+def test_li4_is_in_the_web_between_thumb_and_index_metacarpals(kb):
+    layout, pos = _positions(kb, "LI4")
+    c = layout.coords_for("left")
+    (ax, ay), (bx, by) = c["thumb_cmc"], c["index_finger_mcp"]
+    mid = ((ax + bx) / 2, (ay + by) / 2)
+    assert math.dist(pos["left"], mid) < 1e-9
+    assert _inside_triangle(pos["left"], c["wrist"], c["index_finger_mcp"], c["thumb_mcp"])
+
+
+def test_ex_ue8_and_si3_sit_on_the_right_sides_of_their_bones(kb):
+    layout, ue8 = _positions(kb, "EX-UE8")
+    c = layout.coords_for("left")
+    # between the index and middle metacarpals
+    assert _inside_triangle(ue8["left"], c["wrist"], c["index_finger_mcp"], c["middle_finger_mcp"])
+    _, si3 = _positions(kb, "SI3")
+    # on the little-finger edge, outside the 5th metacarpal
+    assert si3["left"][0] < c["pinky_mcp"][0]
+
+
+def test_limb_points_sit_on_the_inner_or_outer_side_their_location_names(kb):
+    layout, sp6 = _positions(kb, "SP6")
+    c = layout.coords_for("left")
+    # Front view: the person's left leg is on the picture's right; its inner side faces the middle.
+    shin_x = (c["left_knee"][0] + c["left_ankle"][0]) / 2
+    assert sp6["left"][0] < shin_x  # SP6: inner side of the shin
+    _, st36 = _positions(kb, "ST36")
+    assert st36["left"][0] > c["left_knee"][0]  # ST36: outer side, off the shin bone
+    _, li10 = _positions(kb, "LI10")
+    forearm_x = (c["left_elbow"][0] + c["left_wrist"][0]) / 2
+    assert li10["left"][0] > forearm_x  # thumb side of the forearm (palms forward)
+    _, ht7 = _positions(kb, "HT7")
+    _, lu7 = _positions(kb, "LU7")
+    assert ht7["left"][0] < lu7["left"][0]  # HT7 little-finger side, LU7 thumb side
+
+
+def test_face_points(kb):
+    layout, bl2 = _positions(kb, "BL2")
+    c = layout.coords_for("left")
+    assert bl2["left"][1] < c["left_eye_inner"][1]  # above the inner corner of the eye (eyebrow)
+    assert bl2["left"][0] > 0.5 > bl2["right"][0]
+    _, yintang = _positions(kb, "EX-HN3")
+    assert list(yintang) == ["center"]
+    x, y = yintang["center"]
+    assert x == pytest.approx(0.5) and y < c["left_eye_inner"][1]
+
+
+@pytest.mark.parametrize("model_view", sorted(F.LAYOUTS))
+def test_bilateral_points_mirror(kb, model_view):
+    layout = F.LAYOUTS[model_view]
+    axis = layout.width / 2  # body: x = 0.5; hands: x = 1, between the two boxes
+    points = [p for p in kb.points if (p.anchor.model, p.anchor.view) == model_view and p.bilateral]
+    for point in points:
+        pos = {side: (x, y) for side, x, y in F.point_positions(point, layout)}
+        assert set(pos) == {"left", "right"}
+        assert pos["left"][0] + pos["right"][0] == pytest.approx(2 * axis, abs=1e-9), point.code
+        assert pos["left"][1] == pytest.approx(pos["right"][1], abs=1e-9), point.code
+        assert pos["left"] != pos["right"]
+
+
+def test_every_point_in_the_knowledge_base_lands_on_its_figure(kb):
+    assert kb.points, "the knowledge base has points"
+    for point in kb.points:
+        layout = F.layout_for(point.anchor)
+        x0, y0, x1, y1 = layout.bounds
+        positions = F.point_positions(point, layout)
+        assert len(positions) == (2 if point.bilateral else 1)
+        for side, x, y in positions:
+            assert x0 <= x <= x1 and y0 <= y <= y1, (point.code, side)
+            # On the drawn silhouette itself (a hair's breadth of tolerance for points on an edge).
+            assert F.on_body(layout.drawing, x, y, tolerance=0.003), (point.code, side, x, y)
+            # And inside the part of the figure the player shows for the point's region.
+            bx0, by0, bx1, by1 = F.focus_box(layout, point.region, positions)
+            assert bx0 < x < bx1 and by0 < y < by1
+
+
+def test_on_body_rejects_empty_space():
+    front = F.LAYOUTS[("pose", "front")]
+    assert not F.on_body(front.drawing, 0.05, 0.05)
+    assert not F.on_body(front.drawing, 0.5, 0.62)  # between the legs
+    assert F.on_body(front.drawing, 0.5, 0.35)  # the chest
+    hands = F.LAYOUTS[("hand", "back")]
+    assert not F.on_body(hands.drawing, 1.0, 0.5)  # between the hands
+
+
+def test_focus_box_zooms_on_the_face_and_keeps_hands_whole(kb):
+    front = F.LAYOUTS[("pose", "front")]
+    face = F.focus_box(front, "face")
+    leg = F.focus_box(front, "leg")
+    assert (face[2] - face[0]) * (face[3] - face[1]) < 0.1 * (leg[2] - leg[0]) * (leg[3] - leg[1])
+    hands = F.LAYOUTS[("hand", "back")]
+    x0, y0, x1, y1 = F.focus_box(hands, "hand")
+    bx0, by0, bx1, by1 = hands.bounds
+    assert x0 < bx0 and y0 < by0 and x1 > bx1 and y1 > by1
+    assert all(y0 < label.y for label in hands.labels)
+    # a position outside the region's box grows the box
+    grown = F.focus_box(front, "face", [("left", 0.9, 0.9)])
+    assert grown[2] > 0.9 and grown[3] > 0.9
+
+
+def test_fit_keeps_the_aspect_and_centres_the_box():
+    tr = F.fit((0.0, 0.0, 2.0, 1.0), 400, 400, margin=10)
+    assert tr.scale == pytest.approx(190)
+    assert tr(0.0, 0.0)[0] == pytest.approx(10) and tr(2.0, 0.0)[0] == pytest.approx(390)
+    top, bottom = tr(0, 0)[1], tr(0, 1)[1]
+    assert top == pytest.approx(400 - bottom)  # vertically centred
+
+
+def test_positions_need_the_right_model(kb):
+    with pytest.raises(ValueError, match="hand landmarks"):
+        F.point_positions(kb.point("TE3"), F.LAYOUTS[("pose", "back")])
+
+
+def test_figures_and_player_core_import_no_toolkit():
+    code = (
+        "import sys, postureguard.ui.figures, postureguard.ui.player, postureguard.launch; "
+        "assert 'tkinter' not in sys.modules, 'tkinter was imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
