@@ -191,3 +191,26 @@ def test_bench_command_reports_every_figure(tmp_path):
     assert out["samples_per_minute"] < out["baseline_samples_per_minute"] / 5
     assert out["ratio"] > 1 and out["alert_delay_s"] is not None and abs(out["alert_delay_s"]) <= 1.0
     assert out["machine"]["cores"] == os.cpu_count()
+
+
+def test_leaving_a_busy_background_is_seen_despite_tracking():
+    """VIDEO-mode tracking alone keeps a phantom pose on a busy background; the big scene change
+    restarts the tracker, so the person's leaving is seen at the next look."""
+    size = (320, 375)
+    person = cv2.resize(photo("grace_hopper"), size)
+    empty = cv2.resize(photo("coffee"), size)
+    engine = PostureEngine(EngineSettings(), None)
+    with MediaPipePose(mode="video") as model:
+        analyzer = AdaptiveAnalyzer(engine, model, SamplingPolicy(SamplingSettings()))
+        seen = []
+        for i in range(300):
+            t = i / 10
+            if not analyzer.wants(t):
+                continue
+            update = analyzer.process(Frame(person if t < 20 else empty, t, i, "clip"), t)
+            if update is not None:
+                seen.append((t, update.sample.person))
+    assert all(p for t, p in seen if t < 20)
+    after = [(t, p) for t, p in seen if t >= 20]
+    assert after and after[0] == (20.0, False) and not any(p for _, p in after)
+    assert analyzer.counts.resets == 1

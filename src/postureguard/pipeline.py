@@ -58,6 +58,7 @@ class AnalyzerCounts:
     analyses: int = 0  # frames the pose model ran on
     by_change: int = 0  # analyses triggered by a scene change
     by_schedule: int = 0  # analyses because the last result had aged out
+    resets: int = 0  # pose tracker restarts after a big scene change
 
 
 class AdaptiveAnalyzer:
@@ -68,6 +69,11 @@ class AdaptiveAnalyzer:
     sees a different scene, and returns the engine's update (``None`` when the frame was only checked).
     ``now`` is the monitor's clock in seconds (engine time); ``frame.t`` the source's.
     """
+
+    #: Seconds of source time between two tracker restarts at most (each costs about 0.5 s of CPU).
+    RESET_SPACING_S = 30.0
+    #: A small change (a fidget) triggers an analysis only if the last one is at least this old.
+    SMALL_CHANGE_SPACING_S = 4.0
 
     def __init__(self, engine, model, policy, gate=None, *, on_pose=None, lock=None):
         from postureguard.gate import ChangeGate
@@ -80,6 +86,8 @@ class AdaptiveAnalyzer:
         self.lock = lock
         self.counts = AnalyzerCounts()
         self._next_check: float | None = None
+        self._last_reset: float | None = None
+        self._last_analysis: float | None = None
 
     def wants(self, t: float) -> bool:
         return self._next_check is None or t >= self._next_check - 1e-6
@@ -91,12 +99,25 @@ class AdaptiveAnalyzer:
         self._next_check = frame.t + self.policy.check_interval()
         tiny = tiny_grey(frame.image)
         scheduled = self.policy.due(now)
-        if not scheduled and not self.gate.changed(tiny):
+        share = self.gate.changed_share(tiny)
+        big = share > self.gate.settings.big_share
+        changed = share > self.gate.settings.changed_share
+        if changed and share <= self.gate.settings.strong_share and self._last_analysis is not None:
+            # Small movements come all the time; they only need a look now and then.
+            changed = now - self._last_analysis >= self.SMALL_CHANGE_SPACING_S
+        if not scheduled and not changed:
             return None
         if scheduled:
             self.counts.by_schedule += 1
         else:
             self.counts.by_change += 1
+        if big and self._last_analysis is not None and hasattr(self.model, "reset"):
+            if self._last_reset is None or now - self._last_reset >= self.RESET_SPACING_S:
+                # Someone arrived or left: a tracker would keep following the old pose.
+                self.model.reset()
+                self._last_reset = now
+                self.counts.resets += 1
+        self._last_analysis = now
         self.counts.analyses += 1
         pose = self.model.detect(frame.image, frame.t)
         if self.on_pose is not None:

@@ -91,12 +91,29 @@ class MediaPipePose:
             min_tracking_confidence=min_tracking_confidence,
             output_segmentation_masks=False,
         )
+        self._options = options
+        self._landmarker = self._create()
+        self._last_ms = -1
+        self._warm = False
+
+    def _create(self):
+        vision = self._mp.tasks.vision
         try:
             with _native_stderr_silenced():
-                self._landmarker = vision.PoseLandmarker.create_from_options(options)
+                return vision.PoseLandmarker.create_from_options(self._options)
         except (RuntimeError, ValueError) as exc:
-            raise ModelError(f"cannot load pose model {path}: {exc}") from None
-        self._last_ms = -1
+            raise ModelError(f"cannot load pose model {self.model_path}: {exc}") from None
+
+    def reset(self) -> None:
+        """Forget the tracked person: the next frame is searched afresh.
+
+        In VIDEO mode MediaPipe keeps following the last pose it found; on a busy background it can
+        go on "seeing" a person who has left. Starting a new landmarker clears that (about 0.5 s of
+        CPU, so callers do it only when the scene has changed a lot).
+        """
+        # Close first: two landmarkers alive at once would double the memory peak.
+        self._landmarker.close()
+        self._landmarker = self._create()
         self._warm = False
 
     def detect(self, image_bgr: Any, t: float) -> Pose | None:

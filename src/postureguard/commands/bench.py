@@ -121,6 +121,7 @@ def _production(args, calibration) -> dict:
         "checks": counts.checks,
         "by_change": counts.by_change,
         "by_schedule": counts.by_schedule,
+        "resets": counts.resets,
         "samples_per_minute": counts.analyses / minutes,
         "cpu_ms_per_sample": 1000.0 * cpu / max(counts.analyses, 1),
         "cpu_percent_of_core": 100.0 * cpu / max(duration, 1e-9),
@@ -203,6 +204,7 @@ def run(args) -> int:
         "checks": ours["checks"],
         "analyses_by_change": ours["by_change"],
         "analyses_by_schedule": ours["by_schedule"],
+        "tracker_resets": ours["resets"],
         "sustain_s": args.sustain,
         "machine": {
             "cores": os.cpu_count(),
