@@ -111,12 +111,12 @@ class AdaptiveAnalyzer:
             self.counts.by_schedule += 1
         else:
             self.counts.by_change += 1
-        if big and self._last_analysis is not None and hasattr(self.model, "reset"):
-            if self._last_reset is None or now - self._last_reset >= self.RESET_SPACING_S:
-                # Someone arrived or left: a tracker would keep following the old pose.
-                self.model.reset()
-                self._last_reset = now
-                self.counts.resets += 1
+        reset_allowed = self._last_reset is None or now - self._last_reset >= self.RESET_SPACING_S
+        if big and self._last_analysis is not None and hasattr(self.model, "reset") and reset_allowed:
+            # Someone arrived or left: a tracker would keep following the old pose.
+            self.model.reset()
+            self._last_reset = now
+            self.counts.resets += 1
         self._last_analysis = now
         self.counts.analyses += 1
         pose = self.model.detect(frame.image, frame.t)
