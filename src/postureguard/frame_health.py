@@ -1,0 +1,181 @@
+"""Is the camera really looking at something? Detect blank (covered) and frozen (stalled) video.
+
+Two faults look like a working camera to OpenCV, because frames keep arriving:
+
+* **blank**: a privacy shutter, a finger or a sticker over the lens. Every frame is one flat colour
+  (usually near black) plus sensor noise. After averaging blocks of pixels the noise is gone and the
+  picture has almost no contrast left: the standard deviation of the block means is tiny.
+* **frozen**: a stalled driver (or a USB hub dropping the stream) hands the same buffer over and
+  over. A live sensor never produces two bit-identical frames (it always has some noise), so
+  identical bytes for several seconds mean the stream is stuck.
+
+:func:`frame_stats` computes the cheap statistics of one frame with numpy only (no OpenCV), and
+:class:`FrameHealth` is a pure, deterministic detector fed those statistics and the frame's time: it
+never reads a clock and keeps only a few numbers, so it can run on every frame of a long session.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+#: Values of :attr:`HealthVerdict.state`.
+HEALTH_STATES = ("ok", "blank", "frozen")
+
+#: Side (pixels) of the square blocks averaged before measuring contrast; hides sensor noise.
+BLOCK_PX = 8
+
+
+@dataclass(frozen=True)
+class FrameStats:
+    """Cheap statistics of one frame.
+
+    * ``mean``: mean grey level of the block-averaged frame, 0..255.
+    * ``std``: standard deviation of the block means, grey levels (0 = one flat colour).
+    * ``signature``: a 16-byte digest of the frame's exact pixels; equal digests = identical frames.
+    """
+
+    mean: float
+    std: float
+    signature: bytes
+
+
+def frame_stats(image: Any, block: int = BLOCK_PX) -> FrameStats:
+    """Statistics of ``image`` (H x W x 3 BGR or H x W grey, ``uint8``), with numpy only.
+
+    The frame is turned into grey (ITU-R BT.601 weights) and averaged over ``block`` x ``block``
+    pixel blocks (edges that do not fill a block are dropped); frames smaller than one block are
+    measured pixel by pixel. The signature covers every byte of the original frame.
+    """
+    import numpy as np
+
+    array = np.ascontiguousarray(image)
+    if array.ndim not in (2, 3) or array.size == 0:
+        raise ValueError(f"expected an H x W or H x W x C image, got shape {array.shape}")
+    signature = hashlib.blake2b(array.data, digest_size=16).digest()
+    if array.ndim == 3:
+        channels = array.shape[2]
+        if channels >= 3:  # BGR(A): OpenCV's order
+            b, g, r = (array[:, :, i].astype(np.float32) for i in range(3))
+            grey = 0.114 * b + 0.587 * g + 0.299 * r
+        else:
+            grey = array[:, :, 0].astype(np.float32)
+    else:
+        grey = array.astype(np.float32)
+    h, w = grey.shape
+    if h >= block and w >= block:
+        hb, wb = h // block, w // block
+        grey = grey[: hb * block, : wb * block].reshape(hb, block, wb, block).mean(axis=(1, 3))
+    return FrameStats(mean=float(grey.mean()), std=float(grey.std()), signature=signature)
+
+
+@dataclass(frozen=True)
+class HealthVerdict:
+    """The detector's answer after one frame.
+
+    * ``state``: ``ok``, ``blank`` or ``frozen`` (see the module docstring).
+    * ``changed``: the state differs from the one before this frame (act on these).
+    * ``since``: time (the caller's seconds) the current fault began, ``None`` when ``ok``.
+    * ``detail``: a short sentence for the user, empty when ``ok``.
+    """
+
+    state: str
+    changed: bool
+    since: float | None = None
+    detail: str = ""
+
+
+class FrameHealth:
+    """Decides from :class:`FrameStats` whether the camera is covered or frozen.
+
+    * ``blank_std``: block-mean standard deviation (grey levels, 0..255) below which a frame counts
+      as blank. Real scenes, even dim ones, stay well above the default; a shutter stays below it.
+    * ``blank_s``: seconds of consecutive blank frames before the state becomes ``blank``.
+    * ``frozen_s``: seconds of bit-identical consecutive frames before the state becomes ``frozen``.
+    * ``min_frames``: at least this many frames must agree too, so a slow frame rate (or a long gap
+      between two frames) never decides on a single frame.
+
+    Blank wins over frozen: a covered lens often gives identical all-black frames, and "covered" is
+    what the user needs to hear. One frame that is neither blank nor a repeat returns to ``ok``.
+    Times passed to :meth:`update` must not go backwards; when they do the streaks restart.
+    """
+
+    def __init__(
+        self,
+        *,
+        blank_std: float = 2.0,
+        blank_s: float = 3.0,
+        frozen_s: float = 5.0,
+        min_frames: int = 3,
+    ) -> None:
+        if blank_std <= 0 or blank_s < 0 or frozen_s < 0 or min_frames < 1:
+            raise ValueError("blank_std must be positive, times non-negative and min_frames at least 1")
+        self.blank_std = blank_std
+        self.blank_s = blank_s
+        self.frozen_s = frozen_s
+        self.min_frames = min_frames
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything (call when the camera is reopened)."""
+        self._state = "ok"
+        self._since: float | None = None
+        self._last_t: float | None = None
+        self._last_signature: bytes | None = None
+        self._previous_t: float | None = None
+        self._blank_start: float | None = None
+        self._blank_frames = 0
+        self._same_start: float | None = None
+        self._same_frames = 0
+
+    @property
+    def state(self) -> str:
+        return self._state
+
+    def update(self, stats: FrameStats, t: float) -> HealthVerdict:
+        """Take the statistics of the frame seen at ``t`` (seconds) and return the verdict."""
+        if self._last_t is not None and t < self._last_t:
+            self.reset()
+        self._last_t = t
+
+        if stats.std < self.blank_std:
+            if self._blank_start is None:
+                self._blank_start, self._blank_frames = t, 0
+            self._blank_frames += 1
+        else:
+            self._blank_start, self._blank_frames = None, 0
+
+        if self._last_signature is not None and stats.signature == self._last_signature:
+            if self._same_start is None:
+                # The streak began with the previous frame, the first of the identical run.
+                self._same_start, self._same_frames = self._previous_t, 1
+            self._same_frames += 1
+        else:
+            self._same_start, self._same_frames = None, 0
+        self._last_signature = stats.signature
+        self._previous_t = t
+
+        state, since = "ok", None
+        if (
+            self._blank_start is not None
+            and self._blank_frames >= self.min_frames
+            and t - self._blank_start >= self.blank_s
+        ):
+            state, since = "blank", self._blank_start
+        elif (
+            self._same_start is not None
+            and self._same_frames >= self.min_frames
+            and t - self._same_start >= self.frozen_s
+        ):
+            state, since = "frozen", self._same_start
+        changed = state != self._state
+        self._state, self._since = state, since
+        return HealthVerdict(state, changed, since, _DETAIL[state])
+
+
+_DETAIL = {
+    "ok": "",
+    "blank": "the camera shows a blank picture: is its cover closed or the lens covered?",
+    "frozen": "the camera keeps sending the same picture: its driver seems to have stalled",
+}
