@@ -311,6 +311,14 @@ class Player:
             self.proc.wait(timeout=10)
 
 
+def wait_for_exit(proc: subprocess.Popen, seconds: float) -> bool:
+    try:
+        proc.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        return False
+    return True
+
+
 def _history(home: Path):
     store = open_store(home / "data" / "history.sqlite3")
     try:
@@ -344,6 +352,7 @@ def test_player_walks_through_neck_release_and_records_completion(players, isola
     player.find_window()
     # First use: the "not medical advice" notice comes first and must be acknowledged.
     player.expect(r"screen notice")
+    player.expect(r"window ready for keys")
     player.screenshot("player-notice.png")
     player.key("Return")
     player.expect(r"notice acknowledged")
@@ -413,6 +422,7 @@ def test_closing_midway_records_partial_and_the_window_keeps_its_size(players, i
     player = players(isolated_home, "player-partial", "neck-release", "--step-seconds", "2")
     window = player.find_window()
     player.expect(r"screen intro")  # the notice was acknowledged before: not shown again
+    player.expect(r"window ready for keys")
     assert "screen notice" not in player.log()
     # remembered logical size 800 x 560 at 125 %
     assert player.session.window_geometry(window)[2:] == (1000, 700)
@@ -437,8 +447,14 @@ def test_launcher_opens_the_player_without_waiting_and_closing_first_is_a_skip(
         window = wait_for(
             lambda: desktop_session.search_windows(name=TITLE, visible=True), 30, "the player's window"
         )[0]
-        desktop_session.run("xdotool", "key", "--window", str(window), "Escape", check=False)
-        wait_for(lambda: proc.poll() is not None, 15, "the player to close")
+
+        def closed_by_escape() -> bool:
+            # Without -v there is no log to say the window has the focus yet; a key that arrives
+            # before it is lost, so Escape is repeated until the player has gone.
+            desktop_session.run("xdotool", "key", "--window", str(window), "Escape", check=False)
+            return proc.poll() is not None or wait_for_exit(proc, 0.5)
+
+        wait_for(closed_by_escape, 20, "the player to close on Escape", interval=0.2)
         assert proc.returncode == 0, (tmp_path / "launched.log").read_text()
     finally:
         if proc.poll() is None:
@@ -455,6 +471,7 @@ def test_sigterm_during_a_step_closes_and_records_how_far_it_got(players, isolat
     player = players(isolated_home, "player-sigterm", "neck-release", "--step-seconds", "30")
     player.find_window()
     player.expect(r"screen intro")
+    player.expect(r"window ready for keys")
     player.key("Return")
     player.expect(r"step 1/4 phase 1/5 GB21")
     player.proc.send_signal(signal.SIGTERM)
@@ -474,6 +491,7 @@ def test_a_routine_the_safety_settings_exclude_shows_why_and_offers_the_alternat
     player.find_window()
     player.expect(r"screen blocked")
     player.expect(r"neck-release is excluded by the safety settings: .*TE3")
+    player.expect(r"window ready for keys")
     player.screenshot("player-safety.png")
     player.key("Return")  # take the alternative
     match = player.expect(r"switching to the safe alternative ([a-z-]+)")
@@ -516,6 +534,7 @@ def test_player_at_200_percent(hidpi_session, isolated_home):
     try:
         window = player.find_window()
         player.expect(r"screen intro")
+        player.expect(r"window ready for keys")
         x, y, width, height = hidpi_session.window_geometry(window)
         assert (width, height) == (P.DEFAULT_SIZE[0] * 2, P.DEFAULT_SIZE[1] * 2)
         assert x >= 0 and y >= 0 and x + width <= 2560 and y + height <= 1600

@@ -555,6 +555,7 @@ class PlayerWindow:
         self._shown_clock = ""
         self._closed = False
         self._flash_job = None
+        self._ready = False
         self._make_fonts()
         root.configure(bg=COLOURS["bg"])
         root.title(f"PostureGuard — {self.routine.title}")
@@ -672,7 +673,14 @@ class PlayerWindow:
         self.root.lift()
         self.root.attributes("-topmost", True)
         self.root.after(TOPMOST_MS, lambda: self.root.attributes("-topmost", False))
+        self.root.bind("<FocusIn>", self._on_focus, add="+")
         self.root.focus_force()
+
+    def _on_focus(self, _event=None) -> None:
+        # Keys reach the player only once it has the keyboard focus; say so once (tests wait for it).
+        if not self._ready:
+            self._ready = True
+            log.info("player: window ready for keys")
 
     def close(self) -> None:
         """Record how the routine ended, remember the window size, and close."""
