@@ -100,13 +100,18 @@ def test_alert_notification_routine_and_quit(desktop_session: DesktopSession, sc
         # 3. The notification's "Start routine" action opens the routine player.
         offered = session.dunst_invoke_action("Start routine")
         assert any("Snooze 30 min" in line for line in offered), offered
-        player = wait_for(
-            lambda: session.search_windows(name="^PostureGuard — ", visible=True),
-            60,
-            "the routine player window",
-        )
-        title = session.run("xdotool", "getwindowname", str(player[0])).stdout.strip()
-        session.screenshot("app-player-opened.png")
+        # Tk writes the em dash of "PostureGuard — <routine>" garbled into the legacy WM_NAME, so the
+        # title is read from the UTF-8 _NET_WM_NAME (the tray icon's window carries the tooltip).
+        def player_windows():
+            found = []
+            for window in session.search_windows(name="^PostureGuard ", visible=True):
+                prop = session.run("xprop", "-id", str(window), "_NET_WM_NAME", check=False).stdout
+                if "= " in prop and prop.split("= ", 1)[1].strip('"\n ').startswith("PostureGuard — "):
+                    found.append((window, prop.split("= ", 1)[1].strip().strip('"')))
+            return found
+
+        player, title = wait_for(player_windows, 60, "the routine player window")[0]
+        routine_title = title.split("— ", 1)[1]
 
         # dunst's history names the suggested routine, the same one the player shows.
         session.dunst_close_all()
@@ -114,16 +119,28 @@ def test_alert_notification_routine_and_quit(desktop_session: DesktopSession, sc
                            "the alert in dunst's history")  # fmt: skip
         body = str(entries[0]["body"])
         assert "forward of your upright position" in body
-        routine_title = title.split("— ", 1)[1]
         assert f"Suggested: {routine_title} (" in body, (body, title)
 
         # 4. History: the alert with its suggested routine; the player records the start on Start.
         alerts = wait_for(lambda: history_rows(scene["home"], "alerts"), 10, "the alert in history")
         assert any("neck_strain" in row for row in alerts), alerts
-        session.run("xdotool", "windowactivate", "--sync", str(player[0]), check=False)
-        session.run("xdotool", "key", "--window", str(player[0]), "Return")  # acknowledge the notice
-        session.run("xdotool", "key", "--window", str(player[0]), "Return")  # Start
-        wait_for(lambda: history_rows(scene["home"], "routines"), 20, "the routine start in history")
+        wait_for(lambda: "window ready for keys" in session.read_log(log_name), 30, "the player to take keys")
+        session.screenshot("app-player-opened.png")
+        session.run(
+            "xdotool", "key", "--window", str(player), "Return", check=False
+        )  # acknowledge the notice
+        wait_for(
+            lambda: "notice acknowledged" in session.read_log(log_name), 15, "the notice to be acknowledged"
+        )
+        wait_for(lambda: "screen intro" in session.read_log(log_name), 15, "the routine's first screen")
+        session.run("xdotool", "key", "--window", str(player), "Return", check=False)  # Start
+        routines = wait_for(
+            lambda: history_rows(scene["home"], "routines"), 20, "the routine start in history"
+        )
+        assert any("notification" in row for row in routines), routines
+        wait_for(lambda: "step 1/" in session.read_log(log_name), 15, "the first step")
+        time.sleep(1.0)  # Tk draws the step after logging it
+        session.screenshot("app-player-step.png")
 
         # 5. Quit from the tray menu ends the app within 5 s and releases the source.
         centre = (str(icon.x + icon.width // 2), str(icon.y + icon.height // 2))

@@ -132,14 +132,18 @@ class App:
         self._settings_mtime = self._mtime()
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
+        self._setup_proc = None
 
     # -- lifecycle ------------------------------------------------------------------------------
     def attach(self, monitor: Monitor, view: View | None) -> None:
         self.monitor = monitor
         self.view = view
 
-    def start(self) -> None:
-        if self._calibrating:
+    def start(self, *, setup_first: bool = False) -> None:
+        """Start watching. ``setup_first`` opens the first-run walk-through before monitoring."""
+        if setup_first:
+            self.open_setup()
+        elif self._calibrating:
             self.begin_calibration()
         self._watcher = threading.Thread(target=self._watch_settings, name="settings-watcher", daemon=True)
         self._watcher.start()
@@ -389,6 +393,60 @@ class App:
         else:
             self.engine.set_calibration(cal)
         self._send("Calibration done", "PostureGuard now measures your posture against this position.")
+
+    def open_setup(self) -> None:
+        """Open the first-run walk-through (its own process); the camera is released meanwhile."""
+        import subprocess
+        import sys
+
+        from postureguard.launch import child_environment
+
+        with self._lock:
+            if self._setup_proc is not None and self._setup_proc.poll() is None:
+                return
+        self.pause(None)
+        try:
+            proc = subprocess.Popen([sys.executable, "-m", "postureguard", "setup"], env=child_environment())
+        except OSError:
+            log.exception("could not open the setup window")
+            self.resume()
+            return
+        with self._lock:
+            self._setup_proc = proc
+        threading.Thread(target=self._after_setup, args=(proc,), name="setup-waiter", daemon=True).start()
+
+    def _after_setup(self, proc) -> None:
+        from postureguard.calibration_file import load_calibration
+
+        proc.wait()
+        try:
+            cal = load_calibration(self.calibration_path)
+        except CalibrationError:
+            cal = None
+        if cal is not None:
+            with self._lock:
+                self._calibrating = False
+            if self.monitor is not None:
+                self.monitor.with_engine(lambda e: e.set_calibration(cal))
+            else:
+                self.engine.set_calibration(cal)
+        if not self._stop.is_set():
+            self.resume()
+            if cal is None:
+                self.begin_calibration()
+
+    def open_report(self) -> None:
+        """Draw today's report and open it in the default viewer, off the tray's thread."""
+
+        def work() -> None:
+            from postureguard.commands.report import open_today_report
+
+            try:
+                open_today_report()
+            except UserError as exc:
+                self._send("Report not available", str(exc))
+
+        threading.Thread(target=work, name="report", daemon=True).start()
 
     def summary_text(self) -> str:
         now = datetime.now()

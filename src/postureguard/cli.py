@@ -28,6 +28,8 @@ COMMAND_MODULES = (
     "postureguard.commands.report",
     "postureguard.commands.doctor",
     "postureguard.commands.settings",
+    "postureguard.commands.run",
+    "postureguard.commands.bench",
 )
 
 

@@ -67,6 +67,8 @@ def launch_routine(
     output goes to ``stderr`` (a file, or by default the caller's stderr).
     """
     argv = player_command(routine_id, source, short=short, step_seconds=step_seconds)
+    if logging.getLogger("postureguard").getEffectiveLevel() <= logging.INFO:
+        argv.insert(3, "-v")  # a verbose app gets a verbose player: its log lands in the same place
     proc = subprocess.Popen(
         argv,
         env=child_environment(env),

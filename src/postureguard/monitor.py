@@ -101,6 +101,8 @@ class Monitor(threading.Thread):
         self._wake = threading.Event()
         self._engine_lock = threading.Lock()
         self.source_open = False  # observable by tests: the camera/recording is held right now
+        self._model = None
+        self._model_key: bool | None = None
 
     # -- control (any thread) -----------------------------------------------------------------
     def stop(self) -> None:
@@ -126,6 +128,12 @@ class Monitor(threading.Thread):
 
     # -- the loop -----------------------------------------------------------------------------
     def run(self) -> None:
+        try:
+            self._loop()
+        finally:
+            self._close_model()
+
+    def _loop(self) -> None:
         failures = 0
         while not self._halt.is_set():
             if self._paused.is_set():
@@ -156,34 +164,66 @@ class Monitor(threading.Thread):
             self._wake.clear()
             self._wake.wait(1.0)
 
+    def _model_for(self, source: FrameSource):
+        """The pose model for ``source``, kept across reopens while the mode stays the same.
+
+        Every new MediaPipe landmarker leaves some native memory behind when closed, and a camera
+        that comes and goes (or a screen that is locked and unlocked) reopens the source often.
+        """
+        key = bool(source.is_stream)
+        if self._model is not None and self._model_key == key:
+            if hasattr(self._model, "reset"):
+                self._model.reset()  # a new session starts with a fresh search, not an old track
+            return self._model
+        self._close_model()
+        self._model = self._open_model(source)
+        self._model_key = key
+        return self._model
+
+    def _close_model(self) -> None:
+        if self._model is not None:
+            self._model.close()
+            self._model = None
+
     def _run_source(self) -> bool:
         """Analyse one opened source until it ends (True), or pause/stop interrupts it (False)."""
+        from postureguard.frame_health import FrameHealth, frame_stats
+
         source = self._open_source()
         self.source_open = True
         try:
-            model = self._open_model(source)
-            try:
-                self._on_status(MonitorStatus("running", source.description))
-                policy = SamplingPolicy(self.sampling, sustain_s=self.engine.settings.sustain_s)
-                analyzer = AdaptiveAnalyzer(
-                    self.engine, model, policy, on_pose=self._on_pose, lock=self._engine_lock
-                )
-                self.counts = analyzer.counts
-                if hasattr(source, "set_rate"):
-                    source.set_rate(1.0 / policy.check_interval())
-                frames = source.frames(analyzer.wants)
-                if not getattr(source, "is_live", False) and self.pace_recordings:
-                    frames = paced(frames, self.clock, self._halt)
-                for frame in frames:
-                    if self._halt.is_set() or self._paused.is_set():
-                        return False
-                    policy.sustain_s = self.engine.settings.sustain_s  # settings may change while running
-                    update = analyzer.process(frame, self.clock.monotonic())
-                    if update is not None:
-                        self._on_update(update)
-                return True
-            finally:
-                model.close()
+            model = self._model_for(source)
+            self._on_status(MonitorStatus("running", source.description))
+            policy = SamplingPolicy(self.sampling, sustain_s=self.engine.settings.sustain_s)
+            analyzer = AdaptiveAnalyzer(
+                self.engine, model, policy, on_pose=self._on_pose, lock=self._engine_lock
+            )
+            self.counts = analyzer.counts
+            health = FrameHealth()
+            if hasattr(source, "set_rate"):
+                source.set_rate(1.0 / policy.check_interval())
+            frames = source.frames(analyzer.wants)
+            if not getattr(source, "is_live", False) and self.pace_recordings:
+                frames = paced(frames, self.clock, self._halt)
+            for frame in frames:
+                if self._halt.is_set() or self._paused.is_set():
+                    return False
+                verdict = health.update(frame_stats(frame.image), frame.t)
+                if verdict.changed:
+                    state = {"blank": "camera_covered", "frozen": "camera_frozen"}.get(
+                        verdict.state, "running"
+                    )
+                    self._on_status(MonitorStatus(state, verdict.detail or source.description))
+                if verdict.state == "frozen" and getattr(source, "is_live", False):
+                    # A stalled driver: reopening the camera is the cure; the retry loop does it.
+                    raise SourceError(verdict.detail or "the camera keeps sending the same frame")
+                if verdict.state == "blank":
+                    continue  # a covered lens shows nobody; the model would only waste time
+                policy.sustain_s = self.engine.settings.sustain_s  # settings may change while running
+                update = analyzer.process(frame, self.clock.monotonic())
+                if update is not None:
+                    self._on_update(update)
+            return True
         finally:
             source.close()
             self.source_open = False

@@ -27,6 +27,11 @@ class PoseModel(Protocol):
 
 
 def _mediapipe():
+    # MediaPipe's package imports sounddevice (for audio tasks we do not use), whose import runs
+    # ldconfig and a compiler to find PortAudio; keep it out. Its pyplot import needs no display.
+    if "mediapipe" not in sys.modules:
+        sys.modules.setdefault("sounddevice", None)
+        os.environ.setdefault("MPLBACKEND", "Agg")
     return require("mediapipe", "pose detection", "mediapipe")
 
 
@@ -108,13 +113,17 @@ class MediaPipePose:
         """Forget the tracked person: the next frame is searched afresh.
 
         In VIDEO mode MediaPipe keeps following the last pose it found; on a busy background it can
-        go on "seeing" a person who has left. Starting a new landmarker clears that (about 0.5 s of
-        CPU, so callers do it only when the scene has changed a lot).
+        go on "seeing" a person who has left. One small black frame, in which nothing can be
+        tracked, drops the tracked pose, so the next frame is searched with the detector. (Starting
+        a new landmarker would do the same but costs about 0.5 s of CPU and leaves native memory
+        behind each time.)
         """
-        # Close first: two landmarkers alive at once would double the memory peak.
-        self._landmarker.close()
-        self._landmarker = self._create()
-        self._warm = False
+        if self.mode != "video":
+            return  # IMAGE mode keeps no state between frames
+        import numpy as np
+
+        blank = np.zeros((64, 64, 3), np.uint8)
+        self.detect(blank, (self._last_ms + 1) / 1000.0)
 
     def detect(self, image_bgr: Any, t: float) -> Pose | None:
         """Landmarks of the most prominent person in ``image_bgr`` at time ``t`` (s), or ``None``."""

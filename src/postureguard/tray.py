@@ -25,8 +25,10 @@ SENSITIVITY_LABELS = (("low", "Low"), ("medium", "Medium"), ("high", "High"))
 class Tray:
     """A pystray icon bound to an :class:`App`."""
 
-    def __init__(self, backend: Any, app: App, routines: list[tuple[str, str]]):
-        """``backend`` is a postureguard.platform.tray_backend.TrayBackend; ``routines`` (id, title)."""
+    def __init__(self, backend: Any, app: App, routines: list[tuple[str, str]], *, setup_first: bool = False):
+        """``backend`` is a postureguard.platform.tray_backend.TrayBackend; ``routines`` (id, title);
+        ``setup_first`` opens the first-run walk-through once the tray is up."""
+        self.setup_first = setup_first
         self.backend = backend
         self.app = app
         self.routines = routines
@@ -83,7 +85,9 @@ class Tray:
             Item("Calibrate now", lambda icon, item: app.begin_calibration()),
             Item("Routines", Menu(*(routine_item(rid, title) for rid, title in self.routines))),
             Item("Today's summary", lambda icon, item: app.show_summary()),
+            Item("Report…", lambda icon, item: app.open_report()),
             Item("Settings…", lambda icon, item: open_settings_window()),
+            Item("Setup…", lambda icon, item: app.open_setup()),
             Menu.SEPARATOR,
             Item("Quit", lambda icon, item: self.stop()),
         )
@@ -112,7 +116,7 @@ class Tray:
 
         def setup(icon):
             icon.visible = True
-            self.app.start()
+            self.app.start(setup_first=self.setup_first)
 
         self.icon.run(setup=setup)
 

@@ -141,7 +141,11 @@ def run(args) -> int:
         sampling=SamplingSettings.every(args.sample_interval) if args.sample_interval else SamplingSettings(),
     )
     routines = sorted(((r.id, r.title) for r in kb.routines), key=lambda r: r[1])
-    tray = Tray(backend, app, routines)
+    from postureguard.ui.first_run import is_done
+
+    # A real first start (no recording, no calibration named) walks through setup; demos do not.
+    setup_first = not args.source and not args.calibration and not is_done()
+    tray = Tray(backend, app, routines, setup_first=setup_first)
     app.attach(monitor, tray)
     for warning in loaded.warnings:
         log.warning("%s", warning)
