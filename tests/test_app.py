@@ -204,3 +204,17 @@ def test_pause_records_a_gap_and_resume_closes_it(tmp_path, kb):
     app.resume()
     gaps = app.store.gaps()
     assert len(gaps) == 1 and gaps[0].end - gaps[0].start == pytest.approx(600)
+
+
+def test_screen_lock_pauses_and_unlock_resumes_but_not_a_users_pause(tmp_path, kb):
+    app, wall, mono, _ = make_app(tmp_path, kb)
+    app.on_lock()
+    wall.t += 300
+    app.on_unlock()
+    assert [g.reason for g in app.store.gaps()] == ["locked"]
+    app.pause(None)  # the user pauses by hand...
+    app.on_lock()
+    app.on_unlock()  # ...and unlocking the screen does not end their pause
+    assert app._paused_since is not None
+    app.resume()
+    assert [g.reason for g in app.store.gaps()] == ["locked", "paused"]

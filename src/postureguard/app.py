@@ -133,6 +133,8 @@ class App:
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
         self._setup_proc = None
+        self._pause_reason = "paused"
+        self._locked = False
 
     # -- lifecycle ------------------------------------------------------------------------------
     def attach(self, monitor: Monitor, view: View | None) -> None:
@@ -167,7 +169,7 @@ class App:
             if record is not None:
                 self._store_call(self.store.add_minute, record)
             if self._paused_since is not None:
-                self._store_call(self.store.add_gap, self._paused_since, self._wall(), "paused")
+                self._store_call(self.store.add_gap, self._paused_since, self._wall(), self._pause_reason)
                 self._paused_since = None
         self.notifier.close()
         self.store.close()
@@ -306,14 +308,18 @@ class App:
             self.engine.snooze(until)
         log.info("alerts snoozed for %.0f minutes", seconds / 60)
 
-    def pause(self, seconds: float | None) -> None:
-        """Release the camera; resume by itself after ``seconds`` (None: until Resume)."""
+    def pause(self, seconds: float | None, reason: str = "paused") -> None:
+        """Release the camera; resume by itself after ``seconds`` (None: until Resume).
+
+        ``reason`` is recorded with the gap in history (``paused``, ``locked``, ``setup``).
+        """
         with self._lock:
             if self._resume_timer:
                 self._resume_timer.cancel()
                 self._resume_timer = None
             if self._paused_since is None:
                 self._paused_since = self._wall()
+                self._pause_reason = reason
             if seconds is not None:
                 self._resume_timer = threading.Timer(seconds, self.resume)
                 self._resume_timer.daemon = True
@@ -328,11 +334,29 @@ class App:
                 self._resume_timer.cancel()
                 self._resume_timer = None
             if self._paused_since is not None:
-                self._store_call(self.store.add_gap, self._paused_since, self._wall(), "paused")
+                self._store_call(self.store.add_gap, self._paused_since, self._wall(), self._pause_reason)
                 self._paused_since = None
         if self.monitor is not None:
             self.monitor.resume()
         self._refresh()
+
+    # -- screen lock (from the lock watcher's thread) ---------------------------------------------
+    def on_lock(self) -> None:
+        """The screen was locked: release the camera, unless the user had paused already."""
+        with self._lock:
+            if self._paused_since is not None:
+                return  # a pause the user chose stays theirs to end
+            self._locked = True
+        log.info("screen locked: camera released")
+        self.pause(None, reason="locked")
+
+    def on_unlock(self) -> None:
+        with self._lock:
+            if not self._locked:
+                return
+            self._locked = False
+        log.info("screen unlocked: monitoring again")
+        self.resume()
 
     def set_setting(self, key: str, text: str) -> None:
         """Change one setting from the tray: validated, saved atomically, applied at once."""
@@ -404,7 +428,7 @@ class App:
         with self._lock:
             if self._setup_proc is not None and self._setup_proc.poll() is None:
                 return
-        self.pause(None)
+        self.pause(None, reason="setup")
         try:
             proc = subprocess.Popen([sys.executable, "-m", "postureguard", "setup"], env=child_environment())
         except OSError:
@@ -473,7 +497,7 @@ class App:
             status = self.monitor_status.state
             sample = self.last_sample
             paused = self.monitor.paused if self.monitor is not None else False
-            if status == "camera_unavailable" or status == "model_error":
+            if status in ("camera_unavailable", "model_error", "camera_covered", "camera_frozen"):
                 icon = "camera_unavailable"
             elif paused:
                 icon = "paused"
@@ -484,10 +508,14 @@ class App:
             else:
                 icon = "poor" if sample.state == "poor" else "good"
             parts = ["PostureGuard"]
-            if icon == "camera_unavailable":
+            if status == "camera_covered":
+                parts.append("camera covered")
+            elif status == "camera_frozen":
+                parts.append("camera frozen, reopening")
+            elif icon == "camera_unavailable":
                 parts.append("camera unavailable, retrying")
             elif paused:
-                parts.append("paused")
+                parts.append("paused while the screen is locked" if self._locked else "paused")
             elif self._calibrating:
                 parts.append("calibrating: sit upright")
             elif sample is not None and sample.head_forward_deg is not None:

@@ -153,9 +153,15 @@ def run(args) -> int:
         message = " ".join([*loaded.warnings, store.notice or ""]).strip()
         app._send("PostureGuard settings", message)  # noqa: SLF001 - the one-off start-up notice
     log.info("tray backend %s (menus: %s); source %s", backend.name, backend.has_menu, " ".join(specs))
+    from postureguard.platform.screenlock import ScreenLockWatcher
+
+    # The camera is released while the screen is locked (its light goes off) and reopened on unlock.
+    lock_watcher = ScreenLockWatcher(app.on_lock, app.on_unlock)
+    lock_watcher.start()
     try:
         tray.run()
     finally:
+        lock_watcher.stop()
         app.shutdown()
     sys.stderr.flush()
     return 0
