@@ -45,9 +45,8 @@ def main() -> None:
         noisy = np.clip(img.astype(np.int16) + rng.normal(0, 3, img.shape), 0, 255).astype(np.uint8)
         writer.write(noisy)
     writer.release()
-    print(
-        f"wrote {args.out}: {n_up + n_low} frames, {args.upright:g} s upright then {args.slouch:g} s slouching"
-    )
+    total = n_up + n_low
+    print(f"wrote {args.out}: {total} frames, {args.upright:g} s upright, then {args.slouch:g} s slouching")
 
 
 if __name__ == "__main__":
