@@ -136,7 +136,9 @@ def test_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
     def broken_replace(src, dst):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(cfg.os, "replace", broken_replace)
+    import postureguard.paths
+
+    monkeypatch.setattr(postureguard.paths.os, "replace", broken_replace)
     with pytest.raises(DataError, match="cannot save settings to .*settings.toml: No space left"):
         save_settings(Settings(), path)
     assert path.read_bytes() == before

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 
 from postureguard.engine.calibration import CALIBRATION_VERSION, Calibration
 from postureguard.errors import CalibrationError
-from postureguard.paths import ensure_private_dir
+from postureguard.paths import ensure_private_dir, write_atomic
 
 SCHEMA = "postureguard.calibration"
 
@@ -28,18 +26,7 @@ def save_calibration(calibration: Calibration, path: Path, *, note: str = "") ->
         "note": note,
         "reference": asdict(calibration),
     }
-    fd, tmp = tempfile.mkstemp(prefix=".calibration-", suffix=".json", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(doc, fh, indent=2)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, (json.dumps(doc, indent=2) + "\n").encode("utf-8"))
 
 
 def load_calibration(path: Path) -> Calibration:

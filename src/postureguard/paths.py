@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
 from pathlib import Path
 
 APP_NAME = "postureguard"
@@ -59,4 +60,33 @@ def ensure_private_dir(path: Path) -> Path:
     # A folder owned by someone else cannot be changed; writing into it will say more.
     with contextlib.suppress(OSError):
         os.chmod(path, 0o700)
+    return path
+
+
+def write_atomic(path: Path, data: bytes, mode: int = 0o600) -> Path:
+    """Replace ``path`` with ``data`` all at once: a temporary file in the same folder, flushed to
+    disk, then renamed over the old one, so a crash or a full disk never leaves half a file.
+
+    ``mode`` defaults to readable by the user only (settings, history, reports are private).
+    Raises :class:`OSError` (the caller words the message); the temporary file never stays behind.
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    # The rename is durable only once the folder entry is on disk too (not every OS allows this).
+    with contextlib.suppress(OSError):
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
     return path

@@ -24,8 +24,6 @@ import base64
 import html
 import io
 import math
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -763,20 +761,13 @@ def _day_notes(report: DayReport) -> list[str]:
 
 def _write(path: Path, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically, readable by the user only (a report shows private history)."""
+    from postureguard.paths import write_atomic
+
     path = Path(path)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", suffix=".tmp", dir=path.parent)
+        return write_atomic(path, data)
     except OSError as exc:
         raise UserError(f"cannot write the report to {path}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise UserError(f"cannot write the report to {path}: {exc.strerror or exc}") from None
-    return path
 
 
 def _format_of(path: Path) -> str:

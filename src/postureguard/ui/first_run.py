@@ -23,9 +23,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import queue
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -88,19 +86,7 @@ def mark_done(now: datetime, calibrated: bool, path: Path | None = None) -> Path
     path = path or state_file()
     paths.ensure_private_dir(path.parent)
     doc = {"version": STATE_VERSION, "completed": now.isoformat(timespec="seconds"), "calibrated": calibrated}
-    fd, tmp = tempfile.mkstemp(prefix=".setup-", suffix=".json", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(doc, fh)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return paths.write_atomic(path, (json.dumps(doc) + "\n").encode("utf-8"))
 
 
 # ----- pure helpers --------------------------------------------------------------

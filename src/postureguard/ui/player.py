@@ -30,7 +30,6 @@ import math
 import os
 import re
 import signal
-import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -417,18 +416,7 @@ def save_prefs(path: Path, prefs: PlayerPrefs) -> None:
     from postureguard import paths
 
     paths.ensure_private_dir(path.parent)
-    data = (json.dumps(prefs_to_doc(prefs), indent=2) + "\n").encode("utf-8")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    paths.write_atomic(path, (json.dumps(prefs_to_doc(prefs), indent=2) + "\n").encode("utf-8"))
 
 
 # ==================================================================================================
