@@ -69,20 +69,11 @@ def _rss_mb() -> float:
 
 
 def make_monitor(engine, open_source, open_model, on_update, on_status, *, every_s: float, **kw) -> Monitor:
-    """A real Monitor that analyses a frame every ``every_s`` seconds of frame time.
+    """A real Monitor that analyses a frame every ``every_s`` seconds of frame time."""
+    from postureguard.engine.sampling import SamplingSettings
 
-    The monitor's sampling moved from ``sample_interval`` to ``sampling=SamplingSettings`` while
-    this was written; both forms are accepted so the test follows whichever is in the tree.
-    """
-    import inspect
-
-    if "sampling" in inspect.signature(Monitor).parameters:
-        from postureguard.engine.sampling import SamplingSettings
-
-        kw["sampling"] = SamplingSettings.every(every_s)
-    else:
-        kw["sample_interval"] = every_s
-    return Monitor(engine, open_source, open_model, on_update, on_status, **kw)
+    sampling = SamplingSettings.every(every_s)
+    return Monitor(engine, open_source, open_model, on_update, on_status, sampling=sampling, **kw)
 
 
 def _mediapipe_model(source):
@@ -920,13 +911,11 @@ HEADLESS = textwrap.dedent(
         return Checked()
 
     watcher = ScreenLockWatcher(lambda: monitor.pause(), lambda: monitor.resume())
-    if "sampling" in inspect.signature(Monitor).parameters:  # see make_monitor in the test module
-        from postureguard.engine.sampling import SamplingSettings
-        sampling = {"sampling": SamplingSettings.every(0.25)}
-    else:
-        sampling = {"sample_interval": 0.25}
+    from postureguard.engine.sampling import SamplingSettings
+
+    # The recording plays at its own pace, as a camera would deliver it.
     monitor = Monitor(engine, open_checked, open_model, on_update, lambda status: None, on_pose=on_pose,
-                      **sampling)  # the recording plays at its own pace, as a camera would deliver it
+                      sampling=SamplingSettings.every(0.25))  # fmt: skip
     watching = watcher.start()
     monitor.start()
     monitor.join(120)
