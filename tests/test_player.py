@@ -208,7 +208,11 @@ def test_launcher_command_and_environment():
     with pytest.raises(ValueError):
         player_command("neck-release", "email")
     env = child_environment({"PYTHONPATH": "/elsewhere"})
-    assert env["PYTHONPATH"].split(os.pathsep) == [str(SRC), "/elsewhere"]
+    # The folder holding the PostureGuard under test (src/ in a checkout, site-packages when installed).
+    import postureguard
+
+    here = str(Path(postureguard.__file__).resolve().parent.parent)
+    assert env["PYTHONPATH"].split(os.pathsep) == [here, "/elsewhere"]
 
 
 def test_unknown_routine_is_one_line_before_any_window(capsys, monkeypatch):
