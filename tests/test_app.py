@@ -218,3 +218,30 @@ def test_screen_lock_pauses_and_unlock_resumes_but_not_a_users_pause(tmp_path, k
     assert app._paused_since is not None
     app.resume()
     assert [g.reason for g in app.store.gaps()] == ["locked", "paused"]
+
+
+def test_camera_held_by_another_program_reads_as_paused_not_broken(tmp_path, kb, monkeypatch):
+    """A real second process holds the 'camera' open; the app names it instead of reporting a fault."""
+    import subprocess
+    import sys
+
+    from postureguard.monitor import MonitorStatus
+    from postureguard.platform import camera_users
+
+    device = tmp_path / "video0"  # stands in for /dev/video0: /proc shows any open file the same way
+    device.write_bytes(b"")
+    hold = "import sys, time; f = open(sys.argv[1]); print('open', flush=True); time.sleep(60)"
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(device)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        monkeypatch.setattr(camera_users, "camera_device", lambda index: device)
+        app, *_ = make_app(tmp_path, kb)
+        app.on_status(MonitorStatus("camera_unavailable", "camera 0 cannot be opened"))
+        state = app.tray_state()
+        assert state.icon == "paused" and "in use by python" in state.tooltip, state
+        app.apply_settings(Settings(pause_during_calls=False))
+        app.on_status(MonitorStatus("camera_unavailable", "camera 0 cannot be opened"))
+        assert app.tray_state().icon == "camera_unavailable"
+    finally:
+        holder.kill()
+        holder.wait()

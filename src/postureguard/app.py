@@ -204,10 +204,21 @@ class App:
         self._refresh()
 
     def on_status(self, status: MonitorStatus) -> None:
+        if status.state == "camera_unavailable" and self.settings.pause_during_calls:
+            users = self._camera_users()
+            if users:
+                # A call (or another program) has the camera: wait for it politely, not as a fault.
+                names = ", ".join(sorted({u.name for u in users}))
+                status = MonitorStatus("camera_in_use", f"the camera is in use by {names}")
         with self._lock:
             self.monitor_status = status
         log.info("monitor: %s %s", status.state, status.detail)
         self._refresh()
+
+    def _camera_users(self):
+        from postureguard.platform.camera_users import camera_device, users_of
+
+        return users_of(camera_device(self.settings.camera))
 
     # -- alerts -----------------------------------------------------------------------------------
     def _alert(self, event: PostureAlert | SittingAlert, now: float) -> None:
@@ -499,7 +510,7 @@ class App:
             paused = self.monitor.paused if self.monitor is not None else False
             if status in ("camera_unavailable", "model_error", "camera_covered", "camera_frozen"):
                 icon = "camera_unavailable"
-            elif paused:
+            elif paused or status == "camera_in_use":
                 icon = "paused"
             elif self._calibrating:
                 icon = "calibrating"
@@ -508,7 +519,9 @@ class App:
             else:
                 icon = "poor" if sample.state == "poor" else "good"
             parts = ["PostureGuard"]
-            if status == "camera_covered":
+            if status == "camera_in_use":
+                parts.append(f"paused: {self.monitor_status.detail}")
+            elif status == "camera_covered":
                 parts.append("camera covered")
             elif status == "camera_frozen":
                 parts.append("camera frozen, reopening")
