@@ -100,6 +100,7 @@ def test_alert_notification_routine_and_quit(desktop_session: DesktopSession, sc
         # 3. The notification's "Start routine" action opens the routine player.
         offered = session.dunst_invoke_action("Start routine")
         assert any("Snooze 30 min" in line for line in offered), offered
+
         # Tk writes the em dash of "PostureGuard — <routine>" garbled into the legacy WM_NAME, so the
         # title is read from the UTF-8 _NET_WM_NAME (the tray icon's window carries the tooltip).
         def player_windows():
@@ -179,6 +180,40 @@ def test_sigterm_ends_the_app_cleanly(desktop_session: DesktopSession, scene):
         if proc.poll() is None:
             proc.kill()
             proc.wait(timeout=10)
+
+
+def test_settings_window_reaches_the_running_app(desktop_session: DesktopSession, scene):
+    """The settings window (its own process) saves a change; the running tray app uses it at once."""
+    session = desktop_session
+    log_name = "app-settings.log"
+    argv = [sys.executable, "-m", "postureguard", "-v", "run", "--source", str(scene["clip"]),
+            "--calibration", str(scene["cal"])]  # fmt: skip
+    app = session.popen(argv, log_name, env=scene["env"])
+    window_log = "settings-from-app.log"
+    window = None
+    try:
+        wait_for(lambda: our_icons(session, app, log_name), 40, "the app's icon in the tray")
+        wait_for(lambda: "monitor: running" in session.read_log(log_name), 30, "monitoring to start")
+        # What the tray's "Settings…" item runs.
+        window = session.popen([sys.executable, "-m", "postureguard", "-v", "settings"], window_log,
+                               env=scene["env"])  # fmt: skip
+        win = wait_for(lambda: session.search_windows(name="^PostureGuard settings$", visible=True), 30,
+                       "the settings window")[0]  # fmt: skip
+        session.run("xdotool", "windowfocus", "--sync", str(win))
+        wait_for(lambda: "cameras:" in session.read_log(window_log), 30, "the settings window to be ready")
+        # The first field, the sustain window, has the focus with its text selected: typing replaces it.
+        session.run("xdotool", "type", "--delay", "40", "90")
+        wait_for(
+            lambda: "sustain 90 s" in session.read_log(log_name), 20, "the running app to apply the change"
+        )
+        session.screenshot("app-settings-window.png")
+        session.run("xdotool", "key", "--window", str(win), "Escape", check=False)
+        assert window.wait(timeout=10) == 0
+    finally:
+        for proc in (window, app):
+            if proc is not None and proc.poll() is None:
+                proc.terminate()
+                proc.wait(timeout=10)
 
 
 def test_no_tray_host_is_one_line(bare_desktop_session: DesktopSession, tmp_path):

@@ -391,8 +391,9 @@ class App:
         else:
             self.engine.set_settings(engine_settings)
         log.info(
-            "settings applied: sensitivity %s, sitting limit %s min",
+            "settings applied: sensitivity %s, sustain %.0f s, sitting limit %s min",
             settings.sensitivity,
+            engine_settings.sustain_s,
             settings.sitting_limit_minutes,
         )
         self._refresh()
