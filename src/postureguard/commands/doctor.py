@@ -85,7 +85,7 @@ def check_cameras(probe: Callable[[], object] | None = None) -> Check:
             "camera",
             WARN,
             f"no camera found{note}; live monitoring needs one, but recordings still work "
-            "('postureguard analyze --source VIDEO')",
+            "('postureguard analyze VIDEO' or 'postureguard run --source VIDEO')",
         )
     listed = "; ".join(c.label() for c in cameras)
     if not usable:

@@ -527,7 +527,7 @@ class SettingsWindow:
         if not report.cameras:
             text = (
                 f"No camera found (the setting stays at camera {current}). PostureGuard can still "
-                "analyse recordings: postureguard analyze --source VIDEO."
+                "analyse recordings: postureguard analyze VIDEO."
             )
         else:
             text = f"{len(report.usable)} of {len(report.cameras)} camera(s) give a picture."
