@@ -245,3 +245,17 @@ def test_camera_held_by_another_program_reads_as_paused_not_broken(tmp_path, kb,
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_full_disk_is_said_once_and_monitoring_goes_on(tmp_path, kb):
+    """SQLite's page limit stands in for a full disk: the real store raises, the app carries on."""
+    app, wall, mono, _ = make_app(tmp_path, kb, settings=Settings(cooldown_minutes=1))
+    conn = app.store._conn  # noqa: SLF001 - the only way to make a real SQLite file "full" without root
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    conn.execute(f"PRAGMA max_page_count = {pages}")
+    feed(app, wall, mono, POOR, 4 * 3600, step=10)  # hours of minutes and alerts: the free pages fill up
+    warnings = [n for n in app.notifier.sent if n["title"] == "PostureGuard cannot save history"]
+    alerts_shown = [n for n in app.notifier.sent if n["title"] == "Time to sit up"]
+    assert len(warnings) == 1 and "full" in warnings[0]["body"].lower()
+    assert len(alerts_shown) >= 4  # the user is still told about their posture (within the hourly cap)
+    assert app.tray_state().icon == "poor"
