@@ -205,6 +205,9 @@ def test_settings_window_validates_inline_and_saves_atomically(desktop_session, 
             [sys.executable, "-m", "postureguard", "config", "set", "sensitivity", "high"],
             env=_app_env(session, isolated_home, "1"), check=True, capture_output=True, timeout=60,
         )  # fmt: skip
+        # The window's save must replace the file, not write into it: a new inode. (Compared with the
+        # file as `config set` left it; the first file's inode may be free for reuse by now.)
+        inode = path.stat().st_ino
         session.run("xdotool", "key", "--delay", "40", "BackSpace", "BackSpace", "BackSpace", "9", "0")
         wait_for(lambda: load_settings(path).settings.sustain_seconds == 90, 15, "sustain_seconds = 90 saved")
         saved = load_settings(path)
