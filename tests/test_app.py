@@ -259,3 +259,10 @@ def test_a_full_disk_is_said_once_and_monitoring_goes_on(tmp_path, kb):
     assert len(warnings) == 1 and "full" in warnings[0]["body"].lower()
     assert len(alerts_shown) >= 4  # the user is still told about their posture (within the hourly cap)
     assert app.tray_state().icon == "poor"
+
+
+def test_tooltip_before_the_first_frame_says_starting(tmp_path, kb):
+    app, wall, mono, _ = make_app(tmp_path, kb)
+    assert app.tray_state().tooltip == "PostureGuard · starting"
+    feed(app, wall, mono, None, 30)
+    assert "nobody in view" in app.tray_state().tooltip

@@ -216,3 +216,13 @@ def test_sensitivity_levels_change_the_threshold():
     for level, poor in (("low", False), ("medium", False), ("high", True)):
         eng = make(sensitivity=level)
         assert (eng.update(mild, 0).sample.posture == "poor") is poor
+
+
+def test_nobody_seen_since_the_start_is_away_without_a_left_event():
+    eng = make()
+    ev = feed(eng, 0, 10, AWAY)
+    assert eng.update(AWAY, 10).sample.state == "away"
+    assert kinds(ev, PersonLeft) == []
+    arrived = feed(eng, 11, 12, GOOD)
+    assert kinds(arrived, PersonReturned) == []  # a first arrival is not a return
+    assert eng.update(GOOD, 12).sample.state == "good"

@@ -534,6 +534,10 @@ class App:
                 parts.append("calibrating: sit upright")
             elif sample is not None and sample.head_forward_deg is not None:
                 parts.append(f"head {sample.head_forward_deg:.0f}° forward")
+            elif sample is None and status in ("starting", "running"):
+                parts.append("starting")  # no frame analysed yet: say so rather than "nobody in view"
+            elif status == "finished":
+                parts.append("the recording has ended")
             elif icon == "away":
                 parts.append("nobody in view")
             if sample is not None and sample.sitting_s:

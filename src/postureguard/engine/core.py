@@ -94,6 +94,7 @@ class PostureEngine:
         self.calibration = calibration
         self._held: deque[_Held] = deque()
         self._last_t: float | None = None
+        self._first_t: float | None = None
         # posture episode
         self._episode_start: float | None = None
         self._episode_alerted = False
@@ -133,6 +134,8 @@ class PostureEngine:
         events: list[Event] = []
         gap = None if self._last_t is None else t - self._last_t
         self._last_t = t
+        if self._first_t is None:
+            self._first_t = t
 
         features = measure(pose)
         person = features is not None
@@ -198,6 +201,9 @@ class PostureEngine:
             self._last_seen = t
             return events
         if self._last_seen is None:
+            # Nobody seen since the start: away once the debounce has passed, but nobody "left".
+            if self._first_t is not None and t - self._first_t >= s.away_after_s:
+                self._away_reported = True
             return events
         away = t - self._last_seen
         if not self._away_reported and away >= s.away_after_s:
