@@ -56,7 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.command is None:
         if "run" in parser._subparsers._group_actions[0].choices:  # noqa: SLF001 - argparse has no API
-            args = parser.parse_args(["run", *(argv or [])])
+            # Only global options were given (e.g. `postureguard -v`): they go before the command.
+            given = sys.argv[1:] if argv is None else argv
+            args = parser.parse_args([*given, "run"])
         else:
             parser.print_help()
             return 0
