@@ -541,7 +541,7 @@ def start_session(
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-_BUS_CONFIG = """\
+BUS_CONFIG = """\
 <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <!-- A session bus for tests: like the standard one, but with no service directories, so nothing
@@ -564,7 +564,7 @@ _BUS_CONFIG = """\
 def _start_bus(session: DesktopSession) -> None:
     """Start a session bus with dbus-launch and record its address and daemon pid."""
     config = session.workdir / "session-bus.conf"
-    config.write_text(_BUS_CONFIG.format(runtime=session.env["XDG_RUNTIME_DIR"]))
+    config.write_text(BUS_CONFIG.format(runtime=session.env["XDG_RUNTIME_DIR"]))
     result = subprocess.run(
         ["dbus-launch", "--sh-syntax", f"--config-file={config}"],
         env=session.env, capture_output=True, text=True, timeout=READY_TIMEOUT_S, start_new_session=True,

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from desktop import BUS_CONFIG
 from faulty import (
     BUSY_MESSAGE,
     MISSING_MESSAGE,
@@ -379,21 +380,6 @@ def test_faulty_camera_busy_and_unplug_behave_like_a_camera():
 
 # ----- (c) screen lock over a real D-Bus ----------------------------------------------------------------
 
-BUS_CONFIG = """\
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<!-- A private bus for one test: no service directories, so nothing is activated behind our back. -->
-<busconfig>
-  <type>session</type>
-  <listen>unix:dir={folder}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-"""
 
 #: Plays a screen saver (``screensaver NAME PATH INTERFACE``) or logind (``logind``) on a bus.
 #: Reads ``lock`` / ``unlock`` / ``quit`` on stdin and answers ``ready`` / ``sent ...`` on stdout.
@@ -454,7 +440,7 @@ class Bus:
             pytest.skip("dbus-daemon is not installed (Debian package dbus-daemon)")
         folder.mkdir(parents=True, exist_ok=True)
         config = folder / "bus.conf"
-        config.write_text(BUS_CONFIG.format(folder=folder))
+        config.write_text(BUS_CONFIG.format(runtime=folder))
         self.proc = subprocess.Popen(
             ["dbus-daemon", f"--config-file={config}", "--print-address", "--nofork"],
             stdout=subprocess.PIPE, text=True,

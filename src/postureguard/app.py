@@ -29,6 +29,7 @@ from postureguard.engine.events import BreakTaken, PostureAlert, SittingAlert
 from postureguard.engine.geometry import Features, measure
 from postureguard.errors import CalibrationError, UserError
 from postureguard.monitor import Monitor, MonitorStatus
+from postureguard.platform.notifications import Notifier
 from postureguard.policy import NotificationPolicy, alert_text, alert_title, suggestion_text
 from postureguard.store.aggregate import MinuteAggregator
 from postureguard.store.base import AlertRecord, BreakRecord, HistoryStore
@@ -41,12 +42,6 @@ CALIBRATION_FRAMES = 8
 #: Seconds between the calibration notice and the first calibration frame.
 CALIBRATION_DELAY_S = 5.0
 FALLBACK_TEXT = "Click the PostureGuard icon in the tray to start it."
-
-
-class Notifier(Protocol):
-    def send(self, title, body, buttons=(), on_clicked=None, on_dismissed=None, fallback=None) -> str: ...
-
-    def close(self) -> None: ...
 
 
 class View(Protocol):

@@ -64,18 +64,6 @@ class Notifier(Protocol):
         """What the server supports (:data:`ACTIONS`, :data:`CLICK`, ...); empty when none answers."""
         ...
 
-    def _drop_half_open_connection(self) -> None:
-        """Disconnect a bus connection desktop-notifier opened before failing to find a server.
-
-        It keeps the connection in ``_backend.bus`` and opens a new one on the next attempt, so
-        without this every retry would leak a socket.
-        """
-        backend = getattr(self._notifier, "_backend", None)
-        bus = getattr(backend, "bus", None)
-        if bus is not None and getattr(backend, "interface", None) is None:
-            self._loop.call_soon_threadsafe(bus.disconnect)
-            backend.bus = None
-
     def close(self) -> None:
         """Release the connection and the thread; further sends are errors."""
         ...
