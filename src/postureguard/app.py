@@ -128,6 +128,7 @@ class App:
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
         self._setup_proc = None
+        self._store_warned = False  # "cannot save history" is said once per run
         self._pause_reason = "paused"
         self._locked = False
 
@@ -276,7 +277,7 @@ class App:
             return fn(*args)
         except UserError as exc:
             # Disk full or a read-only folder: keep monitoring, say so once.
-            if not getattr(self, "_store_warned", False):
+            if not self._store_warned:
                 self._store_warned = True
                 log.warning("history cannot be saved: %s", exc)
                 self._send("PostureGuard cannot save history", str(exc))
@@ -306,12 +307,16 @@ class App:
         with self._lock:
             self.children = [c for c in self.children if c.poll() is None] + [child]
 
+    def _with_engine(self, fn) -> None:
+        """Apply ``fn(engine)`` between two monitor updates (directly when nothing monitors)."""
+        if self.monitor is not None:
+            self.monitor.with_engine(fn)
+        else:
+            fn(self.engine)
+
     def snooze(self, seconds: float) -> None:
         until = self._mono() + seconds
-        if self.monitor is not None:
-            self.monitor.with_engine(lambda e: e.snooze(until))
-        else:
-            self.engine.snooze(until)
+        self._with_engine(lambda e: e.snooze(until))
         log.info("alerts snoozed for %.0f minutes", seconds / 60)
 
     def pause(self, seconds: float | None, reason: str = "paused") -> None:
@@ -381,10 +386,7 @@ class App:
             self.policy.configure(settings.max_notifications_per_hour, settings.quiet_window())
             self.recommender = self._recommender_factory(settings)
         engine_settings = settings.to_engine(**self.overrides.engine_kwargs())
-        if self.monitor is not None:
-            self.monitor.with_engine(lambda e: e.set_settings(engine_settings))
-        else:
-            self.engine.set_settings(engine_settings)
+        self._with_engine(lambda e: e.set_settings(engine_settings))
         log.info(
             "settings applied: sensitivity %s, sustain %.0f s, sitting limit %s min",
             settings.sensitivity,
@@ -419,10 +421,7 @@ class App:
             save_calibration(cal, self.calibration_path, note="made by the tray app")
         except OSError as exc:
             log.warning("calibration not saved (%s); it is used for this run only", exc)
-        if self.monitor is not None:
-            self.monitor.with_engine(lambda e: e.set_calibration(cal))
-        else:
-            self.engine.set_calibration(cal)
+        self._with_engine(lambda e: e.set_calibration(cal))
         self._send("Calibration done", "PostureGuard now measures your posture against this position.")
 
     def open_setup(self) -> None:
@@ -457,10 +456,7 @@ class App:
         if cal is not None:
             with self._lock:
                 self._calibrating = False
-            if self.monitor is not None:
-                self.monitor.with_engine(lambda e: e.set_calibration(cal))
-            else:
-                self.engine.set_calibration(cal)
+            self._with_engine(lambda e: e.set_calibration(cal))
         if not self._stop.is_set():
             self.resume()
             if cal is None:
