@@ -600,10 +600,13 @@ def _dump_toml(doc: Mapping[str, Mapping[str, Any]]) -> str:
 
 
 def save_settings(settings: Settings, path: str | Path | None = None) -> Path:
-    """Write ``settings`` atomically (temp file in the same folder, fsync, rename), mode 0600, folder 0700.
+    """Write ``settings`` atomically (temp file in the same folder, fsync, rename), mode 0600.
 
-    A file already there that does not read cleanly is backed up first, so hand edits are never lost.
-    Raises :class:`DataError` naming the file when it cannot be written (read-only folder, disk full).
+    A missing folder is made 0700; an existing one keeps the permissions its owner gave it. A symbolic
+    link is written through to its target; a read-only file is never replaced (see
+    :func:`postureguard.paths.write_atomic`). A file already there that does not read cleanly is backed
+    up first, so hand edits are never lost. Raises :class:`DataError` naming the file when it cannot be
+    written (read-only file or folder, disk full).
     """
     from postureguard import paths
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import csv
+import errno
 import json
 import sys
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
+from postureguard import paths
 from postureguard.engine.calibration import calibrate
 from postureguard.engine.core import PostureEngine
 from postureguard.engine.settings import SENSITIVITIES, EngineSettings
@@ -124,6 +126,46 @@ class _Progress:
             sys.stderr.write("\n")
 
 
+def input_files(specs) -> list[Path]:
+    """The files that reading ``specs`` (as :func:`postureguard.sources.open_source` takes them) opens.
+
+    Folders give the images and videos inside them, sub-folders included; a camera index or a missing
+    path gives nothing (opening the source reports those).
+    """
+    from postureguard.sources import IMAGE_SUFFIXES, VIDEO_SUFFIXES
+
+    readable = IMAGE_SUFFIXES | VIDEO_SUFFIXES
+    found: list[Path] = []
+    for spec in map(str, specs):
+        path = Path(spec).expanduser()
+        if path.is_dir():
+            found.extend(p for p in path.rglob("*") if p.suffix.lower() in readable and p.is_file())
+        elif path.exists():
+            found.append(path)
+    return found
+
+
+_WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO}
+
+
+@contextmanager
+def _output(name: str):
+    """:func:`postureguard.paths.atomic_output` for ``--out``, its failures as one-line errors."""
+    body_error = False
+    try:
+        with paths.atomic_output(name, newline="") as fh:
+            try:
+                yield fh
+            except OSError as exc:
+                # A full disk shows up while writing records; other OSErrors of the run are not ours.
+                body_error = exc.errno not in _WRITE_ERRNOS
+                raise
+    except OSError as exc:
+        if body_error:
+            raise
+        raise UserError(f"cannot write {name}: {exc.strerror or exc}") from None
+
+
 def run(args) -> int:
     from postureguard.calibration_file import load_calibration
     from postureguard.pipeline import observe, open_model, thin
@@ -141,19 +183,22 @@ def run(args) -> int:
         sitting_limit_s=None if args.sitting_limit == 0 else args.sitting_limit * 60.0,
     )
     engine = PostureEngine(settings, calibration)
+    if args.out:
+        # Before any work: the records must never replace a photo being read or PostureGuard's own files.
+        inputs = input_files(args.sources) + ([Path(args.calibration)] if args.calibration else [])
+        paths.check_destination(args.out, inputs=inputs)
 
     with ExitStack() as stack:
+        if args.out:
+            # Records go to a temporary file renamed over --out only when the run succeeds: a failure or
+            # a kill leaves what was there; a second run writing the same file fails at once.
+            out = stack.enter_context(_output(args.out))
+        else:
+            out = sys.stdout
         source = open_source(args.sources, interval=args.interval)
         stack.callback(source.close)
         model = open_model(source, args.model)
         stack.callback(model.close)
-        if args.out:
-            try:
-                out = stack.enter_context(open(args.out, "w", encoding="utf-8", newline=""))
-            except OSError as exc:
-                raise UserError(f"cannot write {args.out}: {exc.strerror}") from None
-        else:
-            out = sys.stdout
         writer = _Writer(out, args.format)
         progress = _Progress(len(source) if hasattr(source, "__len__") else None, not args.no_progress)
 

@@ -38,13 +38,23 @@ def register(sub) -> None:
 def run(args) -> int:
     from postureguard import paths
     from postureguard.calibration_file import save_calibration
+    from postureguard.commands.analyze import input_files
     from postureguard.pipeline import observe, open_model, thin
     from postureguard.sources import CameraSource, open_source
 
     if args.frames < MIN_CALIBRATION_SAMPLES:
         raise UserError(f"--frames must be at least {MIN_CALIBRATION_SAMPLES}")
-    out = Path(args.out) if args.out else paths.calibration_file()
+    out = Path(args.out).expanduser() if args.out else paths.calibration_file()
+    # Before any work: never write over a photo being read or PostureGuard's history or settings (the
+    # calibration file itself is what this command is for). A missing folder is made, as saving did.
+    own = [(p, what) for p, what in paths.own_files() if p != paths.calibration_file()]
+    paths.check_destination(out, inputs=input_files(args.source), keep=own, create_folder=True)
     with ExitStack() as stack:
+        try:
+            # A second calibration saving to the same file meanwhile fails in one line.
+            stack.enter_context(paths.output_lock(out, wait=False))
+        except OSError as exc:
+            raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
         source = open_source(args.source, interval=args.interval)
         stack.callback(source.close)
         live = isinstance(source, CameraSource)
@@ -68,7 +78,10 @@ def run(args) -> int:
                 break
             if live and looked >= args.frames * 4:
                 break
-    cal = calibrate(features)
-    save_calibration(cal, out, note=f"{cal.samples} frames from {', '.join(args.source)[:200]}")
+        cal = calibrate(features)
+        try:
+            save_calibration(cal, out, note=f"{cal.samples} frames from {', '.join(args.source)[:200]}")
+        except OSError as exc:
+            raise UserError(f"cannot save the calibration to {out}: {exc.strerror or exc}") from None
     sys.stderr.write(f"Calibrated on {cal.samples} of {looked} frames; saved to {out}\n")
     return 0

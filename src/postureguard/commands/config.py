@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 
@@ -69,12 +70,23 @@ def run_get(args) -> int:
 
 
 def run_set(args) -> int:
+    from postureguard import paths
     from postureguard.config import format_value, resolve_key, save_settings, with_value
+    from postureguard.errors import DataError
 
     spec = resolve_key(args.key)
-    result = _load()
-    updated = with_value(result.settings, spec.name, args.value)
-    path = save_settings(updated, result.path)
+    target = paths.settings_file()
+    with contextlib.ExitStack() as stack:
+        try:
+            paths.ensure_private_dir(target.parent)
+            # Read, change and save under the settings file's lock: two `config set` at once would
+            # otherwise both read the old file and the second save would undo the first one's change.
+            stack.enter_context(paths.output_lock(target, wait=True))
+        except OSError as exc:
+            raise DataError(f"cannot save settings to {target}: {exc.strerror or exc}") from None
+        result = _load()
+        updated = with_value(result.settings, spec.name, args.value)
+        path = save_settings(updated, result.path)
     sys.stdout.write(f"{spec.name} = {format_value(getattr(updated, spec.name))} (saved to {path})\n")
     return 0
 

@@ -6,7 +6,7 @@ camera, notification server or calibration is a warning: recordings still work, 
 alerts, and calibration is one click away.
 
 The checks read the real system (files, D-Bus, the X display, cameras) but never change anything the
-user has, except what opening the history database does anyway (a damaged file is moved aside and named).
+user has: the history database is opened read-only, and a damaged one is only reported.
 """
 
 from __future__ import annotations
@@ -214,21 +214,21 @@ def check_settings() -> tuple[Check, object]:
 def check_history() -> Check:
     from postureguard import paths
     from postureguard.errors import UserError
-    from postureguard.store import open_store
+    from postureguard.store.sqlite import inspect_history
 
     path = paths.history_file()
     if not path.exists():
         return Check("history", OK, f"not created yet; it starts with the first monitoring ({path})")
     try:
-        store = open_store(path)
+        # Read-only: the doctor reports a damaged file; moving it aside is left to the next real use.
+        problem = inspect_history(path)
     except UserError as exc:
         return Check("history", FAIL, str(exc))
-    try:
-        notice = store.notice
-    finally:
-        store.close()
-    if notice:
-        return Check("history", WARN, notice)
+    if problem:
+        return Check("history", WARN, (
+            f"the history database {path} cannot be used: {problem[1]}; the next monitoring will have it "
+            "moved aside and start a new, empty history (nothing was changed now)"
+        ))
     return Check("history", OK, f"readable: {path}")
 
 

@@ -5,11 +5,13 @@ Also :func:`open_today_report`, which the tray's "Report…" item calls.
 Dates on the command line are local calendar days (``YYYY-MM-DD``); a day runs from local midnight to
 the next one. Reading commands never create a history database; ``forget`` deletes records through the
 store (SQLite overwrites deleted content with ``secure_delete``) and removes saved report pictures of the
-days it forgets.
+days it forgets; ``forget --all`` also deletes history databases once moved aside as damaged or newer
+(``forget --before`` keeps those whole files and names them).
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import logging
@@ -196,15 +198,25 @@ def write_report(*, day: date | None = None, week_end: date | None = None, out: 
 
 
 def run_report(args) -> int:
+    from postureguard.paths import check_destination, output_lock
+
     out = Path(args.out).expanduser() if args.out else None
     if out is not None and out.suffix.lower() not in (".png", ".html", ".htm"):
         raise UserError(f"--out must name a .png or .html file, not {args.out!r}")
-    if args.week is not None:
-        week_end = parse_day(args.week, "--week") if args.week else date.today()
-        path = write_report(week_end=week_end, out=out)
-    else:
-        day = parse_day(args.day, "--day") if args.day else None
-        path = write_report(day=day, out=out)
+    with contextlib.ExitStack() as stack:
+        if out is not None:
+            check_destination(out, what=f"the report to {out}")
+            try:
+                # Another report drawn into the same file meanwhile fails in one line instead of racing.
+                stack.enter_context(output_lock(out, wait=False))
+            except OSError as exc:
+                raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
+        if args.week is not None:
+            week_end = parse_day(args.week, "--week") if args.week else date.today()
+            path = write_report(week_end=week_end, out=out)
+        else:
+            day = parse_day(args.day, "--day") if args.day else None
+            path = write_report(day=day, out=out)
     sys.stdout.write(f"{path}\n")
     return 0
 
@@ -285,32 +297,42 @@ def _jsonl_text(rows: list[dict]) -> str:
     return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
 
 
-def _write_private(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically, mode 0600 (it is the user's history)."""
-    from postureguard.paths import write_atomic
+@contextmanager
+def _private_output(path: Path) -> Iterator:
+    """A text file that replaces ``path`` (mode 0600: it is the user's history) only when all is written.
+
+    See :func:`postureguard.paths.atomic_output`: a failure or a kill leaves ``path`` as it was, and a
+    second command writing the same file meanwhile fails in one line.
+    """
+    from postureguard.paths import atomic_output
 
     try:
-        write_atomic(path, text.encode("utf-8"))
+        with atomic_output(path) as fh:
+            yield fh
     except OSError as exc:
         raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def run_export(args) -> int:
+    from postureguard.paths import check_destination
+
     first = parse_day(args.date_from, "--from") if args.date_from else None
     last = parse_day(args.date_to, "--to") if args.date_to else None
     if first and last and last < first:
         raise UserError(f"--to ({last}) is before --from ({first})")
     since = day_bounds(first)[0] if first else None
     until = day_bounds(last)[1] if last else None
-    with _history() as store:
-        rows = export_rows(store, since, until)
-    text = _csv_text(rows) if args.format == "csv" else _jsonl_text(rows)
-    if args.out:
-        out = Path(args.out).expanduser()
-        _write_private(out, text)
+    out = Path(args.out).expanduser() if args.out else None
+    if out is not None:
+        # Before reading anything: never replace the history database (or settings) with its export.
+        check_destination(out)
+    with contextlib.ExitStack() as stack:
+        fh = stack.enter_context(_private_output(out)) if out is not None else sys.stdout
+        with _history() as store:
+            rows = export_rows(store, since, until)
+        fh.write(_csv_text(rows) if args.format == "csv" else _jsonl_text(rows))
+    if out is not None:
         sys.stderr.write(f"postureguard: wrote {len(rows)} records to {out}\n")
-    else:
-        sys.stdout.write(text)
     return 0
 
 
@@ -336,6 +358,20 @@ def _saved_reports(before: date | None) -> list[Path]:
     return sorted(found)
 
 
+def _set_aside_copies() -> list[Path]:
+    """History databases moved aside as damaged or newer (``history.sqlite3.corrupt-…``), and journals."""
+    from postureguard import paths
+
+    history = paths.history_file()
+    pattern = re.compile(re.escape(history.name)
+                         + r"\.(corrupt|newer)-\d{8}-\d{6}(-\d+)?(-wal|-shm|-journal)?")
+    try:
+        entries = list(history.parent.iterdir())
+    except OSError:
+        return []
+    return sorted(e for e in entries if pattern.fullmatch(e.name) and e.is_file())
+
+
 def _confirm(question: str) -> bool:
     if not sys.stdin.isatty():
         raise UserError(
@@ -356,19 +392,26 @@ def run_forget(args) -> int:
     what = "all history" if before is None else f"history from before {before.isoformat()}"
     history = paths.history_file()
     reports = _saved_reports(before)
-    if not history.exists() and not reports:
+    if not history.exists() and not reports and not _set_aside_copies():
         sys.stdout.write("No history recorded; nothing to forget.\n")
         return 0
     store = open_store(history) if history.exists() else None
     try:
         if store is not None and store.notice:
             sys.stderr.write(f"postureguard: {store.notice}\n")
+        # Listed after opening: a damaged database is moved aside by that, and is history too.
+        asides = _set_aside_copies()
+        # Whole files cannot be cut at a date: --before keeps them, and says so.
+        doomed = asides if cutoff is None else []
+        copies = len([a for a in doomed if not a.name.endswith(("-wal", "-shm", "-journal"))])
         count = _count(store, cutoff) if store is not None else 0
-        if count == 0 and not reports:
+        if count == 0 and not reports and not doomed:
             sys.stdout.write(f"Nothing to forget: no {what.removeprefix('all ')}.\n")
+            _note_kept(asides if cutoff is not None else [])
             return 0
         if not args.yes:
-            extra = f" and {len(reports)} saved report(s)" if reports else ""
+            extra = (f" and {len(reports)} saved report(s)" if reports else "") + \
+                (f" and {copies} damaged or newer history file(s) set aside earlier" if copies else "")
             if not _confirm(f"Delete {what} ({count} records{extra})? This cannot be undone."):
                 sys.stdout.write("Nothing deleted.\n")
                 return 1
@@ -379,15 +422,27 @@ def run_forget(args) -> int:
         if store is not None:
             store.close()
     removed = 0
-    for report in reports:
+    for report in [*reports, *doomed]:
         try:
             report.unlink()
-            removed += 1
+            removed += report in reports
         except FileNotFoundError:
             pass
         except OSError as exc:
             raise UserError(f"deleted {deleted} records but could not delete {report}: "
                             f"{exc.strerror or exc}") from None
-    extra = f" and {removed} saved report(s)" if removed else ""
+    # Temporary copies left by a report or export that was killed before it finished are history too.
+    for folder in (paths.data_dir(), reports_dir()):
+        paths.remove_stale_temps(folder)
+    extra = (f" and {removed} saved report(s)" if removed else "") + \
+        (f" and {copies} set-aside history file(s)" if copies else "")
     sys.stdout.write(f"Deleted {deleted} records{extra}.\n")
+    _note_kept(asides if cutoff is not None else [])
     return 0
+
+
+def _note_kept(asides: list[Path]) -> None:
+    names = [a.name for a in asides if not a.name.endswith(("-wal", "-shm", "-journal"))]
+    if names:
+        sys.stderr.write(f"postureguard: kept {len(names)} history file(s) set aside earlier "
+                         f"({', '.join(names)}); 'postureguard forget --all' deletes them\n")

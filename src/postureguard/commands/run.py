@@ -6,6 +6,7 @@ store, knowledge base and recommender, notifier, frame source and pose model, mo
 
 from __future__ import annotations
 
+import io
 import logging
 import sys
 from pathlib import Path
@@ -60,6 +61,21 @@ def _load_calibration(path: Path, explicit: bool):
         return None
 
 
+def notification_icon() -> Path:
+    """Draw the icon notifications show into the data folder and return its path (PNG, 128 px).
+
+    Written through :func:`postureguard.paths.write_atomic`: mode 0600 like every other file of ours,
+    and never half an image. Raises :class:`OSError` when the data folder cannot be written.
+    """
+    from postureguard import paths
+    from postureguard.ui.icons import icon_for
+
+    path = paths.ensure_private_dir(paths.data_dir()) / "notification-icon.png"
+    png = io.BytesIO()
+    icon_for("good", 128).save(png, format="PNG")
+    return paths.write_atomic(path, png.getvalue())
+
+
 def run(args) -> int:
     from postureguard import paths
     from postureguard.platform.tray_backend import load_pystray
@@ -79,7 +95,6 @@ def run(args) -> int:
     from postureguard.sources import open_source
     from postureguard.store import open_store
     from postureguard.tray import Tray
-    from postureguard.ui.icons import icon_for
 
     kb = load_knowledge()  # a broken knowledge base or routines.json stops here, before anything starts
     loaded = load_settings()
@@ -110,8 +125,7 @@ def run(args) -> int:
         )
 
     store = open_store()
-    icon_path = paths.ensure_private_dir(paths.data_dir()) / "notification-icon.png"
-    icon_for("good", 128).save(icon_path)
+    icon_path = notification_icon()
     notifier = DesktopNotifications(app_icon=icon_path)
 
     app = App(

@@ -95,6 +95,47 @@ def _where(column: str, since: float | None, until: float | None) -> tuple[str, 
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
+def _problem_of(conn: sqlite3.Connection) -> tuple[str, str] | None:
+    """Why an existing file must not be used: ``(label, reason)``, or ``None`` when it is fine."""
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            return "newer", (
+                f"it was written by a newer PostureGuard (schema version {version}; this one reads "
+                f"up to {SCHEMA_VERSION})"
+            )
+        check = conn.execute("PRAGMA quick_check").fetchone()[0]
+        if check != "ok":
+            return "corrupt", f"it is damaged ({check})"
+        if version == 0 and conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+            return "corrupt", "it is not a PostureGuard history database"
+    except sqlite3.DatabaseError as exc:
+        return "corrupt", f"it is damaged ({exc})"
+    return None
+
+
+def inspect_history(path: str | Path) -> tuple[str, str] | None:
+    """Check the history database at ``path`` without changing any file: ``(label, reason)`` when it
+    cannot be used (``label`` is ``corrupt`` or ``newer``), ``None`` when it is fine.
+
+    The file is opened read-only. With no ``-wal`` journal beside it (no PostureGuard has it open) it is
+    also opened ``immutable``, because a read-only connection to a WAL database would otherwise leave
+    empty ``-wal`` and ``-shm`` files behind. Raises :class:`StoreError` when it cannot be opened at all.
+    """
+    path = Path(path)
+    wal = path.with_name(path.name + "-wal")
+    query = "mode=ro" if wal.exists() else "mode=ro&immutable=1"
+    uri = f"{path.resolve().as_uri()}?{query}"
+    try:
+        conn = sqlite3.connect(uri, uri=True, timeout=10.0)
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot open the history database {path}: {exc}") from None
+    try:
+        return _problem_of(conn)
+    finally:
+        conn.close()
+
+
 class SQLiteStore:
     """History in one SQLite file; safe to share between threads (one connection behind a lock).
 
@@ -123,22 +164,7 @@ class SQLiteStore:
         return conn
 
     def _problem(self, conn: sqlite3.Connection) -> tuple[str, str] | None:
-        """Why an existing file must not be used: ``(label, reason)``, or ``None`` when it is fine."""
-        try:
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                return "newer", (
-                    f"it was written by a newer PostureGuard (schema version {version}; this one reads "
-                    f"up to {SCHEMA_VERSION})"
-                )
-            check = conn.execute("PRAGMA quick_check").fetchone()[0]
-            if check != "ok":
-                return "corrupt", f"it is damaged ({check})"
-            if version == 0 and conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
-                return "corrupt", "it is not a PostureGuard history database"
-        except sqlite3.DatabaseError as exc:
-            return "corrupt", f"it is damaged ({exc})"
-        return None
+        return _problem_of(conn)
 
     def _open(self) -> sqlite3.Connection:
         if self.path.exists():
