@@ -1,15 +1,27 @@
 #!/usr/bin/env bash
 # The README's test command, for a fresh Debian/Ubuntu machine:
 #   scripts/test.sh [pytest arguments...]
+#   scripts/test.sh --latest [pytest arguments...]
 # Installs the system packages the app and its desktop tests need (with sudo when not root), builds
-# .venv from the package itself (a normal, non-editable install, so packaging is tested too), runs
-# the linter, then pytest. Safe to run again: every step is idempotent.
+# .venv with exactly the versions in requirements.lock (hash-checked), installs the package itself
+# into it (a normal, non-editable install, so packaging is tested too), runs the linter and the type
+# checker, then pytest. Safe to run again: every step is idempotent.
+#
+# --latest builds .venv-latest from the newest releases that pyproject.toml allows instead of the
+# lock, so drift in a dependency shows up here before users meet it (not run by CI).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 export DEBIAN_FRONTEND=noninteractive
 PYTHON="${PYTHON:-/usr/bin/python3}"
+VENV=.venv
+LATEST=0
+if [ "${1:-}" = "--latest" ]; then
+    LATEST=1
+    VENV=.venv-latest
+    shift
+fi
 
 APT_PACKAGES=(
     # Python and what building PyGObject/pycairo from source needs (they publish no Linux wheels)
@@ -23,6 +35,9 @@ APT_PACKAGES=(
     xvfb xauth dbus dbus-bin dbus-x11 dunst trayer xdotool x11-utils imagemagick fonts-dejavu-core
     # validates the start-at-login entry in tests/test_autostart.py
     desktop-file-utils
+    # the kernel filter that refuses internet sockets (pyseccomp loads it), and the tests that
+    # check privacy at the system-call level and run the desktop tests on a busy machine
+    libseccomp2 strace stress-ng
 )
 
 sudo_cmd=()
@@ -35,16 +50,33 @@ echo "--- apt packages"
 "${sudo_cmd[@]}" apt-get update
 "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${APT_PACKAGES[@]}"
 
-echo "--- virtual environment (.venv)"
-[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
-.venv/bin/python -m pip install --upgrade pip
-.venv/bin/python -m pip install ".[test,linux-tray]"
+echo "--- virtual environment ($VENV)"
+[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+"$VENV/bin/python" -m pip install --quiet --upgrade pip
+if [ "$LATEST" = 1 ]; then
+    "$VENV/bin/python" -m pip install --upgrade --upgrade-strategy eager ".[test,linux-tray]"
+else
+    # Exactly what was tested, hash-checked; then the package alone (its dependencies are all in the lock).
+    "$VENV/bin/python" -m pip install --require-hashes -r requirements.lock
+fi
 # pip may keep an installed copy with the same version number; the code under test must be this one.
-.venv/bin/python -m pip install --force-reinstall --no-deps .
-.venv/bin/python -c "import tkinter, gi; gi.require_version('Gtk', '3.0')"
+"$VENV/bin/python" -m pip install --force-reinstall --no-deps .
+"$VENV/bin/python" -m pip check
+"$VENV/bin/python" -m pip list --format=freeze | grep -iE '^(mediapipe|numpy|opencv-contrib-python|matplotlib)=' | tr '\n' ' '
+echo
+"$VENV/bin/python" -c "import tkinter, gi; gi.require_version('Gtk', '3.0')"
 
 echo "--- ruff"
-.venv/bin/ruff check .
+"$VENV/bin/ruff" check .
+
+echo "--- mypy"
+"$VENV/bin/mypy"
 
 echo "--- tests"
-.venv/bin/python -m pytest -q "$@"
+export POSTUREGUARD_TEST_VENV="$VENV"
+set +e
+"$VENV/bin/python" -m pytest -q "$@"
+code=$?
+set -e
+# pytest exits 5 when nothing was collected (e.g. a -k that matches nothing): that is a failure here.
+exit "$code"

@@ -1,5 +1,5 @@
-"""`python -m postureguard` runs the command line."""
+"""`python -m postureguard` runs the command line (with the same privacy filter as the program)."""
 
-from postureguard.cli import main
+from postureguard.cli import entry
 
-raise SystemExit(main())
+raise SystemExit(entry())

@@ -33,8 +33,17 @@ COMMAND_MODULES = (
 )
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, but a usage error is one line on stderr like every other user error."""
+
+    def error(self, message: str):
+        command = self.prog.partition(" ")[2]  # "analyze" of "postureguard analyze"
+        where = f"{command}: " if command else ""
+        self.exit(2, f"postureguard: {where}{message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="postureguard",
         description="PostureGuard: notices when your head drifts forward or you sit too long, "
         "and suggests a short self-acupressure routine.",
@@ -47,21 +56,69 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def entry() -> int:
+    """The ``postureguard`` program (console script and ``python -m postureguard``).
+
+    Before anything native is imported: native libraries are told to keep quiet, and the kernel
+    filter that refuses internet sockets is installed for this process and all it starts. Then
+    :func:`main`. (Tests call :func:`main` directly, in their own process, without the filter.)
+    """
+    from postureguard.paths import settings_file
+    from postureguard.platform import native_logs, network_filter
+
+    native_logs.quiet_native_libraries()
+    status = network_filter.install(settings_path=settings_file())
+    return main(None, network=status)
+
+
+#: Commands that load a desktop toolkit (GLib, Tk, a tray backend), which write scratch files.
+_DESKTOP_COMMANDS = ("run", "setup", "settings", "routine")
+
+
+def _private_tmp() -> None:
+    """Point ``TMPDIR`` (read by Python, GLib and the children we start) at a private folder."""
+    import os
+    import tempfile
+
+    from postureguard.paths import ensure_private_dir, private_tmp_dir
+
+    try:
+        folder = ensure_private_dir(private_tmp_dir())
+    except OSError:
+        return  # an unwritable home: libraries fall back to the system's temporary folder
+    os.environ["TMPDIR"] = str(folder)
+    tempfile.tempdir = None  # recomputed from TMPDIR on next use
+
+
+def main(argv: list[str] | None = None, *, network=None) -> int:
+    """Parse ``argv`` (default: the process's arguments), run the command, return the exit code.
+
+    ``network`` is the :class:`~postureguard.platform.network_filter.FilterStatus` from :func:`entry`,
+    logged once; None when called in-process without the filter.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.WARNING - 10 * min(args.verbose, 2),
         format="%(levelname)s %(name)s: %(message)s",
     )
+    if network is not None:
+        if network.active:
+            log.debug("network: %s", network.line())
+        elif network.reason.startswith("turned off") or not sys.platform.startswith("linux"):
+            log.info("network: %s", network.line())
+        else:
+            log.warning("network: %s", network.line())
     if args.command is None:
-        if "run" in parser._subparsers._group_actions[0].choices:  # noqa: SLF001 - argparse has no API
+        if "run" in parser._subparsers._group_actions[0].choices:  # type: ignore[union-attr,operator]  # noqa: SLF001
             # Only global options were given (e.g. `postureguard -v`): they go before the command.
             given = sys.argv[1:] if argv is None else argv
             args = parser.parse_args([*given, "run"])
         else:
             parser.print_help()
             return 0
+    if network is not None and args.command in _DESKTOP_COMMANDS:
+        _private_tmp()
     try:
         return int(args.func(args) or 0)
     except UserError as exc:

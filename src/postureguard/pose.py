@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import types
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
@@ -26,12 +27,43 @@ class PoseModel(Protocol):
     def close(self) -> None: ...
 
 
+class _NotLoaded(types.ModuleType):
+    """Stands in for a module MediaPipe imports but PostureGuard never lets it use."""
+
+    def __getattr__(self, name: str):
+        raise AttributeError(f"{self.__name__}.{name}: not loaded for the pose model")
+
+
+@contextmanager
+def _without_plotting():
+    """Import MediaPipe without matplotlib.
+
+    ``mediapipe.tasks.python.vision`` imports its drawing helpers, which import matplotlib.pyplot at
+    module level (about 50 MB of memory, half a second, and a font cache written under ~/.cache),
+    although only their plotting functions, which we never call, use it. While MediaPipe is being
+    imported, stand-ins answer for matplotlib; afterwards they are removed, so a later real import
+    (a report) gets the real library.
+    """
+    placed = {}
+    for name in ("matplotlib", "matplotlib.pyplot"):
+        if name not in sys.modules:
+            placed[name] = sys.modules[name] = _NotLoaded(name)
+    try:
+        yield
+    finally:
+        for name, module in placed.items():
+            if sys.modules.get(name) is module:
+                del sys.modules[name]
+
+
 def _mediapipe():
     # MediaPipe's package imports sounddevice (for audio tasks we do not use), whose import runs
-    # ldconfig and a compiler to find PortAudio; keep it out. Its pyplot import needs no display.
+    # ldconfig and a compiler to find PortAudio; keep it out.
     if "mediapipe" not in sys.modules:
         sys.modules.setdefault("sounddevice", None)
         os.environ.setdefault("MPLBACKEND", "Agg")
+        with _without_plotting():
+            return require("mediapipe", "pose detection", "mediapipe")
     return require("mediapipe", "pose detection", "mediapipe")
 
 
