@@ -114,10 +114,10 @@ def test_tray_app_run_stays_private(strace, tmp_path, desktop_session: DesktopSe
             "--sample-interval", "0.25"]  # fmt: skip
     proc = desktop_session.popen(traced(strace, argv, log), "strace-run", env=env, cwd=tmp_path)
     try:
-        wait_for(
-            lambda: desktop_session.dunst_count("history") + desktop_session.dunst_count("displayed") > before,
-            timeout=240, what="the posture notification in dunst",
-        )
+        def shown() -> int:
+            return desktop_session.dunst_count("history") + desktop_session.dunst_count("displayed")
+
+        wait_for(lambda: shown() > before, timeout=240, what="the posture notification in dunst")
         app_pid = wait_for(lambda: _traced_child(proc.pid), timeout=30, what="the traced app's pid")
         os.kill(app_pid, signal.SIGTERM)
         proc.wait(timeout=60)
@@ -173,9 +173,9 @@ PROBE = textwrap.dedent(
     out["thread_inet"] = seen[0]
     import mediapipe  # noqa: F401 - a native library loaded after the filter changes nothing
     out["after_mediapipe"] = python_socket(socket.AF_INET)
-    child = subprocess.run([sys.executable, "-c",
-        "import socket\\ntry:\\n socket.socket(); print('created')\\nexcept PermissionError as e: print(e.errno)"],
-        capture_output=True, text=True)
+    child_code = "import socket\\ntry:\\n socket.socket(); print('created')\\n" \\
+        "except PermissionError as e: print(e.errno)"
+    child = subprocess.run([sys.executable, "-c", child_code], capture_output=True, text=True)
     out["child_inet"] = child.stdout.strip()
     print(json.dumps(out))
     """
@@ -195,7 +195,8 @@ def test_filter_refuses_internet_sockets_everywhere(tmp_path):
     assert out["active"], out["reason"]
     assert out["native_before"] == []  # installed before any native library was loaded
     refused = f"refused errno {errno.EPERM}"
-    assert out["python_inet"] == out["python_inet6"] == out["thread_inet"] == out["after_mediapipe"] == refused
+    for key in ("python_inet", "python_inet6", "thread_inet", "after_mediapipe"):
+        assert out[key] == refused, key
     assert out["python_unix"] == "created"  # D-Bus and X11 still work
     assert out["native_inet"] == f"fd -1 errno {errno.EPERM}"
     assert out["child_inet"] == str(errno.EPERM)
@@ -246,8 +247,11 @@ def test_the_check_sees_a_refused_socket(tmp_path, strace, isolated_home):
     text = log.read_text(errors="replace")
     assert check_log(text, [isolated_home], tmp_path) == []
     # The parser itself is live: a made-up unrefused socket and a DNS packet are caught.
-    fake = '4242  socket(AF_INET, SOCK_DGRAM, IPPROTO_IP) = 5\n4242  sendto(5, "x", 1, 0, {sa_family=AF_INET, ' \
-        'sin_port=htons(53), sin_addr=inet_addr("10.0.0.1")}, 16) = 1\n'
+    fake = (
+        '4242  socket(AF_INET, SOCK_DGRAM, IPPROTO_IP) = 5\n'
+        '4242  sendto(5, "x", 1, 0, {sa_family=AF_INET, sin_port=htons(53), '
+        'sin_addr=inet_addr("10.0.0.1")}, 16) = 1\n'
+    )
     assert [v.what for v in check_log(fake, [], tmp_path)] == ["internet socket created", "DNS query"]
     # MediaPipe releases with the usage logger (0.10.35 and later) try to reach Google on every run:
     # there the log must show the kernel refusing them; the locked release does not try.

@@ -20,6 +20,7 @@ is pure.
 from __future__ import annotations
 
 import difflib
+import functools
 import logging
 import re
 from collections.abc import Mapping
@@ -30,6 +31,16 @@ from typing import Any
 
 from postureguard.engine.settings import SENSITIVITIES, EngineSettings
 from postureguard.errors import DataError
+from postureguard.validate import (
+    MAX_USER_FILE_BYTES,
+    OutOfRange,
+    check_range,
+    parse_number,
+    quote,
+    range_text,
+    read_user_file,
+    shorten,
+)
 
 try:  # Python 3.11+
     import tomllib
@@ -93,6 +104,8 @@ SPECS: tuple[KeySpec, ...] = (
             "longest routine to suggest, minutes (0 = no limit)", lo=0, hi=120, zero_words=("off", "none")),
     KeySpec("start_at_login", "app", "bool", False, "start PostureGuard when you log in"),
     KeySpec("pause_during_calls", "app", "bool", True, "pause while the camera is used by another program"),
+    KeySpec("network_filter", "privacy", "bool", True,
+            "refuse internet sockets in the kernel (Linux); turn off only to debug a native library"),
 )
 
 SPEC_BY_NAME: dict[str, KeySpec] = {s.name: s for s in SPECS}
@@ -117,7 +130,7 @@ def allowed_text(spec: KeySpec) -> str:
         return "one of " + ", ".join(spec.choices)
     if spec.kind == "int":
         extra = f" ({spec.zero_words[0]} = 0)" if spec.zero_words else ""
-        return f"a whole number from {spec.lo} to {spec.hi}{extra}"
+        return range_text(spec.lo, spec.hi, integer=True) + extra
     if spec.kind == "bool":
         return "true or false"
     if spec.kind == "quiet":
@@ -135,13 +148,13 @@ def parse_quiet_hours(text: str) -> tuple[int, int] | None:
         return None
     m = _QUIET_RE.match(text)
     if not m:
-        raise ValueError(f"not a time span HH:MM-HH:MM: {text!r}")
+        raise ValueError(f"not a time span HH:MM-HH:MM: {quote(text)}")
     h1, m1, h2, m2 = (int(g) for g in m.groups())
     if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
-        raise ValueError(f"hours must be 0-23 and minutes 0-59: {text!r}")
+        raise ValueError(f"hours must be 0-23 and minutes 0-59: {quote(text)}")
     start, end = h1 * 60 + m1, h2 * 60 + m2
     if start == end:
-        raise ValueError(f"quiet hours start and end at the same time: {text!r}")
+        raise ValueError(f"quiet hours start and end at the same time: {quote(text)}")
     return start, end
 
 
@@ -164,24 +177,25 @@ def _check(spec: KeySpec, value: Any) -> Any:
     if kind == "choice":
         if isinstance(value, str) and value.strip().lower() in spec.choices:
             return value.strip().lower()
-        raise _Invalid(f"{value!r} is not {allowed_text(spec)}")
+        raise _Invalid(f"{quote(value)} is not {allowed_text(spec)}")
     if kind == "int":
         # bool is an int subclass in Python, but `true` for a number of minutes is a mistake, not a 1.
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise _Invalid(f"{value!r} is not {allowed_text(spec)}")
-        assert spec.lo is not None and spec.hi is not None
-        if not spec.lo <= value <= spec.hi:
-            raise _Invalid(f"{value!r} is out of range: use {allowed_text(spec)}")
-        return value
+        whole = not isinstance(value, bool) and (
+            isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+        )
+        if not whole:
+            raise _Invalid(f"{quote(value)} is not {allowed_text(spec)}")
+        try:
+            return check_range(int(value), spec.lo, spec.hi, integer=True)
+        except OutOfRange:
+            raise _Invalid(f"{quote(int(value))} is out of range: use {allowed_text(spec)}") from None
     if kind == "bool":
         if isinstance(value, bool):
             return value
-        raise _Invalid(f"{value!r} is not {allowed_text(spec)}")
+        raise _Invalid(f"{quote(value)} is not {allowed_text(spec)}")
     if kind == "quiet":
         if not isinstance(value, str):
-            raise _Invalid(f"{value!r} is not {allowed_text(spec)}")
+            raise _Invalid(f"{quote(value)} is not {allowed_text(spec)}")
         try:
             window = parse_quiet_hours(value)
         except ValueError as exc:
@@ -191,11 +205,11 @@ def _check(spec: KeySpec, value: Any) -> Any:
         return f"{window[0] // 60:02d}:{window[0] % 60:02d}-{window[1] // 60:02d}:{window[1] % 60:02d}"
     # points
     if isinstance(value, str) or not isinstance(value, (list, tuple)):
-        raise _Invalid(f"{value!r} is not {allowed_text(spec)}")
+        raise _Invalid(f"{quote(value)} is not {allowed_text(spec)}")
     codes: list[str] = []
     for item in value:
         if not isinstance(item, str) or not _POINT_RE.match(item.strip()):
-            raise _Invalid(f"{item!r} is not an acupoint code; use {allowed_text(spec)}")
+            raise _Invalid(f"{quote(item)} is not an acupoint code; use {allowed_text(spec)}")
         code = item.strip()
         if code not in codes:  # a repeated code changes nothing; keep the first
             codes.append(code)
@@ -227,6 +241,7 @@ class Settings:
     max_routine_minutes: int = DEFAULTS["max_routine_minutes"]
     start_at_login: bool = DEFAULTS["start_at_login"]
     pause_during_calls: bool = DEFAULTS["pause_during_calls"]
+    network_filter: bool = DEFAULTS["network_filter"]
 
     def __post_init__(self) -> None:
         for spec in SPECS:
@@ -299,7 +314,7 @@ def resolve_key(name: str) -> KeySpec:
     close = difflib.get_close_matches(raw.lower(), candidates, n=3, cutoff=0.6)
     close = list(dict.fromkeys(c.split(".", 1)[-1] for c in close))
     hint = f"; did you mean {' or '.join(close)}?" if close else ""
-    raise DataError(f"unknown setting {raw!r}{hint} (see 'postureguard config show' for all keys)")
+    raise DataError(f"unknown setting {quote(raw)}{hint} (see 'postureguard config show' for all keys)")
 
 
 def parse_value(spec: KeySpec, text: str) -> Any:
@@ -310,16 +325,16 @@ def parse_value(spec: KeySpec, text: str) -> Any:
             if t.lower() in spec.zero_words:
                 return _check(spec, 0)
             try:
-                number = int(t, 10)
+                number = parse_number(t, integer=True)
             except ValueError:
-                raise _Invalid(f"{text!r} is not {allowed_text(spec)}") from None
+                raise _Invalid(f"{quote(text)} is not {allowed_text(spec)}") from None
             return _check(spec, number)
         if spec.kind == "bool":
             if t.lower() in _TRUE_WORDS:
                 return True
             if t.lower() in _FALSE_WORDS:
                 return False
-            raise _Invalid(f"{text!r} is not {allowed_text(spec)}")
+            raise _Invalid(f"{quote(text)} is not {allowed_text(spec)}")
         if spec.kind == "points":
             if t.lower() in ("", "none", "off"):
                 return ()
@@ -344,9 +359,52 @@ def with_value(settings: Settings, key: str, text: str) -> Settings:
     """``settings`` with ``key`` set from the user's ``text``.
 
     Raises :class:`DataError` naming the key and what it allows (unknown keys name the closest ones).
+    Points to avoid must be points of the knowledge base (a code, alias or pinyin); each is stored as
+    the point's code (``hegu`` -> ``LI4``), so a routine can later name exactly what it leaves out.
     """
     spec = resolve_key(key)
-    return replace(settings, **{spec.name: parse_value(spec, text)})
+    value = parse_value(spec, text)
+    if spec.kind == "points":
+        codes, unknown = known_points(value)
+        if unknown:
+            raise DataError(f"setting {spec.name}: {unknown[0]}")
+        value = codes
+    return replace(settings, **{spec.name: value})
+
+
+@functools.lru_cache(maxsize=1)
+def _points_lookup():
+    """The bundled knowledge base (without the user's routines, which add no points), or None."""
+    from postureguard.errors import UserError
+    from postureguard.knowledge import load_knowledge
+
+    try:
+        return load_knowledge(include_user=False)
+    except UserError as exc:  # pragma: no cover - the bundled file is checked by its own tests
+        log.warning("acupoint codes cannot be checked: %s", exc)
+        return None
+
+
+def known_points(names: tuple[str, ...]) -> tuple[tuple[str, ...], list[str]]:
+    """The canonical codes of the ``names`` the knowledge base knows, and one text per unknown name.
+
+    Codes, aliases (``SJ3`` for ``TE3``) and pinyin count; the texts name close matches. Without a
+    readable knowledge base every name is kept as given (only its format was checked).
+    """
+    kb = _points_lookup()
+    if kb is None:
+        return tuple(names), []
+    codes: list[str] = []
+    unknown: list[str] = []
+    for name in names:
+        point = kb.find_point(name)
+        if point is None:
+            close = kb.suggest_points(name)
+            hint = f" (did you mean {' or '.join(close)}?)" if close else ""
+            unknown.append(f"unknown point {quote(name)}{hint}; 'postureguard points' lists them")
+        elif point.code not in codes:
+            codes.append(point.code)
+    return tuple(codes), unknown
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -384,7 +442,7 @@ def check_document(doc: Mapping[str, Any]) -> Checked:
         if spec is not None:
             take(spec, value, key)
         else:
-            problems.append(f"{key}: unknown {'section' if isinstance(value, Mapping) else 'key'}")
+            problems.append(f"{shorten(key)}: unknown {'section' if isinstance(value, Mapping) else 'key'}")
     for section in SECTIONS:
         table = doc.get(section)
         if not isinstance(table, Mapping):
@@ -393,7 +451,7 @@ def check_document(doc: Mapping[str, Any]) -> Checked:
             spec = SPEC_BY_NAME.get(key)
             if spec is None or spec.section != section:
                 where = f" (it belongs in [{spec.section}])" if spec else ""
-                problems.append(f"[{section}] {key}: unknown key{where}")
+                problems.append(f"[{section}] {shorten(key)}: unknown key{where}")
                 continue
             take(spec, value, f"[{section}] {key}")
     return Checked(Settings(**values), tuple(problems))
@@ -498,19 +556,22 @@ def load_settings(path: str | Path | None = None, *, now: datetime | None = None
 
     path = Path(path) if path is not None else paths.settings_file()
     try:
-        raw = path.read_bytes()
+        raw = read_user_file(path, f"settings file {path}", max_bytes=MAX_USER_FILE_BYTES, error=DataError)
     except FileNotFoundError:
         return LoadResult(Settings(), [], path)
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        warning = f"cannot read settings file {path} ({reason}); using the defaults"
-        return LoadResult(Settings(), [warning], path)
+    except DataError as exc:
+        # Unreadable or far too large: nothing of it is used, and nothing of it is changed.
+        return LoadResult(Settings(), [f"{exc}; using the defaults"], path)
     checked, preamble = _read(raw)
+    checked = _drop_unknown_points(checked)
     if not checked.problems and not preamble:
         return LoadResult(checked.settings, [], path)
     backup = _backup(path, raw, now)
     parts = list(preamble) + list(checked.problems)
     kept = f"the original is kept as {backup.name}" if backup else "could not write a backup copy"
+    if len(parts) > MAX_LISTED_PROBLEMS:
+        # A file of garbage has a problem on every line; the warning stays one readable line.
+        parts = [*parts[:MAX_LISTED_PROBLEMS], f"and {len(parts) - MAX_LISTED_PROBLEMS} more"]
     warning = (
         f"settings file {path}: {len(checked.problems) + len(preamble)} problem(s), defaults used for them: "
         + "; ".join(parts)
@@ -520,9 +581,34 @@ def load_settings(path: str | Path | None = None, *, now: datetime | None = None
     return LoadResult(checked.settings, [warning], path, backup)
 
 
+#: Problems named one by one in the warning; the rest are counted.
+MAX_LISTED_PROBLEMS = 10
+
+
+def _drop_unknown_points(checked: Checked) -> Checked:
+    """``checked`` without the points to avoid the knowledge base does not know, each named as a problem.
+
+    Kept as written otherwise (an alias stays an alias): the file is the user's, only its meaning counts.
+    """
+    names = checked.settings.avoid_points
+    _codes, unknown = known_points(names)
+    if not unknown:
+        return checked
+    kb = _points_lookup()
+    kept = tuple(name for name in names if kb is None or kb.find_point(name) is not None)
+    problems = [f"[safety] avoid_points: {text}, left out" for text in unknown]
+    return Checked(replace(checked.settings, avoid_points=kept), (*checked.problems, *problems))
+
+
 def _read(raw: bytes) -> tuple[Checked, list[str]]:
-    """Parse the file's bytes: strict TOML first, line by line when that fails."""
+    """Parse the file's bytes: strict TOML first, line by line when that fails.
+
+    A file larger than :data:`~postureguard.validate.MAX_USER_FILE_BYTES` is not parsed at all (the
+    defaults, and one problem saying why): no hand-edited settings file comes near that size.
+    """
     preamble: list[str] = []
+    if len(raw) > MAX_USER_FILE_BYTES:
+        return Checked(Settings(), ()), [f"larger than {MAX_USER_FILE_BYTES // (1024 * 1024)} MB, not read"]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -631,3 +717,25 @@ def _write_atomic(path: Path, data: bytes) -> None:
     from postureguard.paths import write_atomic
 
     write_atomic(path, data)
+
+
+def network_filter_setting(path: str | Path | None = None) -> bool | None:
+    """``[privacy] network_filter`` as written in the settings file, or None when absent or unreadable.
+
+    Read at the very start of every process, before the kernel filter is installed and before any
+    native library loads: so it only parses TOML (no salvage, no backup, no logging). Anything but an
+    explicit ``false`` keeps the filter on.
+    """
+    if path is None:
+        from postureguard.paths import settings_file
+
+        path = settings_file()
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(1 << 20)
+        doc = tomllib.loads(raw.decode("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    section = doc.get("privacy")
+    value = section.get("network_filter") if isinstance(section, dict) else None
+    return value if isinstance(value, bool) else None

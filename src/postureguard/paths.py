@@ -60,6 +60,22 @@ def data_dir() -> Path:
     return Path(user_data_dir(APP_NAME, appauthor=False))
 
 
+def state_dir() -> Path:
+    home = _home_override()
+    if home:
+        return home / "state"
+    from platformdirs import user_state_dir
+
+    return Path(user_state_dir(APP_NAME, appauthor=False))
+
+
+def private_tmp_dir() -> Path:
+    """Where this user's PostureGuard processes keep temporary files (``TMPDIR`` points here), so
+    libraries that write scratch files (the tray icon a tray backend hands to the desktop, say) write
+    them into a folder only the user can read, inside PostureGuard's own folders, not into /tmp."""
+    return state_dir() / "tmp"
+
+
 def settings_file() -> Path:
     return config_dir() / "settings.toml"
 

@@ -269,8 +269,22 @@ def check_autostart(start_at_login: bool) -> Check:
 # ----- running and reporting --------------------------------------------------------------
 
 
+def check_network() -> Check:
+    """Whether this process can create an internet socket, asked of the kernel (see
+    :mod:`postureguard.platform.network_filter`): a warning when it can, naming why."""
+    from postureguard.platform import network_filter
+
+    recorded = network_filter.status()
+    seen = network_filter.probe()
+    if seen.active:
+        return Check("network", OK, network_filter.FilterStatus(True, "").line())
+    reason = recorded.reason if not recorded.active else seen.reason
+    return Check("network", WARN, network_filter.FilterStatus(False, reason).line())
+
+
 def run_checks(model: str | None = None, cameras: bool = True) -> Iterator[Check]:
     """Every check in a sensible reading order; each is yielded as soon as it is done."""
+    yield check_network()
     yield check_model(model)
     yield check_knowledge()
     if cameras:
