@@ -214,6 +214,20 @@ def test_two_analyses_writing_the_same_out_never_lose_a_result_silently(pictures
     assert not (tmp_path / ".result.jsonl.lock").exists() and temps(tmp_path) == []
 
 
+def test_analyze_out_dev_stdout_writes_to_the_pipe_and_appends_to_a_redirected_file(pictures, tmp_path):
+    res = pg("analyze", pictures["person"], "--out", "/dev/stdout", home=tmp_path / "home")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.count("\n") == 1 and '"person": true' in res.stdout
+    log = tmp_path / "log.jsonl"
+    log.write_text("an earlier line\n")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["POSTUREGUARD_HOME"] = str(tmp_path / "home")
+    command = f"{sys.executable} -m postureguard analyze {pictures['person']} --out /dev/stdout >> {log}"
+    assert subprocess.run(["sh", "-c", command], env=env, capture_output=True, timeout=300).returncode == 0
+    lines = log.read_text().splitlines()
+    assert lines[0] == "an earlier line" and len(lines) == 2 and '"person": true' in lines[1]
+
+
 # ---------------------------------------------------------------------------------------------------
 # export, report
 

@@ -138,8 +138,23 @@ _TEMP = re.compile(r"^\..+\.pg-(\d+)-[A-Za-z0-9_]+\.tmp$")
 
 def target_of(path: str | Path) -> Path:
     """The file a write to ``path`` really changes: ``~`` expanded and symbolic links followed."""
+    given = Path(path).expanduser()
+    if _in_place(given):
+        return given
     # A link is written through to the file it names; replacing the link itself would leave that stale.
-    return Path(os.path.realpath(Path(path).expanduser()))
+    return Path(os.path.realpath(given))
+
+
+def _in_place(path: Path) -> bool:
+    """Whether ``path`` is written in place: a pipe, a terminal or a device, or any name under /dev or
+    /proc (``/dev/stdout`` redirected with ``>>`` to a file must append to it, not replace it)."""
+    if str(path).startswith(("/dev/", "/proc/")):
+        return True
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    return not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode))
 
 
 def _replaceable(target: Path) -> bool:
@@ -147,14 +162,14 @@ def _replaceable(target: Path) -> bool:
 
     Raises :class:`OSError` with a plain ``strerror`` for a folder or a read-only file.
     """
+    if _in_place(target):
+        return False
     try:
         st = os.stat(target)
     except FileNotFoundError:
         return True
     if stat.S_ISDIR(st.st_mode):
         raise IsADirectoryError(errno.EISDIR, "it is a folder; name a file", str(target))
-    if not stat.S_ISREG(st.st_mode):
-        return False
     # The mode bits as well as access(): root may write anything, but a file with no write bit at all
     # was made read-only by its owner and is kept.
     if not st.st_mode & 0o222 or not os.access(target, os.W_OK):
@@ -216,11 +231,13 @@ def atomic_output(
     exactly as it was and the temporary file is removed (after a kill: by the next write there).
     The destination is locked for the whole block (:func:`output_lock`): with ``wait=False`` a second
     writer fails at once with a one-line :class:`~postureguard.errors.UserError`. A device or pipe
-    (``/dev/stdout``) is written in place. Raises :class:`OSError` when the file cannot be written.
+    (``/dev/stdout``) is written in place, appending. Raises :class:`OSError` when it cannot be written.
     """
     target = target_of(path)
     if not _replaceable(target):
-        with open(target, "wb" if binary else "w", **({} if binary else {"encoding": encoding,
+        # Append, never truncate: reopening /dev/stdout with "w" would empty a file the shell opened
+        # with ">>"; for a pipe or a terminal appending is the same as writing.
+        with open(target, "ab" if binary else "a", **({} if binary else {"encoding": encoding,
                                                                          "newline": newline})) as fh:
             yield fh
         return
