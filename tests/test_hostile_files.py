@@ -242,29 +242,46 @@ def test_export_out_naming_the_history_database_is_refused_and_the_database_kept
     assert_one_line(res, 2, "settings file")
 
 
-def test_export_killed_mid_write_leaves_no_copy_of_the_history_once_written_again(history, isolated_home,
-                                                                                   tmp_path):
-    out = tmp_path / "export.csv"
-    out.write_text("an older export\n")
-    # A real writer killed while its temporary file holds history (export itself is too quick to catch).
+def killed_export(out: Path, home: Path) -> None:
+    """A real writer, as export writes (tracked), SIGKILLed while its temporary file holds history
+    (export itself is too quick to catch in the act)."""
     script = textwrap.dedent(f"""
-        import sys, time
+        import time
         from postureguard.paths import atomic_output
-        with atomic_output({str(out)!r}) as fh:
+        with atomic_output({str(out)!r}, track=True) as fh:
             fh.write("type,time\\nminute,2024-06-04\\n")
             fh.flush()
             print("writing", flush=True)
             time.sleep(600)
     """)
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    env = {**os.environ, "POSTUREGUARD_HOME": str(home)}
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, env=env)
     assert proc.stdout.readline() == "writing\n"
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+
+
+def test_export_killed_mid_write_leaves_no_copy_of_the_history_once_written_again(history, isolated_home,
+                                                                                   tmp_path):
+    out = tmp_path / "export.csv"
+    out.write_text("an older export\n")
+    killed_export(out, isolated_home)
     assert len(temps(tmp_path)) == 1 and out.read_text() == "an older export\n"
     res = pg("export", "--out", out, home=isolated_home)
     assert res.returncode == 0, res.stderr
     assert temps(tmp_path) == [] and out.read_text().startswith("type,")
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
+
+
+def test_forget_all_deletes_the_copy_a_killed_export_left_anywhere(history, isolated_home, tmp_path):
+    elsewhere = tmp_path / "exports"
+    elsewhere.mkdir()
+    killed_export(elsewhere / "mine.csv", isolated_home)
+    assert len(temps(elsewhere)) == 1
+    res = pg("forget", "--all", "--yes", home=isolated_home)
+    assert res.returncode == 0, res.stderr
+    assert temps(elsewhere) == [] and not (isolated_home / "data" / ".pending-writes").exists()
 
 
 def test_report_out_naming_postureguard_files_is_refused(history, isolated_home):

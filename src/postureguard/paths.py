@@ -222,7 +222,7 @@ def _fsync_dir(folder: Path) -> None:
 @contextlib.contextmanager
 def atomic_output(
     path: str | Path, mode: int = 0o600, *, binary: bool = False, wait: bool = False,
-    encoding: str = "utf-8", newline: str | None = None,
+    encoding: str = "utf-8", newline: str | None = None, track: bool = False,
 ) -> Iterator[IO]:
     """A file object whose content replaces ``path`` only when the ``with`` block ends without error.
 
@@ -232,6 +232,10 @@ def atomic_output(
     The destination is locked for the whole block (:func:`output_lock`): with ``wait=False`` a second
     writer fails at once with a one-line :class:`~postureguard.errors.UserError`. A device or pipe
     (``/dev/stdout``) is written in place, appending. Raises :class:`OSError` when it cannot be written.
+
+    ``track`` notes the temporary file in the data folder while it exists (for content taken from the
+    history, written outside the data folder): if the writer is killed, ``forget --all`` still finds
+    and deletes it (:func:`remove_tracked_temps`).
     """
     target = target_of(path)
     if not _replaceable(target):
@@ -246,6 +250,8 @@ def atomic_output(
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.pg-{os.getpid()}-", suffix=".tmp",
                                    dir=target.parent)
         try:
+            if track:
+                _track(tmp, add=True)
             os.fchmod(fd, mode)
             if binary:
                 fh = os.fdopen(fd, "wb")
@@ -259,7 +265,54 @@ def atomic_output(
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        finally:
+            if track:
+                _track(tmp, add=False)
         _fsync_dir(target.parent)
+
+
+def _pending_file() -> Path:
+    return data_dir() / ".pending-writes"
+
+
+def _track(tmp: str, *, add: bool) -> None:
+    """Add ``tmp`` to (or drop it from) the list of temporary files holding history outside the data
+    folder. Best effort: an export must not fail because the list cannot be written."""
+    pending = _pending_file()
+    if not pending.parent.is_dir():  # no data folder: no history to leak
+        return
+    try:
+        with output_lock(pending):
+            try:
+                listed = pending.read_text(encoding="utf-8").splitlines()
+            except FileNotFoundError:
+                listed = []
+            kept = [line for line in listed if line and line != tmp] + ([tmp] if add else [])
+            if kept:
+                write_atomic(pending, "".join(f"{line}\n" for line in kept).encode("utf-8"))
+            else:
+                pending.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+def remove_tracked_temps() -> list[Path]:
+    """Delete the temporary files noted by ``atomic_output(track=True)`` whose writer is gone; return
+    them. Files of writers still running are kept on the list."""
+    pending = _pending_file()
+    removed: list[Path] = []
+    if not pending.exists():
+        return removed
+    with output_lock(pending):
+        for line in pending.read_text(encoding="utf-8").splitlines():
+            tmp = Path(line)
+            match = _TEMP.match(tmp.name)
+            if match and not _alive(int(match.group(1))):
+                with contextlib.suppress(FileNotFoundError):
+                    tmp.unlink()
+                    removed.append(tmp)
+                _track(line, add=False)
+    return removed
 
 
 def write_atomic(path: Path, data: bytes, mode: int = 0o600) -> Path:

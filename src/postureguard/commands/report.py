@@ -307,7 +307,8 @@ def _private_output(path: Path) -> Iterator:
     from postureguard.paths import atomic_output
 
     try:
-        with atomic_output(path) as fh:
+        # Tracked: should the export be killed, `forget --all` still finds its half-written copy.
+        with atomic_output(path, track=True) as fh:
             yield fh
     except OSError as exc:
         raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
@@ -434,6 +435,8 @@ def run_forget(args) -> int:
     # Temporary copies left by a report or export that was killed before it finished are history too.
     for folder in (paths.data_dir(), reports_dir()):
         paths.remove_stale_temps(folder)
+    if cutoff is None:
+        paths.remove_tracked_temps()
     extra = (f" and {removed} saved report(s)" if removed else "") + \
         (f" and {copies} set-aside history file(s)" if copies else "")
     sys.stdout.write(f"Deleted {deleted} records{extra}.\n")
