@@ -13,7 +13,7 @@ PYTHON="${PYTHON:-python3}"
 APT_PACKAGES=(
     python3 python3-venv python3-dev python3-tk build-essential pkg-config
     libgirepository1.0-dev libcairo2-dev gir1.2-gtk-3.0 gir1.2-ayatanaappindicator3-0.1
-    libgl1 libglib2.0-0
+    libgl1 libglib2.0-0 libseccomp2
 )
 
 say() { printf 'setup: %s\n' "$*" >&2; }
@@ -46,10 +46,11 @@ if [ ! -x .venv/bin/python ]; then
 fi
 
 stamp=.venv/.postureguard-installed
-if [ ! -e "$stamp" ] || [ -n "$(find pyproject.toml src data models -newer "$stamp" -print -quit 2>/dev/null)" ]; then
+if [ ! -e "$stamp" ] || [ -n "$(find pyproject.toml requirements.lock src data models -newer "$stamp" -print -quit 2>/dev/null)" ]; then
     say "installing PostureGuard into .venv"
     .venv/bin/python -m pip install --quiet --upgrade pip
-    .venv/bin/python -m pip install --quiet ".[linux-tray]"
+    # Exactly the versions that were tested (hash-checked), then PostureGuard itself.
+    .venv/bin/python -m pip install --quiet --require-hashes -r requirements.lock
     # Same version number as an earlier install: make sure the code in .venv is this checkout's.
     .venv/bin/python -m pip install --quiet --force-reinstall --no-deps .
     touch "$stamp"

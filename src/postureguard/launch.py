@@ -69,15 +69,38 @@ def launch_routine(
     argv = player_command(routine_id, source, short=short, step_seconds=step_seconds)
     if logging.getLogger("postureguard").getEffectiveLevel() <= logging.INFO:
         argv.insert(3, "-v")  # a verbose app gets a verbose player: its log lands in the same place
+    proc = start_postureguard(argv[3:], env=env, stderr=stderr)
+    log.info("started the routine player for %s (pid %d)", routine_id, proc.pid)
+    return proc
+
+
+def start_postureguard(
+    args: list[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    stderr: int | IO[Any] | None = None,
+    new_session: bool = True,
+) -> subprocess.Popen:
+    """Start ``postureguard ARGS...`` (this interpreter, this package) and return at once.
+
+    The one way PostureGuard starts its own windows (player, settings, setup), so each child gets
+    the same things: :func:`child_environment`, stdin from /dev/null, its own session (a Ctrl+C
+    for the parent does not close it) unless ``new_session`` is False, and as stderr ``stderr`` or
+    else the user's real stderr (not the pipe that carries native log lines, see
+    :mod:`postureguard.platform.native_logs`). The child inherits the kernel network filter. A
+    daemon thread reaps it, so no zombie is left; ``Popen.poll()`` still reports its exit status.
+    Raises :class:`OSError` when it cannot be started.
+    """
+    from postureguard.platform.native_logs import child_stderr
+
     proc = subprocess.Popen(
-        argv,
+        [sys.executable, "-m", "postureguard", *args],
         env=child_environment(env),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
-        stderr=stderr,
-        start_new_session=True,
+        stderr=stderr if stderr is not None else child_stderr(),
+        start_new_session=new_session,
         close_fds=True,
     )
-    log.info("started the routine player for %s (pid %d)", routine_id, proc.pid)
-    threading.Thread(target=proc.wait, name=f"reap-player-{proc.pid}", daemon=True).start()
+    threading.Thread(target=proc.wait, name=f"reap-{proc.pid}", daemon=True).start()
     return proc

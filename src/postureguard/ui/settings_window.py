@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import logging
 import queue
-import subprocess
-import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -537,7 +535,9 @@ class SettingsWindow:
         log.info("cameras: %s", text)
 
     def _open_setup(self) -> None:
-        subprocess.Popen([sys.executable, "-m", "postureguard", "setup"], start_new_session=True)
+        from postureguard.launch import start_postureguard
+
+        start_postureguard(["setup"])
 
     def close(self) -> None:
         for key in list(self._pending):
