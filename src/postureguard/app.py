@@ -156,7 +156,9 @@ class App:
         self._stop.set()
         if self._resume_timer:
             self._resume_timer.cancel()
-        if self.monitor is not None:
+        # The monitor is started by the tray's setup; when the tray failed before that, there is
+        # no thread to join (joining an unstarted thread raises).
+        if self.monitor is not None and self.monitor.ident is not None:
             self.monitor.stop()
             self.monitor.join(timeout=4.0)
             log.info("monitor stopped; source released: %s", not self.monitor.source_open)

@@ -2,14 +2,18 @@
 
 The menu reads the app's :class:`~postureguard.app.TrayState` when it is drawn, so radio items and
 enabled states are always current; the icon image and tooltip are redrawn only when they change.
+
+pystray's GTK backends also open a D-Bus proxy to the notification server for ``Icon.notify`` (which
+PostureGuard does not use: see postureguard.platform.notifications). When that server is missing or
+its D-Bus activation fails, the proxy raises as the loop starts or stops; :func:`_icon_class` lets
+those steps fail quietly, so a desktop without notifications still gets its tray icon.
 """
 
 from __future__ import annotations
 
 import logging
 import signal
-import subprocess
-import sys
+import threading
 from typing import Any
 
 from postureguard.app import App, TrayState
@@ -20,6 +24,48 @@ log = logging.getLogger(__name__)
 PAUSES = (("15 minutes", 15 * 60), ("1 hour", 60 * 60), ("Until I resume", None))
 SITTING_CHOICES = ((30, "30 min"), (45, "45 min"), (60, "60 min"), (90, "90 min"), (0, "Off"))
 SENSITIVITY_LABELS = (("low", "Low"), ("medium", "Medium"), ("high", "High"))
+
+
+class _NoNotifier:
+    """Stands in for pystray's notification proxy when the notification server cannot be reached."""
+
+    def notify(self, *_args: object) -> None:
+        pass
+
+    def hide(self) -> None:
+        pass
+
+
+def _icon_class(pystray) -> type:
+    """pystray's ``Icon`` for the loaded backend, tolerant of a missing notification server.
+
+    pystray's GTK ``_initialize`` creates its notification proxy before marking the icon ready; if
+    that raises (a GLib error when D-Bus activation of the server fails), the setup callback would
+    never run and pystray's (non-daemon) setup thread would wait forever, keeping the process alive.
+    Its ``_finalize`` closes "its" notification, which raises when no server answers.
+    """
+    base = pystray.Icon
+
+    class Icon(base):
+        def _initialize(self) -> None:
+            try:
+                super()._initialize()
+            except Exception as exc:  # noqa: BLE001 - GLib.Error from pystray's notification proxy
+                if self._running:  # the failure came after the icon was ready: not ours to hide
+                    raise
+                log.debug("pystray's notification proxy is unavailable: %s", exc)
+                self._notifier = _NoNotifier()
+                self._mark_ready()
+
+        def _finalize(self) -> None:
+            try:
+                super()._finalize()
+            except Exception as exc:  # noqa: BLE001 - closing pystray's (unused) notification failed
+                log.debug("pystray could not close its notification: %s", exc)
+
+    Icon.__name__ = Icon.__qualname__ = base.__name__
+    Icon.__module__ = base.__module__  # the backend name is read from it (see tray_backend)
+    return Icon
 
 
 class Tray:
@@ -35,7 +81,10 @@ class Tray:
         self.state: TrayState = app.tray_state()
         pystray = backend.pystray
         self._shown: tuple[str, str] | None = None
-        self.icon = pystray.Icon(
+        self._setup_started = threading.Event()
+        self._abandoned = False  # the loop ended before the setup callback ran: it must do nothing
+        self._previous_handlers: dict[int, Any] = {}
+        self.icon = _icon_class(pystray)(
             "postureguard", icon_for(self.state.icon), self.state.tooltip, menu=self._menu(pystray)
         )
 
@@ -111,20 +160,56 @@ class Tray:
 
     # -- loop ---------------------------------------------------------------------------------------
     def run(self) -> None:
-        """Run the tray's main loop until Quit or SIGTERM/SIGINT."""
+        """Run the tray's main loop until Quit or SIGTERM/SIGINT.
+
+        Raises :class:`~postureguard.platform.tray_backend.TrayUnavailable` (one line) when the loop
+        cannot start. On return, SIGTERM and SIGINT are Python's to handle again (see
+        :meth:`_install_signal_handlers`); the caller installs what it needs for shutdown.
+        """
+        from postureguard.platform.tray_backend import ANALYZE_HINT, TrayUnavailable
+
         self._install_signal_handlers()
 
         def setup(icon):
+            self._setup_started.set()
+            if self._abandoned:
+                return
             icon.visible = True
             self.app.start(setup_first=self.setup_first)
 
-        self.icon.run(setup=setup)
+        try:
+            self.icon.run(setup=setup)
+        except Exception as exc:
+            log.debug("the tray's main loop failed", exc_info=True)
+            raise TrayUnavailable(
+                f"the tray cannot run ({type(exc).__name__}: {exc}); {ANALYZE_HINT}"
+            ) from exc
+        finally:
+            self._release_setup_thread()
+            self._restore_signal_handlers()
+
+    def _release_setup_thread(self) -> None:
+        """Let pystray's setup thread end when the loop stopped before it ran the callback.
+
+        That thread is not a daemon and waits for the icon to be marked ready; left waiting, it
+        would keep the process alive after everything else has stopped.
+        """
+        thread = getattr(self.icon, "_setup_thread", None)
+        if thread is None or self._setup_started.is_set() or not thread.is_alive():
+            return
+        self._abandoned = True
+        try:
+            self.icon._mark_ready()  # noqa: SLF001 - pystray has no public way to release it
+        except Exception:  # noqa: BLE001 - the loop is gone; only the release matters
+            log.debug("releasing pystray's setup thread", exc_info=True)
+        thread.join(timeout=2.0)
 
     def stop(self) -> None:
         log.info("quitting")
         self.icon.stop()
 
     def _install_signal_handlers(self) -> None:
+        self._previous_handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
         # A GTK main loop runs in C: Python signal handlers would wait for it to return. GLib can
         # deliver the signal inside the loop instead.
         if self.backend.name in ("gtk", "appindicator"):
@@ -139,6 +224,12 @@ class Tray:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: self.stop())
 
+    def _restore_signal_handlers(self) -> None:
+        # GLib's handler stays installed after its loop ends and would swallow every later signal:
+        # putting Python's back (at the C level too) lets the caller's shutdown handling work.
+        for sig, previous in self._previous_handlers.items():
+            signal.signal(sig, signal.SIG_DFL if previous is None else previous)
+
     def _on_signal(self, *_args) -> bool:
         self.stop()
         return False  # remove the GLib source: one signal is enough
@@ -147,6 +238,8 @@ class Tray:
 def open_settings_window() -> None:
     """The settings window runs as its own process, so Tk and the tray never share a thread."""
     try:
-        subprocess.Popen([sys.executable, "-m", "postureguard", "settings"], start_new_session=True)
+        from postureguard.launch import start_postureguard
+
+        start_postureguard(["settings"])
     except OSError:
         log.exception("could not open the settings window")

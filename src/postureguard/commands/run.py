@@ -2,18 +2,73 @@
 
 This is the one place that builds the real parts and connects them: settings, calibration, history
 store, knowledge base and recommender, notifier, frame source and pose model, monitor thread, tray.
+
+Ending: Quit in the tray menu, SIGTERM and SIGINT all end the app the same way: monitoring stops,
+history is flushed, exit status 0. A signal during start-up ends it there (status 0 too). Shutdown
+is bounded: if the process is still alive :data:`SHUTDOWN_DEADLINE_S` seconds after it began (a
+thread that will not stop), it is ended with status 0 after logging which threads were left.
+
+A desktop without a notification server still gets the tray: the icon's colour and tooltip show
+the state, and the log says once that notifications are unavailable (see
+postureguard.platform.notifications). No tray host is an error (exit 8, one line).
 """
 
 from __future__ import annotations
 
 import io
 import logging
+import os
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from postureguard.errors import UserError
 
 log = logging.getLogger(__name__)
+
+#: Seconds from the start of shutdown after which the process is ended even if a thread is stuck.
+SHUTDOWN_DEADLINE_S = 10.0
+
+_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+class _Stopped(BaseException):
+    """Raised in the main thread by SIGTERM/SIGINT before the tray's loop runs (not an error)."""
+
+
+#: Whether the tray's loop has been entered; from then on the tray and shutdown handle signals.
+_tray_entered = threading.Event()
+
+
+def _on_signal(signum, _frame) -> None:
+    """Python's handler for SIGTERM/SIGINT whenever the tray's own is not installed."""
+    if not _tray_entered.is_set():
+        raise _Stopped(signum)
+    # The loop has ended and shutdown is under way, bounded by the watchdog; interrupting the
+    # history flush would only lose data.
+    log.info("signal %d: already quitting", signum)
+
+
+def _start_exit_watchdog(deadline_s: float = SHUTDOWN_DEADLINE_S) -> None:
+    """End the process ``deadline_s`` seconds from now if it is still alive (a daemon timer).
+
+    It is never cancelled: if ``run`` returns normally the interpreter exits long before it fires;
+    if some non-daemon thread keeps the interpreter waiting, this ends the wait.
+    """
+
+    def force_exit() -> None:
+        me = threading.current_thread()
+        stuck = [t.name for t in threading.enumerate() if t is not me and t.is_alive()]
+        log.error("shutdown took over %.0f s (threads still running: %s); exiting", deadline_s, stuck)
+        logging.shutdown()
+        sys.stderr.flush()
+        os._exit(0)
+
+    timer = threading.Timer(deadline_s, force_exit)
+    timer.daemon = True
+    timer.name = "exit-watchdog"
+    timer.start()
 
 
 def register(sub) -> None:
@@ -61,6 +116,21 @@ def _load_calibration(path: Path, explicit: bool):
         return None
 
 
+def run(args) -> int:
+    """Start the tray app and return its exit status (0 after Quit, SIGTERM or SIGINT)."""
+    _tray_entered.clear()
+    for sig in _SIGNALS:
+        signal.signal(sig, _on_signal)
+    try:
+        return _run(args)
+    except _Stopped as stop:
+        log.info("signal %s during start-up: quitting", stop.args[0])
+        return 0
+    finally:
+        for sig in _SIGNALS:
+            signal.signal(sig, signal.SIG_DFL)
+
+
 def notification_icon() -> Path:
     """Draw the icon notifications show into the data folder and return its path (PNG, 128 px).
 
@@ -76,7 +146,7 @@ def notification_icon() -> Path:
     return paths.write_atomic(path, png.getvalue())
 
 
-def run(args) -> int:
+def _run(args) -> int:
     from postureguard import paths
     from postureguard.platform.tray_backend import load_pystray
 
@@ -127,6 +197,9 @@ def run(args) -> int:
     store = open_store()
     icon_path = notification_icon()
     notifier = DesktopNotifications(app_icon=icon_path)
+    # Asked now so a missing notification server is reported once at start-up (the app goes on
+    # with the tray alone), not at the first alert.
+    notifier.capabilities()
 
     app = App(
         settings=settings,
@@ -171,10 +244,12 @@ def run(args) -> int:
 
     # The camera is released while the screen is locked (its light goes off) and reopened on unlock.
     lock_watcher = ScreenLockWatcher(app.on_lock, app.on_unlock)
-    lock_watcher.start()
     try:
+        lock_watcher.start()
+        _tray_entered.set()
         tray.run()
     finally:
+        _start_exit_watchdog()
         lock_watcher.stop()
         app.shutdown()
     sys.stderr.flush()

@@ -9,6 +9,15 @@ thread: keep them short and hand real work to the rest of the app (e.g. through 
 Servers differ: some show no buttons at all (the freedesktop "actions" capability). Then the
 notification is sent without them and the body ends with a fallback sentence that tells the user
 where else to act (see :func:`compose_body`).
+
+Text is never sent as markup by accident: the summary is plain text (the specification says so),
+and the body, which servers advertising ``body-markup`` parse as a small XML subset, is escaped for
+them (see :func:`body_for_server`). A routine title from a user's ``routines.json`` therefore shows
+as the characters it contains, never as formatting or a link.
+
+With no notification server at all, :meth:`DesktopNotifications.send` hands nothing over (it says so
+once in the log) and asks again at most every :data:`RETRY_S` seconds, so a server that starts
+after PostureGuard (a slow login) is used from then on.
 """
 
 from __future__ import annotations
@@ -17,11 +26,14 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
+import uuid
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
+from xml.sax.saxutils import escape
 
 from postureguard.errors import require
 
@@ -37,12 +49,22 @@ BODY = "body"  # a body text below the title
 ICON = "icon"
 TIMEOUT = "timeout"
 URGENCY = "urgency"
+MARKUP = "markup"  # the server parses the body as markup (freedesktop "body-markup")
 
 #: Appended to the body when buttons were asked for but the server cannot show them.
 DEFAULT_FALLBACK = "Buttons are not available here: use the PostureGuard icon in the tray instead."
 
 #: Seconds to wait for the notification server to answer a call.
 CALL_TIMEOUT_S = 10.0
+
+#: Seconds between two attempts to find a notification server after none answered.
+RETRY_S = 60.0
+
+#: Seconds :meth:`DesktopNotifications.close` waits for its thread (a daemon thread: never blocks exit).
+CLOSE_TIMEOUT_S = 2.0
+
+#: Entities beyond & < > that keep quotes literal in body markup (the spec's XML subset knows all five).
+_QUOTE_ENTITIES = {'"': "&quot;", "'": "&apos;"}
 
 
 class Notifier(Protocol):
@@ -82,14 +104,28 @@ def compose_body(body: str, wants_buttons: bool, capabilities: frozenset[str], f
     return f"{body}\n{sentence}" if body else sentence
 
 
+def body_for_server(body: str, capabilities: frozenset[str]) -> str:
+    """The body as the server must receive it to show exactly ``body``.
+
+    Pure. A server with :data:`MARKUP` parses the body as the specification's XML subset, so
+    ``& < > " '`` are sent as entities; any other server takes it as plain text, unchanged.
+    """
+    return escape(body, _QUOTE_ENTITIES) if MARKUP in capabilities else body
+
+
 @dataclass(frozen=True)
 class SentNotification:
-    """A record of what was handed to the server (for logs and tests)."""
+    """A record of one notification (for logs and tests).
+
+    ``body`` is the text as handed to the server (escaped when it takes markup); ``delivered`` is
+    False when no server answered and nothing was handed over.
+    """
 
     identifier: str
     title: str
     body: str
     buttons: tuple[str, ...]
+    delivered: bool = True
 
 
 def _safe(callback: Callback | None, what: str) -> Callback | None:
@@ -132,6 +168,8 @@ class DesktopNotifications:
         self._thread = threading.Thread(target=self._run_loop, name="notifications", daemon=True)
         self._thread.start()
         self._capabilities: frozenset[str] | None = None
+        self._next_attempt = 0.0  # time.monotonic() before which "no server" is not asked again
+        self._said_missing = False  # "no notification server" is logged once per run
         #: The most recent notifications handed to the server, newest last (bounded for long runs).
         self.sent: deque[SentNotification] = deque(maxlen=20)
         icon = dn.Icon(path=Path(app_icon)) if app_icon is not None else None
@@ -153,18 +191,48 @@ class DesktopNotifications:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
 
     def capabilities(self) -> frozenset[str]:
-        """Capability names (see module constants); an empty set when no server answers."""
+        """Capability names (see module constants); an empty set when no server answers.
+
+        After a failure the server is asked again only once :data:`RETRY_S` seconds have passed,
+        so callers may ask before every notification without waiting on a missing server each time.
+        """
         if self._capabilities is None:
-            try:
-                raw = self._call(self._notifier.get_capabilities())
-            except Exception as exc:  # noqa: BLE001 - no server, no bus, a timeout: all mean "none"
-                log.warning("no desktop notification server answered: %s", exc)
-                self._drop_half_open_connection()
+            if time.monotonic() < self._next_attempt:
                 return frozenset()
-            self._capabilities = frozenset(
-                _CAPABILITY_NAMES[cap.name] for cap in raw if cap.name in _CAPABILITY_NAMES
-            )
+            try:
+                raw, server = self._call(self._query_capabilities())
+            except Exception as exc:  # noqa: BLE001 - no server, no bus, a timeout: all mean "none"
+                self._next_attempt = time.monotonic() + RETRY_S
+                self._drop_half_open_connection()
+                if not self._said_missing:
+                    self._said_missing = True
+                    log.warning(
+                        "no desktop notification server answered (%s); alerts show only on the tray "
+                        "icon until one does",
+                        str(exc) or type(exc).__name__,
+                    )
+                else:
+                    log.debug("still no desktop notification server: %s", exc)
+                return frozenset()
+            if self._said_missing:
+                log.info("a desktop notification server answers now")
+            caps = {_CAPABILITY_NAMES[cap.name] for cap in raw if cap.name in _CAPABILITY_NAMES}
+            if "body-markup" in server:
+                caps.add(MARKUP)
+            self._capabilities = frozenset(caps)
         return self._capabilities
+
+    async def _query_capabilities(self) -> tuple[Any, frozenset[str]]:
+        """desktop-notifier's capabilities and, on D-Bus, the server's own capability strings.
+
+        desktop-notifier does not report ``body-markup``, so the D-Bus server is asked directly
+        through the interface desktop-notifier has just connected (other platforms: none).
+        """
+        raw = await self._notifier.get_capabilities()
+        interface = getattr(getattr(self._notifier, "_backend", None), "interface", None)
+        ask = getattr(interface, "call_get_capabilities", None)
+        server = frozenset(await ask()) if ask is not None else frozenset()
+        return raw, server
 
     def send(
         self,
@@ -180,11 +248,18 @@ class DesktopNotifications:
         ``buttons`` are ``(label, callback)`` pairs, in display order. When the server cannot show
         buttons they are left out and ``fallback`` (see :func:`compose_body`) is added to the body.
         Callbacks run on the notification thread. Failures to deliver are logged, not raised: a
-        missing notification must never stop monitoring.
+        missing notification must never stop monitoring. ``title`` and ``body`` are plain text:
+        the body is escaped for servers that read markup (see :func:`body_for_server`).
         """
         dn = self._dn
         caps = self.capabilities()
-        text = compose_body(body, bool(buttons), caps, fallback)
+        text = body_for_server(compose_body(body, bool(buttons), caps, fallback), caps)
+        if not caps:
+            # No server answered: handing the notification over would only log a traceback.
+            log.debug("notification not shown (no server): %s", title)
+            identifier = str(uuid.uuid4())
+            self.sent.append(SentNotification(identifier, title, text, (), delivered=False))
+            return identifier
         dn_buttons = (
             [
                 dn.Button(title=label, on_pressed=_safe(callback, f"button {label!r}"))
@@ -227,7 +302,7 @@ class DesktopNotifications:
                 self._loop.call_soon_threadsafe(bus.disconnect)
         self._closed = True
         self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=CALL_TIMEOUT_S)
+        self._thread.join(timeout=CLOSE_TIMEOUT_S)
         if not self._thread.is_alive():
             self._loop.close()
 
