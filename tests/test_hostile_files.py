@@ -451,3 +451,16 @@ def test_the_notification_icon_is_private(isolated_home):
 
     icon = notification_icon()
     assert icon.read_bytes().startswith(b"\x89PNG") and stat.S_IMODE(icon.stat().st_mode) == 0o600
+
+
+def test_doctor_with_a_broken_settings_file_reports_it_and_writes_no_backup(isolated_home):
+    config = isolated_home / "config"
+    config.mkdir(parents=True)
+    (config / "settings.toml").write_text('[posture]\nsustain_seconds = "soon"\nsensitivity = "high"\n')
+    before = {p: digest(p) for p in isolated_home.rglob("*") if p.is_file()}
+    res = pg("doctor", "--no-camera", home=isolated_home)
+    assert res.returncode in (0, 1), res.stderr
+    line = next(x for x in res.stdout.splitlines() if "settings:" in x)
+    assert line.startswith("WARN") and "sustain_seconds" in line and "nothing was changed" in line, line
+    after = {p: digest(p) for p in isolated_home.rglob("*") if p.is_file()}
+    assert after == before

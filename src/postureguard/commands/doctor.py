@@ -203,7 +203,7 @@ def check_notifications() -> Check:
 def check_settings() -> tuple[Check, object]:
     from postureguard.config import Settings, load_settings
 
-    result = load_settings()
+    result = load_settings(backup=False)  # doctor only reports: no backup copy of a broken file
     if result.warnings:
         return Check("settings", WARN, " ".join(result.warnings)), result.settings
     if not result.path.exists():
