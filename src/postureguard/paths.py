@@ -32,7 +32,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 APP_NAME = "postureguard"
 
@@ -241,8 +241,8 @@ def atomic_output(
     if not _replaceable(target):
         # Append, never truncate: reopening /dev/stdout with "w" would empty a file the shell opened
         # with ">>"; for a pipe or a terminal appending is the same as writing.
-        with open(target, "ab" if binary else "a", **({} if binary else {"encoding": encoding,
-                                                                         "newline": newline})) as fh:
+        text_options: dict[str, Any] = {} if binary else {"encoding": encoding, "newline": newline}
+        with open(target, "ab" if binary else "a", **text_options) as fh:
             yield fh
         return
     with output_lock(target, wait=wait):
