@@ -15,6 +15,7 @@ started here, and the installed ``postureguard`` command.
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import subprocess
@@ -23,6 +24,7 @@ import time
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 
 from clips import posture_frames, write_clip
@@ -320,3 +322,37 @@ def test_a_routine_title_with_markup_reaches_dunst_escaped(desktop_session: Desk
             proc.wait(timeout=10)
     assert f"Suggested: {HOSTILE_ESCAPED} (" in alert["body"], alert
     assert "<a " not in alert["body"] and "<b>" not in alert["body"], alert
+
+
+# ----- a missing camera, a broken video: our one line only ----------------------------------------
+
+_IN_PROCESS = "import sys; from postureguard.cli import main; raise SystemExit(main(sys.argv[1:]))"
+
+
+@pytest.mark.parametrize("how", ["command", "in-process main"])
+@pytest.mark.parametrize("what", ["missing camera", "broken video"])
+def test_a_missing_camera_or_broken_video_prints_exactly_one_line(tmp_path, how, what):
+    """OpenCV's and FFmpeg's own lines ("[ WARN:0@...] cap_v4l.cpp", "moov atom not found") stay out.
+
+    "command" is the program as users run it; "in-process main" calls the CLI without the
+    program's native-log redirection, so the source adapter itself must keep OpenCV quiet.
+    """
+    from postureguard.errors import SourceError
+
+    if what == "missing camera":
+        if Path("/dev/video7").exists():
+            pytest.skip("this machine has a /dev/video7")
+        target = "7"
+    else:
+        broken = tmp_path / "broken.mp4"
+        broken.write_bytes(np.random.default_rng(12).integers(0, 256, 64_000, dtype=np.uint8).tobytes())
+        target = str(broken)
+    argv = ["-m", "postureguard"] if how == "command" else ["-c", _IN_PROCESS]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENCV_", "GLOG_", "TF_CPP_"))}
+    res = subprocess.run([sys.executable, *argv, "analyze", target], env=env, capture_output=True,
+                         text=True, timeout=120)  # fmt: skip
+    lines = res.stderr.splitlines()
+    assert len(lines) == 1, res.stderr
+    expected = "camera 7 cannot be opened" if what == "missing camera" else "cannot open video"
+    assert lines[0].startswith(f"postureguard: {expected}"), lines
+    assert res.returncode == SourceError.exit_code, res

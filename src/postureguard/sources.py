@@ -9,7 +9,9 @@ Images are BGR ``uint8`` arrays (OpenCV's layout). Nothing here writes a frame a
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -25,8 +27,40 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".ogv"}
 
 
+#: OpenCV's own switches, read when cv2 and its FFmpeg backend are first used. Every failure to open a
+#: camera or a video is reported here in one line, so OpenCV's warnings ("[ WARN:0@...] global
+#: cap_v4l.cpp ...") and FFmpeg's ("moov atom not found") would only be noise before it. The command
+#: line sets them too (postureguard.platform.native_logs); this covers other callers.
+_OPENCV_ENV = ("OPENCV_LOG_LEVEL", "OPENCV_FFMPEG_LOGLEVEL")
+
+
 def _cv2():
+    from postureguard.platform.native_logs import ENV_DEFAULTS
+
+    for key in _OPENCV_ENV:
+        os.environ.setdefault(key, ENV_DEFAULTS[key])  # the user's own value wins
     return require("cv2", "reading cameras, videos and images", "opencv-contrib-python")
+
+
+@contextlib.contextmanager
+def _opencv_silent(cv2) -> Iterator[None]:
+    """OpenCV's logger silent while a capture opens: what fails there is ours to report.
+
+    Left alone when the user chose an OpenCV log level of their own (e.g. to debug a camera).
+    """
+    from postureguard.platform.native_logs import ENV_DEFAULTS
+
+    api = getattr(getattr(cv2, "utils", None), "logging", None)
+    key = _OPENCV_ENV[0]
+    if api is None or os.environ.get(key, ENV_DEFAULTS[key]) != ENV_DEFAULTS[key]:
+        yield
+        return
+    previous = api.getLogLevel()
+    api.setLogLevel(api.LOG_LEVEL_SILENT)
+    try:
+        yield
+    finally:
+        api.setLogLevel(previous)
 
 
 @dataclass(frozen=True)
@@ -98,7 +132,8 @@ class VideoSource:
 
     def __init__(self, path: Path, label: str):
         cv2 = _cv2()
-        self._cap = cv2.VideoCapture(str(path))
+        with _opencv_silent(cv2):
+            self._cap = cv2.VideoCapture(str(path))
         if not self._cap.isOpened():
             self._cap.release()
             raise SourceError(f"cannot open video {label}: the file is not a video OpenCV can decode")
@@ -147,7 +182,8 @@ class CameraSource:
     def __init__(self, index: int, width: int = 640, height: int = 480, fps: float = 5.0):
         cv2 = _cv2()
         self.index = index
-        self._cap = cv2.VideoCapture(index)
+        with _opencv_silent(cv2):
+            self._cap = cv2.VideoCapture(index)
         if not self._cap.isOpened():
             self._cap.release()
             raise SourceError(
