@@ -374,8 +374,11 @@ def valid_value(spec):
         spans = times.filter(lambda t: t[:2] != t[2:]).map(
             lambda t: f"{t[0]:02d}:{t[1]:02d}-{t[2]:02d}:{t[3]:02d}")
         return st.one_of(st.just(""), spans)
-    codes = st.from_regex(r"[A-Z]{1,3}-?[0-9]{1,2}", fullmatch=True)
-    return st.lists(codes, max_size=4)
+    # Points to avoid must be points of the knowledge base (codes or aliases); unknown ones are dropped.
+    from postureguard.knowledge import load_knowledge
+
+    names = sorted({n for p in load_knowledge(include_user=False).points for n in (p.code, *p.aliases)})
+    return st.lists(st.sampled_from(names), max_size=4)
 
 
 def invalid_value(spec):

@@ -7,11 +7,19 @@ from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 
-from postureguard.engine.calibration import CALIBRATION_VERSION, Calibration
+from postureguard.engine.calibration import (
+    CALIBRATION_VERSION,
+    MAX_CALIBRATION_SAMPLES,
+    REFERENCE_RANGES,
+    Calibration,
+)
 from postureguard.errors import CalibrationError
 from postureguard.paths import ensure_private_dir, write_atomic
+from postureguard.validate import OutOfRange, check_range, load_json, quote, read_user_file
 
 SCHEMA = "postureguard.calibration"
+#: Largest calibration file read (bytes); the files this program writes are about 300 bytes.
+MAX_CALIBRATION_BYTES = 64 * 1024
 
 
 def save_calibration(calibration: Calibration, path: Path, *, note: str = "") -> None:
@@ -32,29 +40,36 @@ def save_calibration(calibration: Calibration, path: Path, *, note: str = "") ->
 def load_calibration(path: Path) -> Calibration:
     """Read a calibration file, raising :class:`CalibrationError` with the reason when it is unusable."""
     path = Path(path)
+    what = f"calibration file {path}"
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        raw = read_user_file(path, what, max_bytes=MAX_CALIBRATION_BYTES, error=CalibrationError)
+        doc = load_json(raw.decode("utf-8"), what, error=CalibrationError)
     except FileNotFoundError:
         raise CalibrationError(f"calibration file not found: {path}") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CalibrationError(f"calibration file {path} is not readable JSON ({exc})") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CalibrationError(f"{what} is not readable JSON ({exc})") from None
     if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
         raise CalibrationError(f"{path} is not a PostureGuard calibration file")
     version = doc.get("version")
     if version != CALIBRATION_VERSION:
         raise CalibrationError(
-            f"calibration file {path} has version {version!r}, this PostureGuard reads version "
+            f"calibration file {path} has version {quote(version)}, this PostureGuard reads version "
             f"{CALIBRATION_VERSION}; calibrate again with 'postureguard calibrate'"
         )
     ref = doc.get("reference")
     fields = ("head_height", "pitch", "shoulder_width_frac", "shoulder_tilt_deg", "samples")
     if not isinstance(ref, dict) or any(k not in ref for k in fields):
         raise CalibrationError(f"calibration file {path} lacks its reference values; calibrate again")
+    if any(isinstance(ref[k], bool) or not isinstance(ref[k], (int, float)) for k in fields):
+        raise CalibrationError(f"{what} has non-numeric reference values; calibrate again")
+    values: dict[str, float] = {}
     try:
-        values = {k: float(ref[k]) for k in fields[:-1]}
-        cal = Calibration(**values, samples=int(ref["samples"]))
-    except (TypeError, ValueError):
-        raise CalibrationError(f"calibration file {path} has non-numeric reference values") from None
-    if not (cal.head_height > 0 and cal.shoulder_width_frac > 0):
-        raise CalibrationError(f"calibration file {path} has impossible reference values; calibrate again")
-    return cal
+        for name, (low, high, unit) in REFERENCE_RANGES.items():
+            values[name] = float(check_range(ref[name], low, high, unit=unit))
+        name = "samples"
+        samples = int(check_range(ref[name], 1, MAX_CALIBRATION_SAMPLES, integer=True, unit="frames"))
+    except OutOfRange as exc:
+        raise CalibrationError(
+            f"{what} has an impossible reference value: {name} {exc}; calibrate again"
+        ) from None
+    return Calibration(**values, samples=samples)

@@ -359,16 +359,15 @@ def with_value(settings: Settings, key: str, text: str) -> Settings:
     """``settings`` with ``key`` set from the user's ``text``.
 
     Raises :class:`DataError` naming the key and what it allows (unknown keys name the closest ones).
-    Points to avoid must be points of the knowledge base (a code, alias or pinyin); each is stored as
-    the point's code (``hegu`` -> ``LI4``), so a routine can later name exactly what it leaves out.
+    Points to avoid must be points of the knowledge base (a code, alias or pinyin, kept as typed): an
+    unknown one would only surface later, when a routine refuses to start.
     """
     spec = resolve_key(key)
     value = parse_value(spec, text)
     if spec.kind == "points":
-        codes, unknown = known_points(value)
+        _codes, unknown = known_points(value)
         if unknown:
             raise DataError(f"setting {spec.name}: {unknown[0]}")
-        value = codes
     return replace(settings, **{spec.name: value})
 
 
@@ -569,9 +568,15 @@ def load_settings(path: str | Path | None = None, *, now: datetime | None = None
     backup = _backup(path, raw, now)
     parts = list(preamble) + list(checked.problems)
     kept = f"the original is kept as {backup.name}" if backup else "could not write a backup copy"
-    if len(parts) > MAX_LISTED_PROBLEMS:
-        # A file of garbage has a problem on every line; the warning stays one readable line.
-        parts = [*parts[:MAX_LISTED_PROBLEMS], f"and {len(parts) - MAX_LISTED_PROBLEMS} more"]
+    # A file of garbage has a problem on every line: name them while the line stays readable, count the rest.
+    listed, used = [], 0
+    for part in parts:
+        if used + len(part) > MAX_LISTED_CHARS:
+            listed.append(f"and {len(parts) - len(listed)} more")
+            break
+        listed.append(part)
+        used += len(part) + 2
+    parts = listed
     warning = (
         f"settings file {path}: {len(checked.problems) + len(preamble)} problem(s), defaults used for them: "
         + "; ".join(parts)
@@ -581,8 +586,9 @@ def load_settings(path: str | Path | None = None, *, now: datetime | None = None
     return LoadResult(checked.settings, [warning], path, backup)
 
 
-#: Problems named one by one in the warning; the rest are counted.
-MAX_LISTED_PROBLEMS = 10
+#: Characters of problem texts named one by one in the warning (every key of a fully broken file fits);
+#: the rest are counted.
+MAX_LISTED_CHARS = 4000
 
 
 def _drop_unknown_points(checked: Checked) -> Checked:

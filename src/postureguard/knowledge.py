@@ -53,6 +53,7 @@ from typing import Any
 
 from postureguard.errors import DataError, UserError
 from postureguard.landmarks import PoseIndex
+from postureguard.validate import load_json, quote, read_user_file, strip_controls
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,13 @@ MAX_STEP_SECONDS = 15 * 60
 MAX_ROUTINE_SECONDS = 60 * 60
 #: An instruction is one line on the player's screen.
 MAX_INSTRUCTION_CHARS = 200
+#: Any other text field (a caution, a location, the evidence) is at most this long; the longest
+#: bundled text is about 1,600 characters. Longer text is a broken or hostile file, not advice.
+MAX_TEXT_CHARS = 4000
+#: Largest routines.json read (bytes); a routine takes about two kilobytes.
+MAX_USER_FILE_BYTES = 1024 * 1024
+#: Largest bundled knowledge base read (bytes); the real one is about 50 kB.
+MAX_KNOWLEDGE_BYTES = 16 * 1024 * 1024
 
 POSE_LANDMARKS: tuple[str, ...] = tuple(index.name.lower() for index in PoseIndex)
 #: MediaPipe's 21 hand landmarks (HandLandmark enum), in index order.
@@ -465,18 +473,18 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def _read_json(path: Path) -> Any:
+def _read_json(path: Path, max_bytes: int = MAX_USER_FILE_BYTES) -> Any:
+    """The JSON document in ``path``: at most ``max_bytes`` and :data:`~postureguard.validate.MAX_JSON_DEPTH`
+    levels deep, else :class:`DataError` naming the file and the limit."""
     name = _display(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_user_file(path, name, max_bytes=max_bytes, error=DataError).decode("utf-8")
     except FileNotFoundError:
         raise DataError(f"{name}: file not found") from None
     except UnicodeDecodeError as exc:
         raise DataError(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except OSError as exc:
-        raise DataError(f"{name}: cannot be read ({exc.strerror or exc})") from None
     try:
-        return json.loads(text, object_pairs_hook=_pairs_hook)
+        return load_json(text, name, error=DataError, object_pairs_hook=_pairs_hook)
     except json.JSONDecodeError as exc:
         raise DataError(
             f"{name}: not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
@@ -493,12 +501,12 @@ class _Checker:
             self.fail(f"must be a JSON object, not {_type_name(obj)}")
         self.obj = obj
         for key in getattr(obj, "duplicates", ()):
-            self.fail(f"field {key!r} is given twice", field_name=None)
+            self.fail(f"field {quote(key)} is given twice", field_name=None)
         for key in obj:
             if key not in allowed:
                 close = difflib.get_close_matches(key, list(allowed), n=1)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
-                self.fail(f"unknown field {key!r}{hint}")
+                self.fail(f"unknown field {quote(key)}{hint}")
         for key in required:
             if key not in obj:
                 self.fail("is missing", field_name=key)
@@ -512,23 +520,30 @@ class _Checker:
     def has(self, key: str) -> bool:
         return key in self.obj
 
-    def str(self, key: str, *, one_line: bool = False, max_chars: int | None = None) -> str:
+    def str(self, key: str, *, one_line: bool = False, max_chars: int = MAX_TEXT_CHARS) -> str:
+        """The text in ``key``, stripped of spaces at the ends and of terminal control characters
+        (escape sequences would reach the user's terminal raw); at most ``max_chars`` long."""
         value = self.obj[key]
         if not isinstance(value, str):
             self.fail(f"must be text, not {_type_name(value)}", key)
-        value = value.strip()
+        if len(value) > 4 * max_chars:  # do not even clean up a megabyte of text
+            self.fail(f"is {len(value)} characters long; at most {max_chars} fit", key)
+        cleaned = strip_controls(value)
+        if cleaned != value:
+            log.info("%s: %s: field %r: control characters removed", self.file, self.entry, key)
+        value = cleaned.strip()
         if not value:
             self.fail("must not be empty", key)
         if one_line and "\n" in value:
             self.fail("must be a single line", key)
-        if max_chars is not None and len(value) > max_chars:
+        if len(value) > max_chars:
             self.fail(f"is {len(value)} characters long; at most {max_chars} fit", key)
         return value
 
     def choice(self, key: str, choices: Sequence[str]) -> str:
         value = self.obj[key]
         if not isinstance(value, str) or value not in choices:
-            self.fail(f"must be one of {', '.join(choices)}, not {value!r}", key)
+            self.fail(f"must be one of {', '.join(choices)}, not {quote(value)}", key)
         return value
 
     def bool(self, key: str) -> bool:
@@ -559,7 +574,7 @@ class _Checker:
         items = self.list(key, non_empty=non_empty)
         for i, item in enumerate(items, 1):
             if not isinstance(item, str) or not item.strip():
-                self.fail(f"item {i} must be non-empty text, not {item!r}", key)
+                self.fail(f"item {i} must be non-empty text, not {quote(item)}", key)
         return tuple(item.strip() for item in items)
 
 
@@ -624,7 +639,7 @@ def _parse_anchor(file: str, entry: str, raw: Any) -> Anchor:
         if name not in ANCHOR_MODELS[model]:
             close = difflib.get_close_matches(name, sorted(ANCHOR_MODELS[model]), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            c.fail(f"{name!r} is not a MediaPipe {model} landmark{hint}", key)
+            c.fail(f"{quote(name)} is not a MediaPipe {model} landmark{hint}", key)
         names[key] = name
     if names["from"] == names["to"]:
         c.fail("must differ from 'from'", "to")
@@ -644,11 +659,11 @@ def _parse_anchor(file: str, entry: str, raw: Any) -> Anchor:
 def _parse_point(file: str, index: int, raw: Any) -> Point:
     entry = f"point #{index}"
     if isinstance(raw, dict) and isinstance(raw.get("code"), str):
-        entry = f"point {raw['code']!r}"
+        entry = f"point {quote(raw['code'])}"
     c = _Checker(file, entry, raw, (*_POINT_FIELDS, "note"), _POINT_FIELDS)
     code = c.str("code")
     if not _POINT_CODE.match(code):
-        c.fail(f"{code!r} is not a point code like 'LI4' or 'EX-HN3'", "code")
+        c.fail(f"{quote(code)} is not a point code like 'LI4' or 'EX-HN3'", "code")
     aliases = c.str_list("aliases", non_empty=False)
     technique_check = _Checker(
         file,
@@ -716,17 +731,17 @@ def _parse_routine(
 ) -> Routine:
     entry = f"routine #{index}"
     if isinstance(raw, dict) and isinstance(raw.get("id"), str):
-        entry = f"routine {raw['id']!r}"
+        entry = f"routine {quote(raw['id'])}"
     c = _Checker(file, entry, raw, (*_ROUTINE_FIELDS, *_ROUTINE_OPTIONAL), _ROUTINE_FIELDS)
     routine_id = c.str("id")
     if not _ROUTINE_ID.match(routine_id):
-        c.fail(f"{routine_id!r} must be lower-case words joined by hyphens, like 'neck-release'", "id")
+        c.fail(f"{quote(routine_id)} must be lower-case words joined by hyphens, like 'neck-release'", "id")
     triggers = c.str_list("triggers")
     for trigger in triggers:
         if trigger not in TRIGGERS:
             close = difflib.get_close_matches(trigger, TRIGGERS, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            c.fail(f"unknown trigger {trigger!r}{hint}; known: {', '.join(TRIGGERS)}", "triggers")
+            c.fail(f"unknown trigger {quote(trigger)}{hint}; known: {', '.join(TRIGGERS)}", "triggers")
     if len(set(triggers)) != len(triggers):
         c.fail("lists a trigger twice", "triggers")
 
@@ -792,7 +807,7 @@ def _parse_step(file: str, entry: str, raw: Any, points: Mapping[str, Point]) ->
             close = difflib.get_close_matches(_norm(raw_point), list(points), n=3, cutoff=0.6)
             codes = list(dict.fromkeys(points[k].code for k in close))
             hint = f" (did you mean {', '.join(codes)}?)" if codes else ""
-            c.fail(f"unknown point {raw_point!r}{hint}", "point")
+            c.fail(f"unknown point {quote(raw_point)}{hint}", "point")
         code = point.code
         if point.bilateral and side == "center":
             c.fail(f"{code} is on both sides of the body: use left, right or both, not 'center'", "side")
@@ -800,7 +815,7 @@ def _parse_step(file: str, entry: str, raw: Any, points: Mapping[str, Point]) ->
             c.fail(f"{code} lies on the midline: use 'center', not {side!r}", "side")
     else:
         if raw_point is not None:
-            c.fail(f"a {action!r} step has no point; use null, not {raw_point!r}", "point")
+            c.fail(f"a {action!r} step has no point; use null, not {quote(raw_point)}", "point")
         if side != "center":
             c.fail(f"a {action!r} step uses side 'center', not {side!r}", "side")
     return Step(
@@ -843,9 +858,9 @@ def _parse_triggers(file: str, raw: Any, routines: Mapping[str, Routine]) -> dic
             if rid not in routines:
                 close = difflib.get_close_matches(rid, list(routines), n=1)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
-                c.fail(f"unknown routine {rid!r}{hint}", trigger)
+                c.fail(f"unknown routine {quote(rid)}{hint}", trigger)
             if trigger not in routines[rid].triggers:
-                c.fail(f"routine {rid!r} does not list {trigger!r} among its triggers", trigger)
+                c.fail(f"routine {quote(rid)} does not list {trigger!r} among its triggers", trigger)
         for routine in routines.values():
             if trigger in routine.triggers and routine.id not in ids:
                 c.fail(f"routine {routine.id!r} lists {trigger!r} but is missing here", trigger)
@@ -879,7 +894,7 @@ def load_knowledge(
 
     kb_path = Path(path) if path is not None else resources.acupoints_path()
     file = _display(kb_path)
-    doc = _read_json(kb_path)
+    doc = _read_json(kb_path, MAX_KNOWLEDGE_BYTES)
     top = _check_version(
         file,
         doc,

@@ -118,11 +118,22 @@ class ImageSource:
                 continue
             image = cv2.imread(str(path), cv2.IMREAD_COLOR)
             if image is None:
-                raise SourceError(f"cannot read image {label}: not a readable image file")
+                raise SourceError(f"cannot read image {label}: {_unreadable_reason(path)}")
             yield Frame(image=image, t=index * self.interval, index=index, source=label)
 
     def close(self) -> None:
         pass
+
+
+def _unreadable_reason(path: Path, otherwise: str = "not a readable image file") -> str:
+    """Why OpenCV read nothing: the operating system's reason (``permission denied``) when the file
+    cannot be opened, else ``otherwise`` (the file opens, so its content is what OpenCV refused)."""
+    try:
+        with open(path, "rb") as fh:
+            fh.read(1)
+    except OSError as exc:
+        return (exc.strerror or type(exc).__name__).lower()
+    return otherwise
 
 
 class VideoSource:
@@ -136,7 +147,8 @@ class VideoSource:
             self._cap = cv2.VideoCapture(str(path))
         if not self._cap.isOpened():
             self._cap.release()
-            raise SourceError(f"cannot open video {label}: the file is not a video OpenCV can decode")
+            reason = _unreadable_reason(path, "the file is not a video OpenCV can decode")
+            raise SourceError(f"cannot open video {label}: {reason}")
         self.label = label
         self.fps = self._cap.get(cv2.CAP_PROP_FPS) or 0.0
         count = int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
@@ -221,6 +233,34 @@ class CameraSource:
         self._cap.release()
 
 
+def _walk(folder: Path, spec: str) -> Iterator[Path]:
+    """Every file under ``folder``, sub-folders (and links to folders) included, each folder once.
+
+    A sub-folder that cannot be listed stops with :class:`SourceError` naming it and the reason:
+    skipping it silently would analyse part of what the user asked for and call it the whole.
+    """
+
+    def refuse(exc: OSError) -> None:
+        where = Path(exc.filename).relative_to(folder) if exc.filename else Path(".")
+        label = Path(spec) / where if str(where) != "." else Path(spec)
+        raise SourceError(f"cannot read folder {label}: {(exc.strerror or type(exc).__name__).lower()}")
+
+    seen: set[tuple[int, int]] = set()
+    for root, dirs, files in os.walk(folder, onerror=refuse, followlinks=True):
+        try:
+            st = os.stat(root)
+        except OSError as exc:
+            refuse(exc)
+        if (st.st_dev, st.st_ino) in seen:  # a link back up the tree: do not walk it again
+            dirs.clear()
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        for name in files:
+            path = Path(root, name)
+            if path.is_file():  # not a dangling link, socket or device
+                yield path
+
+
 def _expand(spec: str) -> list[tuple[Path, str]]:
     path = Path(spec).expanduser()
     if not path.exists():
@@ -228,7 +268,7 @@ def _expand(spec: str) -> list[tuple[Path, str]]:
     if path.is_dir():
         # Sub-folders are included (a capture tool often files frames by label or session), ordered
         # by their relative path so a folder's frames stay together and in natural order.
-        found = [p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES]
+        found = [p for p in _walk(path, spec) if p.suffix.lower() in IMAGE_SUFFIXES]
         if not found:
             raise SourceError(f"folder {spec} has no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
         found.sort(key=lambda p: natural_key(p.relative_to(path).as_posix()))

@@ -14,6 +14,14 @@ from postureguard.engine.calibration import calibrate
 from postureguard.engine.core import PostureEngine
 from postureguard.engine.settings import SENSITIVITIES, EngineSettings
 from postureguard.errors import UserError
+from postureguard.validate import (
+    MAX_CALIBRATE_FRAMES,
+    MAX_FPS,
+    MAX_PHOTO_INTERVAL_S,
+    finite_number,
+    quote,
+    setting_option,
+)
 
 FRAME_FIELDS = [
     "source",
@@ -44,7 +52,7 @@ def register(sub) -> None:
     )
     cal.add_argument(
         "--calibrate-frames",
-        type=int,
+        type=finite_number(1, MAX_CALIBRATE_FRAMES, integer=True, unit="frames"),
         metavar="N",
         help="calibrate on the first N frames that show a person (sit upright for them)",
     )
@@ -56,13 +64,18 @@ def register(sub) -> None:
         help="analyse every frame of a video or camera (default: at most --fps frames a second)",
     )
     p.add_argument(
-        "--fps", type=float, default=2.0, help="frames analysed per second of a stream (default 2)"
+        "--fps", type=finite_number(0, MAX_FPS, lo_open=True, unit="frames a second"), default=2.0,
+        help=f"frames analysed per second of a stream (default 2, at most {MAX_FPS})",
     )
-    p.add_argument("--interval", type=float, default=1.0, help="seconds between photos (default 1)")
+    p.add_argument("--interval", type=finite_number(0, MAX_PHOTO_INTERVAL_S, lo_open=True, unit="seconds"),
+                   default=1.0, help="seconds between photos (default 1)")
     p.add_argument("--sensitivity", choices=SENSITIVITIES, default="medium")
-    p.add_argument("--sustain", type=float, default=60.0, metavar="S", help="sustain window in seconds")
-    p.add_argument("--cooldown", type=float, default=900.0, metavar="S", help="seconds between alerts")
-    p.add_argument("--sitting-limit", type=float, default=50.0, metavar="MIN", help="minutes; 0 = off")
+    p.add_argument("--sustain", type=setting_option("sustain_seconds", unit="seconds"), default=60.0,
+                   metavar="S", help="sustain window in seconds (1 to 3600)")
+    p.add_argument("--cooldown", type=setting_option("cooldown_minutes", scale=60, unit="seconds"),
+                   default=900.0, metavar="S", help="seconds between alerts (0 to 86400)")
+    p.add_argument("--sitting-limit", type=setting_option("sitting_limit_minutes", unit="minutes"),
+                   default=50.0, metavar="MIN", help="minutes (up to 600); 0 = off")
     p.add_argument("--model", metavar="PATH", help="another PoseLandmarker .task file (full or heavy)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on a terminal")
     p.set_defaults(func=run)
@@ -97,7 +110,13 @@ class _Writer:
         if self._csv is not None:
             self._csv.writerow(record)
         else:
-            self.fh.write(json.dumps(record) + "\n")
+            try:
+                # NaN and infinity are not JSON; refuse them here rather than write an unreadable line.
+                line = json.dumps(record, allow_nan=False)
+            except ValueError:
+                raise UserError(f"a record holds a number JSON cannot hold (NaN or infinity): "
+                                f"{quote(record, 200)}") from None
+            self.fh.write(line + "\n")
 
 
 def _round(value, digits=2):

@@ -22,6 +22,7 @@ import sys
 import time
 
 from postureguard.errors import UserError
+from postureguard.validate import MAX_CALIBRATE_FRAMES, MAX_FPS, finite_number, setting_option
 
 
 def register(sub) -> None:
@@ -34,10 +35,13 @@ def register(sub) -> None:
     p.add_argument("source", metavar="SOURCE", help="a video file of a person at a desk")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--calibration", metavar="FILE", help="upright reference (default: first frames)")
-    p.add_argument("--calibrate-frames", type=int, default=10, metavar="N",
+    frames = finite_number(1, MAX_CALIBRATE_FRAMES, integer=True, unit="frames")
+    p.add_argument("--calibrate-frames", type=frames, default=10, metavar="N",
                    help="calibrate on the first N frames showing a person (default 10)")  # fmt: skip
-    p.add_argument("--sustain", type=float, default=60.0, metavar="S", help="sustain window (default 60)")
-    p.add_argument("--baseline-fps", type=float, default=10.0, help="baseline analysis rate (default 10)")
+    p.add_argument("--sustain", type=setting_option("sustain_seconds", unit="seconds"), default=60.0,
+                   metavar="S", help="sustain window (default 60)")
+    p.add_argument("--baseline-fps", type=finite_number(0, MAX_FPS, lo_open=True, unit="frames a second"),
+                   default=10.0, help="baseline analysis rate (default 10)")
     p.add_argument("--model", metavar="PATH", help="another PoseLandmarker .task file")
     p.set_defaults(func=run)
 

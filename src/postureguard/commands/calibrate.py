@@ -9,6 +9,7 @@ from pathlib import Path
 
 from postureguard.engine.calibration import MIN_CALIBRATION_SAMPLES, calibrate
 from postureguard.errors import UserError
+from postureguard.validate import MAX_CALIBRATE_FRAMES, MAX_COUNTDOWN_S, MAX_PHOTO_INTERVAL_S, finite_number
 
 
 def register(sub) -> None:
@@ -26,11 +27,14 @@ def register(sub) -> None:
         help="camera index, video file, images or folders of images",
     )
     p.add_argument("--out", metavar="FILE", help="where to save (default: your config folder)")
+    frames = finite_number(MIN_CALIBRATION_SAMPLES, MAX_CALIBRATE_FRAMES, integer=True, unit="frames")
     p.add_argument(
-        "--frames", type=int, default=10, metavar="N", help="frames showing a person to use (default 10)"
+        "--frames", type=frames, default=10, metavar="N", help="frames showing a person to use (default 10)"
     )
-    p.add_argument("--countdown", type=int, default=5, metavar="S", help="seconds before a camera records")
-    p.add_argument("--interval", type=float, default=1.0, help="seconds between photos (default 1)")
+    p.add_argument("--countdown", type=finite_number(0, MAX_COUNTDOWN_S, integer=True, unit="seconds"),
+                   default=5, metavar="S", help="seconds before a camera records")
+    p.add_argument("--interval", type=finite_number(0, MAX_PHOTO_INTERVAL_S, lo_open=True, unit="seconds"),
+                   default=1.0, help="seconds between photos (default 1)")
     p.add_argument("--model", metavar="PATH", help="another PoseLandmarker .task file")
     p.set_defaults(func=run)
 

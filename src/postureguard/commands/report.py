@@ -100,11 +100,11 @@ def register(sub) -> None:
 
 
 def parse_day(text: str, option: str) -> date:
-    """``YYYY-MM-DD`` as a date, or a one-line :class:`UserError` naming ``option``."""
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise UserError(f"{option} must be a date like 2024-05-31, not {text!r}") from None
+    """``YYYY-MM-DD`` as a date in the range every clock handles, or a one-line :class:`UserError`
+    naming ``option`` (see :func:`postureguard.validate.parse_day`)."""
+    from postureguard.validate import parse_day as parse
+
+    return parse(text, option)
 
 
 def _settings():

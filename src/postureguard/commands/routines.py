@@ -12,6 +12,7 @@ import sys
 import textwrap
 
 from postureguard.errors import UserError
+from postureguard.validate import visible_controls
 
 WIDTH = 100
 _INDENT = "    "
@@ -249,21 +250,27 @@ def _load():
     return load_knowledge()
 
 
+def _write(text: str) -> None:
+    """Print ``text`` with any control character left in it shown as an escape (``\\x1b``), never
+    sent raw: the loader removes them from routine text, and this holds for whatever else is shown."""
+    sys.stdout.write(visible_controls(text))
+
+
 def cmd_routines(args: argparse.Namespace) -> int:
-    sys.stdout.write(format_routines_table(_load()))
+    _write(format_routines_table(_load()))
     return 0
 
 
 def cmd_routine_show(args: argparse.Namespace) -> int:
     kb = _load()
-    sys.stdout.write(format_routine(kb, kb.routine(args.id)))
+    _write(format_routine(kb, kb.routine(args.id)))
     return 0
 
 
 def cmd_points(args: argparse.Namespace) -> int:
     kb = _load()
     if args.code is None:
-        sys.stdout.write(format_points_table(kb))
+        _write(format_points_table(kb))
     else:
-        sys.stdout.write(format_point(kb, kb.point(args.code)))
+        _write(format_point(kb, kb.point(args.code)))
     return 0

@@ -24,6 +24,7 @@ import threading
 from pathlib import Path
 
 from postureguard.errors import UserError
+from postureguard.validate import MAX_PHOTO_INTERVAL_S, finite_number, setting_option
 
 log = logging.getLogger(__name__)
 
@@ -85,18 +86,22 @@ def register(sub) -> None:
         help="camera index, video file or photos instead of the camera in your settings",
     )
     p.add_argument("--calibration", metavar="FILE", help="upright reference (default: your saved one)")
-    p.add_argument("--sustain", type=float, metavar="S", help="sustain window in seconds, this run only")
-    p.add_argument("--cooldown", type=float, metavar="S", help="seconds between alerts, this run only")
+    p.add_argument("--sustain", type=setting_option("sustain_seconds", unit="seconds"), metavar="S",
+                   help="sustain window in seconds (1 to 3600), this run only")
+    p.add_argument("--cooldown", type=setting_option("cooldown_minutes", scale=60, unit="seconds"),
+                   metavar="S", help="seconds between alerts (0 to 86400), this run only")
     p.add_argument(
-        "--sitting-limit", type=float, metavar="MIN", help="sitting reminder in minutes, this run only"
+        "--sitting-limit", type=setting_option("sitting_limit_minutes", unit="minutes"), metavar="MIN",
+        help="sitting reminder in minutes (up to 600), this run only",
     )
     p.add_argument(
         "--sample-interval",
-        type=float,
+        type=finite_number(0, MAX_PHOTO_INTERVAL_S, lo_open=True, unit="seconds"),
         metavar="S",
         help="analyse a frame every S seconds instead of the adaptive rate (demos, tests)",
     )
-    p.add_argument("--interval", type=float, default=1.0, help="seconds between photos given with --source")
+    p.add_argument("--interval", type=finite_number(0, MAX_PHOTO_INTERVAL_S, lo_open=True, unit="seconds"),
+                   default=1.0, help="seconds between photos given with --source")
     p.add_argument("--model", metavar="PATH", help="another PoseLandmarker .task file")
     p.set_defaults(func=run)
 

@@ -12,7 +12,8 @@ def register(sub) -> None:
         help="summarise today's monitoring: time, posture, alerts, breaks, routines",
         description="Print today's summary (local time) from the history PostureGuard records while it runs.",
     )
-    p.add_argument("--date", metavar="YYYY-MM-DD", help="summarise another day instead")
+    p.add_argument("--date", metavar="YYYY-MM-DD",
+                   help="summarise another day instead (2000-01-01 to 2999-12-31)")
     p.set_defaults(func=run)
 
 
@@ -25,15 +26,12 @@ def day_bounds(day: date) -> tuple[float, float]:
 
 def run(args) -> int:
     from postureguard import paths
-    from postureguard.errors import UserError
     from postureguard.store import open_store
     from postureguard.store.summary import format_summary, summarize_day
+    from postureguard.validate import parse_day
 
     if args.date:
-        try:
-            day = date.fromisoformat(args.date)
-        except ValueError:
-            raise UserError(f"--date must be a date like 2024-05-31, not {args.date!r}") from None
+        day = parse_day(args.date, "--date")
         title = day.isoformat()
     else:
         day, title = date.today(), "Today"

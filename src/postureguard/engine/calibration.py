@@ -18,6 +18,22 @@ CALIBRATION_VERSION = 1
 #: Fewer samples showing a person than this and calibration is refused.
 MIN_CALIBRATION_SAMPLES = 3
 
+#: The physically plausible range of each reference value, ``field: (low, high, unit)``, both ends
+#: included. A person sitting upright in view of a webcam has the ears between a twentieth and three
+#: shoulder widths above the shoulder line (real upright frames measure 0.2 to 0.7); the nose within a
+#: shoulder width above or below the ears; shoulders at least as wide as the smallest measurable pose
+#: (geometry's MIN_SHOULDER_WIDTH_FRACTION, 0.04 of the image) and at most one and a half image widths;
+#: a shoulder line tilted at most 45 degrees. A value outside makes every later verdict meaningless
+#: (1e308 reads every frame as poor, 1e-308 as good), so a calibration with one is refused.
+REFERENCE_RANGES: dict[str, tuple[float, float, str]] = {
+    "head_height": (0.05, 3.0, "shoulder widths"),
+    "pitch": (-1.0, 1.0, "shoulder widths"),
+    "shoulder_width_frac": (0.04, 1.5, "image widths"),
+    "shoulder_tilt_deg": (-45.0, 45.0, "degrees"),
+}
+#: Most samples a calibration can say it was made from (a long video at 30 frames a second).
+MAX_CALIBRATION_SAMPLES = 10_000_000
+
 
 @dataclass(frozen=True)
 class Calibration:
@@ -64,10 +80,18 @@ def calibrate(samples: Iterable[Features | None], minimum: int = MIN_CALIBRATION
         raise CalibrationError(
             "calibration frames show the ears at or below the shoulders; sit upright facing the camera"
         )
-    return Calibration(
+    cal = Calibration(
         head_height=head_height,
         pitch=_robust_centre([f.pitch for f in seen]),
         shoulder_width_frac=_robust_centre([f.shoulder_width_frac for f in seen]),
         shoulder_tilt_deg=_robust_centre([f.shoulder_tilt_deg for f in seen]),
         samples=len(seen),
     )
+    for name, (low, high, unit) in REFERENCE_RANGES.items():
+        value = getattr(cal, name)
+        if not low <= value <= high:  # also refuses NaN
+            raise CalibrationError(
+                f"calibration frames give an implausible upright pose ({name} {value:g}, expected "
+                f"{low:g} to {high:g} {unit}); sit upright facing the camera, shoulders in view"
+            )
+    return cal
