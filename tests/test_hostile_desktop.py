@@ -232,11 +232,23 @@ def _our_icons(session: DesktopSession, proc, log_name: str):
 
 
 @pytest.mark.e2e
-@pytest.mark.parametrize("server", ["none installed", "activation fails"])
+@pytest.mark.parametrize(
+    ("server", "sig"),
+    [
+        ("none installed", signal.SIGTERM),
+        ("activation fails", signal.SIGTERM),
+        ("activation fails", signal.SIGINT),
+    ],
+    ids=["none-SIGTERM", "activation-fails-SIGTERM", "activation-fails-SIGINT"],
+)
 def test_run_without_a_notification_server_keeps_the_tray_and_ends_on_sigterm(
-    desktop_session: DesktopSession, tmp_path, server
+    desktop_session: DesktopSession, tmp_path, server, sig
 ):
-    """The X tray (trayer) is there, the session bus has no notification server to give."""
+    """The X tray (trayer) is there, the session bus has no notification server to give.
+
+    SIGINT (Ctrl+C) must end it the same clean way: pystray resets SIGINT to "kill" as its loop
+    starts, which would skip the history flush.
+    """
     session = desktop_session
     address = private_bus(session, tmp_path / "bus", failing_notifications=server == "activation fails")
     pictures = []
@@ -245,13 +257,13 @@ def test_run_without_a_notification_server_keeps_the_tray_and_ends_on_sigterm(
         cv2.imwrite(str(path), photo("grace_hopper"))
         pictures.append(str(path))
     env = {**session.env, "DBUS_SESSION_BUS_ADDRESS": address, "POSTUREGUARD_HOME": str(tmp_path / "home")}
-    log_name = f"app-no-notifications-{server.replace(' ', '-')}.log"
+    log_name = f"app-no-notifications-{server.replace(' ', '-')}-{sig.name}.log"
     argv = [sys.executable, "-m", "postureguard", "-v", "run", "--source", *pictures, "--interval", "0.5"]
     proc = session.popen(argv, log_name, env=env)
     try:
         wait_for(lambda: _our_icons(session, proc, log_name), 60, "the app's icon in the tray")
         wait_for(lambda: "monitor: running" in session.read_log(log_name), 60, "monitoring to start")
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(sig)
         started = time.monotonic()
         code = proc.wait(timeout=SIGTERM_DEADLINE_S + 20)
         took = time.monotonic() - started

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from postureguard.app import App, TrayState
@@ -36,13 +37,15 @@ class _NoNotifier:
         pass
 
 
-def _icon_class(pystray) -> type:
+def _icon_class(pystray, after_initialize: Callable[[], None] | None = None) -> type:
     """pystray's ``Icon`` for the loaded backend, tolerant of a missing notification server.
 
     pystray's GTK ``_initialize`` creates its notification proxy before marking the icon ready; if
     that raises (a GLib error when D-Bus activation of the server fails), the setup callback would
     never run and pystray's (non-daemon) setup thread would wait forever, keeping the process alive.
     Its ``_finalize`` closes "its" notification, which raises when no server answers.
+    ``after_initialize`` runs on the main thread once that step is done (pystray resets SIGINT to
+    the default action there, which would kill the app without a shutdown).
     """
     base = pystray.Icon
 
@@ -56,6 +59,8 @@ def _icon_class(pystray) -> type:
                 log.debug("pystray's notification proxy is unavailable: %s", exc)
                 self._notifier = _NoNotifier()
                 self._mark_ready()
+            if after_initialize is not None:
+                after_initialize()
 
         def _finalize(self) -> None:
             try:
@@ -84,7 +89,8 @@ class Tray:
         self._setup_started = threading.Event()
         self._abandoned = False  # the loop ended before the setup callback ran: it must do nothing
         self._previous_handlers: dict[int, Any] = {}
-        self.icon = _icon_class(pystray)(
+        self._glib_signals = False  # SIGTERM/SIGINT are delivered by GLib inside its loop
+        self.icon = _icon_class(pystray, self._install_late_handlers)(
             "postureguard", icon_for(self.state.icon), self.state.tooltip, menu=self._menu(pystray)
         )
 
@@ -216,13 +222,20 @@ class Tray:
             try:
                 from gi.repository import GLib
 
-                for sig in (signal.SIGTERM, signal.SIGINT):
-                    GLib.unix_signal_add(GLib.PRIORITY_HIGH, sig, self._on_signal)
+                # SIGINT follows once pystray has reset it (see _install_late_handlers).
+                GLib.unix_signal_add(GLib.PRIORITY_HIGH, signal.SIGTERM, self._on_signal)
+                self._glib_signals = True
                 return
             except (ImportError, AttributeError):  # pragma: no cover - old PyGObject
                 pass
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: self.stop())
+
+    def _install_late_handlers(self) -> None:
+        if self._glib_signals:
+            from gi.repository import GLib
+
+            GLib.unix_signal_add(GLib.PRIORITY_HIGH, signal.SIGINT, self._on_signal)
 
     def _restore_signal_handlers(self) -> None:
         # GLib's handler stays installed after its loop ends and would swallow every later signal:
