@@ -71,8 +71,9 @@ def entry() -> int:
     return main(None, network=status)
 
 
-#: Commands that load a desktop toolkit (GLib, Tk, a tray backend), which write scratch files.
-_DESKTOP_COMMANDS = ("run", "setup", "settings", "routine")
+#: Commands whose libraries write scratch files (the tray backend hands its icon to the panel as a
+#: temporary PNG). Tk windows write none, and read-only commands must create no folder.
+_DESKTOP_COMMANDS = ("run",)
 
 
 def _private_tmp() -> None:
