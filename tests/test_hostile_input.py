@@ -606,3 +606,18 @@ def test_property_routines_files(tmp_path_factory, data):
     if res.returncode == 0:
         assert "my-neck" in res.stdout or "yours" in res.stdout
     assert path.read_bytes() == before
+
+
+def test_forget_before_ignores_a_report_named_after_an_impossible_day(isolated_home):
+    from postureguard.commands.report import reports_dir
+
+    folder = reports_dir()
+    folder.mkdir(parents=True)
+    odd = folder / "day-2024-13-45.png"
+    odd.write_bytes(b"not ours")
+    old = folder / "day-2024-01-02.png"
+    old.write_bytes(b"old report")
+    res = pg("forget", "--before", "2025-01-01", "--yes", home=isolated_home)
+    assert res.returncode == 0, res.stderr
+    assert "Traceback" not in res.stderr
+    assert odd.read_bytes() == b"not ours" and not old.exists()

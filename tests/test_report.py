@@ -439,7 +439,8 @@ def test_report_command_in_a_real_process(history, tmp_path):
 
     res = run_cli("report", "--day", "June 4th", home=history["home"])
     assert res.returncode == 2 and res.stdout == ""
-    assert res.stderr == "postureguard: --day must be a date like 2024-05-31, not 'June 4th'\n"
+    assert res.stderr == ("postureguard: --day must be a date like 2024-05-31, a day from 2000-01-01 to "
+                          "2999-12-31, not 'June 4th'\n")
 
 
 def test_report_errors_are_one_line(history, tmp_path, capsys):

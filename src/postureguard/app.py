@@ -428,17 +428,14 @@ class App:
 
     def open_setup(self) -> None:
         """Open the first-run walk-through (its own process); the camera is released meanwhile."""
-        import subprocess
-        import sys
-
-        from postureguard.launch import child_environment
+        from postureguard.launch import start_postureguard
 
         with self._lock:
             if self._setup_proc is not None and self._setup_proc.poll() is None:
                 return
         self.pause(None, reason="setup")
         try:
-            proc = subprocess.Popen([sys.executable, "-m", "postureguard", "setup"], env=child_environment())
+            proc = start_postureguard(["setup"], new_session=False)
         except OSError:
             log.exception("could not open the setup window")
             self.resume()

@@ -546,10 +546,13 @@ class LoadResult:
     backup: Path | None = None
 
 
-def load_settings(path: str | Path | None = None, *, now: datetime | None = None) -> LoadResult:
+def load_settings(
+    path: str | Path | None = None, *, now: datetime | None = None, backup: bool = True
+) -> LoadResult:
     """Read the settings file (default :func:`postureguard.paths.settings_file`); never raises for content.
 
     A missing file gives the defaults. ``now`` (local time) names a backup; it defaults to the clock.
+    ``backup=False`` only reads: a broken file is reported but no backup copy is written (``doctor``).
     """
     from postureguard import paths
 
@@ -565,9 +568,12 @@ def load_settings(path: str | Path | None = None, *, now: datetime | None = None
     checked = _drop_unknown_points(checked)
     if not checked.problems and not preamble:
         return LoadResult(checked.settings, [], path)
-    backup = _backup(path, raw, now)
+    copy = _backup(path, raw, now) if backup else None
     parts = list(preamble) + list(checked.problems)
-    kept = f"the original is kept as {backup.name}" if backup else "could not write a backup copy"
+    if not backup:
+        kept = "nothing was changed"
+    else:
+        kept = f"the original is kept as {copy.name}" if copy else "could not write a backup copy"
     # A file of garbage has a problem on every line: name them while the line stays readable, count the rest.
     listed, used = [], 0
     for part in parts:
@@ -583,7 +589,7 @@ def load_settings(path: str | Path | None = None, *, now: datetime | None = None
         + f" ({kept})"
     )
     log.info("%s", warning)  # the caller shows result.warnings; logging it too would say it twice
-    return LoadResult(checked.settings, [warning], path, backup)
+    return LoadResult(checked.settings, [warning], path, copy)
 
 
 #: Characters of problem texts named one by one in the warning (every key of a fully broken file fits);

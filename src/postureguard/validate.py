@@ -143,7 +143,7 @@ def parse_day(text: str, option: str) -> date:
     try:
         day = date.fromisoformat(text.strip())
     except ValueError:
-        raise UserError(f"{option} must be a date like 2024-05-31, not {quote(text)}") from None
+        raise UserError(f"{option} must be a date like 2024-05-31, a day {span}, not {quote(text)}") from None
     if not FIRST_DAY <= day <= LAST_DAY:
         raise UserError(f"{option} must be a day {span}, not {day.isoformat()}")
     return day

@@ -219,7 +219,8 @@ def run(args) -> int:
         model = open_model(source, args.model)
         stack.callback(model.close)
         writer = _Writer(out, args.format)
-        progress = _Progress(len(source) if hasattr(source, "__len__") else None, not args.no_progress)
+        progress = _Progress(len(source) if hasattr(source, "__len__") else None,  # type: ignore[arg-type]
+                             not args.no_progress)
 
         pending: list = []  # calibration frames kept until the reference exists
         counts = {"frames": 0, "person": 0, "poor": 0, "judged": 0, "alerts": 0}

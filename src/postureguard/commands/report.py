@@ -294,7 +294,8 @@ def _csv_text(rows: list[dict]) -> str:
 
 
 def _jsonl_text(rows: list[dict]) -> str:
-    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+    # allow_nan=False: the history holds no NaN, and if it ever did, writing invalid JSON would be worse.
+    return "".join(json.dumps(row, ensure_ascii=False, allow_nan=False) + "\n" for row in rows)
 
 
 @contextmanager
@@ -354,8 +355,16 @@ def _saved_reports(before: date | None) -> list[Path]:
     found = []
     for entry in folder.iterdir():
         match = _REPORT_NAME.match(entry.name)
-        if match and (before is None or date.fromisoformat(match.group(2)) < before):
-            found.append(entry)
+        if not match:
+            continue
+        if before is not None:
+            try:
+                day = date.fromisoformat(match.group(2))
+            except ValueError:  # a file named like a report but not of a real day is not ours
+                continue
+            if day >= before:
+                continue
+        found.append(entry)
     return sorted(found)
 
 
