@@ -575,7 +575,8 @@ def load_settings(
     else:
         kept = f"the original is kept as {copy.name}" if copy else "could not write a backup copy"
     # A file of garbage has a problem on every line: name them while the line stays readable, count the rest.
-    listed, used = [], 0
+    listed: list[str] = []
+    used = 0
     for part in parts:
         if used + len(part) > MAX_LISTED_CHARS:
             listed.append(f"and {len(parts) - len(listed)} more")
