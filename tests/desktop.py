@@ -5,7 +5,8 @@ Everything here starts real processes and observes them with the ordinary X11 an
 session cannot be brought up, :func:`start_session` raises :class:`SessionUnavailable` naming the
 Debian package that is missing, and the pytest fixture turns that into a skip (or a failure on CI).
 
-Each wait polls a condition with a bounded timeout; none sleeps and hopes.
+Each wait polls an observable condition until a deadline (:data:`START_S`, :data:`REACT_S`, ... below,
+sized for a loaded 2-core machine and scaled by ``POSTUREGUARD_TEST_SLOWDOWN``); none sleeps and hopes.
 """
 
 from __future__ import annotations
@@ -50,8 +51,40 @@ REQUIRED_PROGRAMS: dict[str, str] = {
     "import": "imagemagick",
 }
 
-#: Timeout (seconds) for each process to become ready; generous because CI machines can be slow.
-READY_TIMEOUT_S = 20.0
+
+def _slowdown() -> float:
+    """``POSTUREGUARD_TEST_SLOWDOWN`` (a factor >= 1, default 1): for machines slower than the baseline."""
+    raw = os.environ.get("POSTUREGUARD_TEST_SLOWDOWN", "").strip()
+    try:
+        factor = float(raw) if raw else 1.0
+    except ValueError:
+        raise ValueError(f"POSTUREGUARD_TEST_SLOWDOWN must be a number, not {raw!r}") from None
+    return factor if factor >= 1.0 else 1.0
+
+
+#: Every deadline below is multiplied by this factor.
+SLOWDOWN = _slowdown()
+
+# The deadlines (seconds) of every wait in the desktop tests. They are sized for the slowest machine
+# the tests must pass on, a 2-core machine with both cores saturated by other work (``stress-ng --cpu
+# 2``), where a new Python process that imports Tk, GTK or MediaPipe needs tens of seconds to show its
+# window. A deadline only bounds how long a broken run takes: a passing wait returns at the event.
+
+#: A new process (Python + Tk/GTK/MediaPipe, or a session daemon) to show its window, its tray icon,
+#: own its bus name or otherwise become ready.
+START_S = 120.0 * SLOWDOWN
+#: A running process to react to something (a key, a click, a signal, a file) with a log line, a
+#: window, a file or a database row.
+REACT_S = 60.0 * SLOWDOWN
+#: A process to exit once asked to (Quit, Escape, SIGTERM), and a teardown kill to take effect.
+EXIT_S = 60.0 * SLOWDOWN
+#: A command-line tool (xdotool, xwininfo, dunstctl, import, dbus-send) to finish.
+TOOL_S = 60.0 * SLOWDOWN
+#: A whole PostureGuard command (``calibrate``, ``config set``, a start that fails) to run to its end.
+COMMAND_S = 300.0 * SLOWDOWN
+
+#: Timeout (seconds) for each session process to become ready.
+READY_TIMEOUT_S = START_S
 
 
 class SessionUnavailable(RuntimeError):
@@ -64,17 +97,21 @@ def missing_programs(programs: dict[str, str] | None = None) -> dict[str, str]:
     return {prog: pkg for prog, pkg in wanted.items() if shutil.which(prog) is None}
 
 
-def wait_for(predicate: Callable[[], T], timeout: float, what: str, interval: float = 0.05) -> T:
+def wait_for(predicate: Callable[[], T], timeout: float, what: str, interval: float = 0.1) -> T:
     """Poll ``predicate`` until it returns a truthy value and return that value.
 
     ``timeout`` and ``interval`` are in seconds. Raises :class:`TimeoutError` naming ``what`` when the
-    deadline passes; exceptions from the predicate count as "not yet" until then.
+    deadline passes; exceptions from the predicate count as "not yet" until then, except an
+    :class:`AssertionError`, which a predicate raises when the condition can no longer come true (the
+    process it waits on has exited): that fails at once instead of at the deadline.
     """
     deadline = time.monotonic() + timeout
     last_error: BaseException | None = None
     while True:
         try:
             value = predicate()
+        except AssertionError:
+            raise
         except Exception as exc:  # noqa: BLE001 - the condition is simply not met yet
             last_error = exc
             value = None
@@ -122,7 +159,9 @@ class DesktopSession:
 
     # ----- running tools inside the session -------------------------------------------------------
 
-    def run(self, *argv: str, check: bool = True, timeout: float = 15.0) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *argv: str, check: bool = True, timeout: float = TOOL_S
+    ) -> subprocess.CompletedProcess[str]:
         """Run a command with the session's environment and return its completed process (text)."""
         return subprocess.run(
             list(argv), env=self.env, capture_output=True, text=True, check=check, timeout=timeout
@@ -177,9 +216,11 @@ class DesktopSession:
         return target
 
     def search_windows(
-        self, name: str | None = None, wm_class: str | None = None, visible: bool = False
-    ) -> list[int]:
-        """Window ids whose WM_NAME (``name``) or WM_CLASS (``wm_class``) matches the regex given."""
+        self, name: str | None = None, wm_class: str | None = None, visible: bool = False,
+        pid: int | None = None,
+    ) -> list[int]:  # fmt: skip
+        """Window ids whose WM_NAME (``name``) or WM_CLASS (``wm_class``) matches the regex given, or
+        (``pid``) whose ``_NET_WM_PID`` is that process (GTK sets it; Tk does not)."""
         argv = ["xdotool", "search"]
         if visible:
             argv.append("--onlyvisible")
@@ -187,8 +228,10 @@ class DesktopSession:
             argv += ["--name", name]
         elif wm_class is not None:
             argv += ["--class", wm_class]
+        elif pid is not None:
+            argv += ["--pid", str(pid)]
         else:
-            raise ValueError("give name or wm_class")
+            raise ValueError("give name, wm_class or pid")
         result = self.run(*argv, check=False)
         # xdotool exits 1 when nothing matches; that is an empty answer, not an error.
         return [int(line) for line in result.stdout.split()]
@@ -271,6 +314,98 @@ class DesktopSession:
         target = ["-root"] if window_id is None else ["-id", str(window_id)]
         return self.run("xwininfo", "-tree", *target, check=False).stdout
 
+    def settled_screenshot(
+        self, name: str, crop: tuple[int, int, int, int] | None = None, timeout: float = REACT_S,
+        drawn: Callable[[Path], bool] | None = None,
+    ) -> Path:  # fmt: skip
+        """Screenshot (as :meth:`screenshot`) once the picture has settled: two shots in a row agree.
+
+        A program logs what it shows before its toolkit has drawn it, so one shot right after the log
+        line may catch a half-drawn window. ``drawn`` (optional) must also accept the picture.
+        """
+        from PIL import Image
+
+        previous: list[bytes] = []
+
+        def settled() -> Path | None:
+            path = self.screenshot(name, crop=crop)
+            with Image.open(path) as image:
+                pixels = image.tobytes()
+            same = bool(previous) and previous[-1] == pixels
+            previous[:] = [pixels]
+            return path if same and (drawn is None or drawn(path)) else None
+
+        return wait_for(settled, timeout, f"the screen to settle for {name}", interval=0.2)
+
+    # ----- the keyboard ---------------------------------------------------------------------------
+    #
+    # Keys go in through XTEST (``xdotool key`` without ``--window``), exactly like a keyboard, so they
+    # reach the window that has the X input focus. They are only sent once that is the wanted window
+    # (there is no window manager to give it the focus on its own schedule). ``xdotool key --window``
+    # is not used: when the key closes the window, xdotool's key release fails with BadWindow and the
+    # key stays pressed in the X server, which then closes the next window that gets the focus.
+
+    def focused_window(self) -> int | None:
+        """The window that has the X input focus (None for none or the root / PointerRoot)."""
+        from Xlib.display import Display
+
+        disp = Display(self.display)
+        try:
+            focus = disp.get_input_focus().focus
+            if isinstance(focus, int) or focus.id == disp.screen().root.id:
+                return None
+            return int(focus.id)
+        finally:
+            disp.close()
+
+    def focus(self, window_id: int, timeout: float = REACT_S) -> None:
+        """Give ``window_id`` the keyboard focus and wait until the X server says it has it.
+
+        Asked again on every poll: the application may move the focus itself while it starts up.
+        """
+
+        def focused() -> bool:
+            self.run("xdotool", "windowfocus", str(window_id), check=False)
+            return self.focused_window() == window_id
+
+        wait_for(focused, timeout, f"window {window_id:#x} to have the keyboard focus", interval=0.2)
+
+    def key(self, window_id: int, *keys: str, delay_ms: int = 40) -> None:
+        """Press and release ``keys`` (xdotool key names) in ``window_id`` once it has the focus."""
+        self.focus(window_id)
+        self._keyboard("key", "--delay", str(delay_ms), *keys)
+
+    def type_text(self, window_id: int, text: str, delay_ms: int = 40) -> None:
+        """Type ``text`` into ``window_id`` (its focused widget) once it has the focus."""
+        self.focus(window_id)
+        self._keyboard("type", "--delay", str(delay_ms), text)
+
+    def key_to_grab(self, *keys: str, delay_ms: int = 40) -> None:
+        """Press ``keys`` for whoever holds the keyboard (a popup menu grabs it; it has no focus)."""
+        self._keyboard("key", "--delay", str(delay_ms), *keys)
+
+    def keys_down(self) -> list[int]:
+        """Keycodes the X server holds pressed (empty when the keyboard is at rest)."""
+        from Xlib.display import Display
+
+        disp = Display(self.display)
+        try:
+            keymap = disp.query_keymap()
+        finally:
+            disp.close()
+        return [i * 8 + bit for i, byte in enumerate(keymap) for bit in range(8) if byte >> bit & 1]
+
+    def _keyboard(self, *argv: str) -> None:
+        self.run("xdotool", *argv)
+        # Every key pressed is released again (one left down would go on into the next window). The
+        # server may read xdotool's last requests after this query, hence a wait and not one look.
+        try:
+            wait_for(lambda: not self.keys_down(), TOOL_S, "the keyboard to be released")
+        except TimeoutError:
+            raise AssertionError(
+                f"keys left pressed after xdotool {' '.join(argv)}: keycodes {self.keys_down()}"
+            ) from None
+
     # ----- D-Bus and dunst ------------------------------------------------------------------------
 
     def bus_name_owner_pid(self, name: str) -> int | None:
@@ -302,7 +437,7 @@ class DesktopSession:
     def dunst_close_all(self) -> None:
         self.run("dunstctl", "close-all")
 
-    def dunst_invoke_action(self, label: str, timeout: float = 10.0) -> list[str]:
+    def dunst_invoke_action(self, label: str, timeout: float = REACT_S) -> list[str]:
         """Choose the action whose menu line contains ``label`` from dunst's context menu.
 
         ``dunstctl context`` makes dunst run its configured ``dmenu`` with one line per action of the
@@ -356,7 +491,7 @@ def _kill_group(popen: subprocess.Popen[bytes], grace: float = 3.0) -> None:
     except subprocess.TimeoutExpired:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(popen.pid, signal.SIGKILL)
-        popen.wait(timeout=grace)
+        popen.wait(timeout=EXIT_S)
     # Children of the group (e.g. GTK helpers) may outlive the leader by a moment.
     with contextlib.suppress(ProcessLookupError):
         os.killpg(popen.pid, signal.SIGKILL)

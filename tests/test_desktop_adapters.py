@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageChops
 
-from desktop import RESULTS_DIR, DesktopSession, wait_for
+from desktop import EXIT_S, REACT_S, RESULTS_DIR, START_S, DesktopSession, wait_for
 from postureguard.platform import notifications as notif
 from postureguard.platform.notifications import DesktopNotifications, compose_body
 from postureguard.platform.tray_backend import (
@@ -255,7 +255,7 @@ def test_tray_icon_embeds_in_trayer_with_a_working_menu(desktop_session: Desktop
                 raise AssertionError(f"tray child exited: {session.read_log('tray-child.log')}")
             return [c for c in session.tray_clients() if session.window_pid(c.window_id) == child.pid]
 
-        icons = wait_for(our_icon, 20, "the tray icon to embed in trayer")
+        icons = wait_for(our_icon, START_S, "the tray icon to embed in trayer")
         icon = icons[0]
         ready = [m for m in _marks(marks) if m.startswith("ready ")]
         assert ready, _marks(marks)
@@ -273,7 +273,7 @@ def test_tray_icon_embeds_in_trayer_with_a_working_menu(desktop_session: Desktop
         # 3. Left click runs the default action.
         centre = (str(icon.x + icon.width // 2), str(icon.y + icon.height // 2))
         session.run("xdotool", "mousemove", *centre, "click", "1")
-        wait_for(lambda: "default" in _marks(marks), 10, "the default action to run")
+        wait_for(lambda: "default" in _marks(marks), REACT_S, "the default action to run")
 
         # 4. Right click opens the menu; it is a new visible window of the child, below the panel.
         before = set(session.search_windows(name=re.escape(script.name), visible=True))
@@ -283,20 +283,20 @@ def test_tray_icon_embeds_in_trayer_with_a_working_menu(desktop_session: Desktop
             now = set(session.search_windows(name=re.escape(script.name), visible=True)) - before
             return [w for w in now if session.window_geometry(w)[3] > 40]
 
-        menu = wait_for(menu_window, 10, "the tray menu to open")[0]
+        menu = wait_for(menu_window, REACT_S, "the tray menu to open")[0]
         mx, my, mw, mh = session.window_geometry(menu)
         session.screenshot("tray-menu.png", crop=(max(0, mx - 40), 0, min(1280 - max(0, mx - 40), mw + 80),
                                                   my + mh + 20), zoom=2)  # fmt: skip
         # 5. Choosing "Quit" with the keyboard (Down selects the first item) ends the icon cleanly.
-        session.run("xdotool", "key", "Down", "Down", "Down", "Return")
-        wait_for(lambda: "exited" in _marks(marks), 10, "Quit from the menu to end the tray loop")
+        session.key_to_grab("Down", "Down", "Down", "Return")  # the open menu holds the keyboard grab
+        wait_for(lambda: "exited" in _marks(marks), REACT_S, "Quit from the menu to end the tray loop")
         assert "quit" in _marks(marks)
-        assert child.wait(timeout=10) == 0
-        wait_for(lambda: not _icon_embedded(session, child.pid), 10, "the icon to leave the tray")
+        assert child.wait(timeout=EXIT_S) == 0
+        wait_for(lambda: not _icon_embedded(session, child.pid), REACT_S, "the icon to leave the tray")
     finally:
         if child.poll() is None:
             child.kill()
-            child.wait(timeout=10)
+            child.wait(timeout=EXIT_S)
 
 
 def _icon_embedded(session: DesktopSession, pid: int) -> bool:
@@ -345,14 +345,14 @@ def test_status_notifier_watcher_on_the_bus_selects_appindicator(bare_desktop_se
     )  # fmt: skip
     try:
         wait_for(lambda: session.bus_name_owner_pid("org.kde.StatusNotifierWatcher") == owner.pid,
-                 10, "the stand-in watcher to own its name")  # fmt: skip
+                 START_S, "the stand-in watcher to own its name")  # fmt: skip
         probe = probe_desktop(session.env)
         assert probe.sni_watcher and not probe.xembed_tray
         assert choose_backend(probe).backend == "appindicator"
     finally:
         owner.terminate()
-        owner.wait(timeout=10)
-    wait_for(lambda: not probe_desktop(session.env).sni_watcher, 10, "the watcher name to be released")
+        owner.wait(timeout=EXIT_S)
+    wait_for(lambda: not probe_desktop(session.env).sni_watcher, REACT_S, "the watcher name to be released")
 
 
 @pytest.mark.e2e
@@ -413,7 +413,7 @@ def test_notification_buttons_reach_dunst_and_fire_callbacks(desktop_session: De
     assert identifier
     assert notifier.sent[-1].body == body, "dunst offers actions, so no fallback text is added"
 
-    popup = wait_for(session.notification_window, 10, "dunst to show the notification")
+    popup = wait_for(session.notification_window, REACT_S, "dunst to show the notification")
     x, y, w, h = session.window_geometry(popup)
     session.screenshot("notification-screen.png")
     session.screenshot("notification.png", crop=(max(0, x - 10), 0, min(1280 - max(0, x - 10), w + 20),
@@ -423,13 +423,13 @@ def test_notification_buttons_reach_dunst_and_fire_callbacks(desktop_session: De
     labels = " | ".join(offered)
     assert "Start routine" in labels and "Snooze 30 min" in labels, offered
     assert all(title in line for line in offered), offered
-    wait_for(lambda: "snooze" in events.names, 10, "the Snooze button's callback")
+    wait_for(lambda: "snooze" in events.names, REACT_S, "the Snooze button's callback")
     assert events.names == ["snooze"]
     assert events.threads == {"notifications"}, "callbacks run on the notifier's own thread"
 
     # dunst keeps the notification in its history once it is closed: title and body as sent.
     session.dunst_close_all()
-    history = wait_for(lambda: [e for e in session.dunst_history() if e["summary"] == title], 10,
+    history = wait_for(lambda: [e for e in session.dunst_history() if e["summary"] == title], REACT_S,
                        "the notification in dunst's history")  # fmt: skip
     assert history[0]["body"] == body
     assert history[0]["appname"] == "PostureGuard"
@@ -445,12 +445,12 @@ def test_clicking_the_notification_body_fires_on_clicked(desktop_session: Deskto
         buttons=[("Start routine", events.callback("start"))],
         on_clicked=events.callback("clicked"),
     )
-    popup = wait_for(session.notification_window, 10, "dunst to show the notification")
+    popup = wait_for(session.notification_window, REACT_S, "dunst to show the notification")
     x, y, w, h = session.window_geometry(popup)
     # A real pointer click on the popup: dunst runs the "default" action, which desktop-notifier
     # registers for on_clicked.
     session.run("xdotool", "mousemove", str(x + w // 2), str(y + h // 2), "click", "1")
-    wait_for(lambda: events.names, 10, "a callback after clicking the notification")
+    wait_for(lambda: events.names, REACT_S, "a callback after clicking the notification")
     assert events.names == ["clicked"]
 
 
@@ -459,11 +459,11 @@ def test_closing_the_notification_fires_on_dismissed(desktop_session: DesktopSes
     session = desktop_session
     events = Events()
     notifier.send("Break taken", "Nice stretch.", on_dismissed=events.callback("dismissed"))
-    popup = wait_for(session.notification_window, 10, "dunst to show the notification")
+    popup = wait_for(session.notification_window, REACT_S, "dunst to show the notification")
     x, y, w, h = session.window_geometry(popup)
     # Middle click is "close_current" in the session's dunstrc: a user dismissing it.
     session.run("xdotool", "mousemove", str(x + w // 2), str(y + h // 2), "click", "2")
-    wait_for(lambda: events.names, 10, "on_dismissed after closing the notification")
+    wait_for(lambda: events.names, REACT_S, "on_dismissed after closing the notification")
     assert events.names == ["dismissed"]
 
 
@@ -548,7 +548,7 @@ def test_server_without_actions_gets_the_fallback_text(
     server = session.popen([sys.executable, str(script), str(received)], "text-only-server.log")
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", session.env["DBUS_SESSION_BUS_ADDRESS"])
     try:
-        wait_for(lambda: session.bus_name_owner_pid("org.freedesktop.Notifications") == server.pid, 10,
+        wait_for(lambda: session.bus_name_owner_pid("org.freedesktop.Notifications") == server.pid, START_S,
                  "the text-only server to own org.freedesktop.Notifications")  # fmt: skip
         with DesktopNotifications(app_name="PostureGuard") as service:
             caps = service.capabilities()
@@ -560,15 +560,15 @@ def test_server_without_actions_gets_the_fallback_text(
                 buttons=[("Start routine", lambda: None), ("Snooze 30 min", lambda: None)],
                 fallback=hint,
             )
-            got = wait_for(lambda: [json.loads(line) for line in _marks(received)], 10,
+            got = wait_for(lambda: [json.loads(line) for line in _marks(received)], REACT_S,
                            "the server to receive the notification")  # fmt: skip
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        server.wait(timeout=EXIT_S)
     assert got[0]["summary"] == "Time to sit up"
     assert got[0]["body"] == f"Your head has been about 20° forward for 2 minutes.\n{hint}"
     assert "Start routine" not in got[0]["actions"] and "Snooze 30 min" not in got[0]["actions"]
-    wait_for(lambda: session.bus_name_owner_pid("org.freedesktop.Notifications") is None, 10,
+    wait_for(lambda: session.bus_name_owner_pid("org.freedesktop.Notifications") is None, REACT_S,
              "the server's name to be released")  # fmt: skip
 
 
@@ -594,5 +594,5 @@ def test_session_teardown_ends_every_process_even_after_an_error():
         pass
     assert {"xvfb", "dbus-daemon", "dunst", "trayer", "sleeper"} <= set(pids), pids
     for name, pid in pids.items():
-        wait_for(lambda pid=pid: not desktop.pid_alive(pid), 10, f"{name} (pid {pid}) to end")
+        wait_for(lambda pid=pid: not desktop.pid_alive(pid), EXIT_S, f"{name} (pid {pid}) to end")
     assert workdir is not None and not workdir.exists()

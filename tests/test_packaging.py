@@ -32,7 +32,7 @@ def test_wheel_contains_data_model_and_entry_point(wheel):
                    "postureguard/models/README.md", "postureguard/engine/core.py"):  # fmt: skip
         assert needed in names, needed
     entry = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "postureguard = postureguard.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()
+    assert "postureguard = postureguard.cli:entry" in zipfile.ZipFile(wheel).read(entry).decode()
     model = zipfile.ZipFile(wheel).read("postureguard/models/pose_landmarker_lite.task")
     import hashlib
 

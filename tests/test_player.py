@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop import RESULTS_DIR, DesktopSession, wait_for
+from desktop import COMMAND_S, EXIT_S, REACT_S, RESULTS_DIR, START_S, DesktopSession, wait_for
 from postureguard.cli import main
 from postureguard.knowledge import load_knowledge
 from postureguard.launch import child_environment, launch_routine, player_command
@@ -227,7 +227,7 @@ def test_no_display_is_one_line(isolated_home):
     env["PYTHONPATH"] = str(SRC)
     result = subprocess.run(
         [sys.executable, "-m", "postureguard", "routine", "play", "neck-release"],
-        env=env, capture_output=True, text=True, timeout=60,
+        env=env, capture_output=True, text=True, timeout=COMMAND_S,
     )  # fmt: skip
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
@@ -237,6 +237,10 @@ def test_no_display_is_one_line(isolated_home):
 # ===== the real window =============================================================================
 
 TITLE = "PostureGuard .+ Neck release$"  # WM_NAME carries the em dash in Latin-1 bytes, so match loosely
+
+#: Seconds per phase where a key must land inside one phase: longer than a key takes to arrive (focus
+#: the window, run xdotool) when both cores are busy, so the phase cannot end under the key.
+STEP_S = 8
 
 
 class Player:
@@ -260,13 +264,13 @@ class Player:
             found = self.session.search_windows(name=title, visible=True)
             return found[0] if found else None
 
-        self.window = wait_for(mine, 30, f"a window titled {title!r}")
+        self.window = wait_for(mine, START_S, f"a window titled {title!r}")
         return self.window
 
     def log(self) -> str:
         return self.session.read_log(self.log_name)
 
-    def expect(self, pattern: str, timeout: float = 15) -> re.Match:
+    def expect(self, pattern: str, timeout: float = REACT_S) -> re.Match:
         """Wait for ``pattern`` (regex) in the log after the previous match, and move past it."""
 
         def found():
@@ -282,37 +286,29 @@ class Player:
         return match
 
     def key(self, name: str, window: int | None = None) -> None:
-        # Not checked: a key that closes the window makes xdotool's key *release* fail with BadWindow.
-        # What the key did is observed in the player's log instead.
-        self.session.run("xdotool", "key", "--window", str(window or self.window), name, check=False)
+        """Press ``name`` in the player's window (or ``window``) once it has the focus; what the key
+        did is observed in the player's log."""
+        self.session.key(window or self.window, name)
 
     def screenshot(self, name: str, window: int | None = None) -> Path:
         """Capture the window once Tk has finished drawing it: text is visible and two shots agree."""
         from PIL import Image
 
-        crop = self.session.window_geometry(window or self.window)
-        previous: list[bytes] = []
-
-        def settled() -> Path | None:
-            path = self.session.screenshot(name, crop=crop)
+        def has_text(path: Path) -> bool:
             with Image.open(path) as image:
-                grey = image.convert("L")
-                pixels = grey.tobytes()
-                dark = sum(grey.histogram()[:80])  # text is near-black on a light background
-            same = bool(previous) and previous[-1] == pixels
-            previous.append(pixels)
-            return path if same and dark > 200 else None
+                return sum(image.convert("L").histogram()[:80]) > 200  # near-black text on light ground
 
-        return wait_for(settled, 15, f"the window to be drawn for {name}", interval=0.2)
+        crop = self.session.window_geometry(window or self.window)
+        return self.session.settled_screenshot(name, crop=crop, drawn=has_text)
 
-    def wait_exit(self, timeout: float = 15) -> int:
+    def wait_exit(self, timeout: float = EXIT_S) -> int:
         return self.proc.wait(timeout=timeout)
 
     def stop(self) -> None:
         if self.proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=10)
+            self.proc.wait(timeout=EXIT_S)
 
 
 def wait_for_exit(proc: subprocess.Popen, seconds: float) -> bool:
@@ -351,7 +347,7 @@ def players(desktop_session):
 
 @pytest.mark.e2e
 def test_player_walks_through_neck_release_and_records_completion(players, isolated_home):
-    player = players(isolated_home, "player-full", "neck-release", "--step-seconds", "2",
+    player = players(isolated_home, "player-full", "neck-release", "--step-seconds", str(STEP_S),
                      "--source", "notification")  # fmt: skip
     player.find_window()
     # First use: the "not medical advice" notice comes first and must be acknowledged.
@@ -369,18 +365,18 @@ def test_player_walks_through_neck_release_and_records_completion(players, isola
     player.expect(r"red flags shown")
     flags = wait_for(
         lambda: player.session.search_windows(name="When to see a doctor", visible=True),
-        15, "the red flags window",
+        REACT_S, "the red flags window",
     )[0]  # fmt: skip
     player.screenshot("player-red-flags.png", flags)
     player.key("Escape", flags)
-    wait_for(lambda: not player.session.search_windows(name="When to see a doctor", visible=True), 15,
+    wait_for(lambda: not player.session.search_windows(name="When to see a doctor", visible=True), REACT_S,
              "the red flags window to close")  # fmt: skip
 
     player.key("Return")  # Start
     player.expect(r"history: routine neck-release started")
     (started,) = _history(isolated_home)
     assert (started.status, started.source, started.steps_total) == ("started", "notification", 4)
-    player.expect(r"step 1/4 phase 1/5 GB21 side=left seconds=2")
+    player.expect(rf"step 1/4 phase 1/5 GB21 side=left seconds={STEP_S}\b")
     # The countdown counts down on its own and moves to the right side when it runs out.
     player.expect(r"countdown 0:01")
     player.expect(r"phase ended \(cue\)")
@@ -389,7 +385,8 @@ def test_player_walks_through_neck_release_and_records_completion(players, isola
     player.expect(r"player: paused")
     shot = player.screenshot("player-step.png")
     assert shot.exists()
-    time.sleep(2.5)  # longer than a phase: a paused countdown must not move on
+    # Not a wait for an event but the observation itself: for longer than a phase, nothing ends.
+    time.sleep(STEP_S + 0.5)
     assert "phase ended" not in player.log()[player.pos :]
     player.key("space")
     player.expect(r"player: resumed")
@@ -403,7 +400,7 @@ def test_player_walks_through_neck_release_and_records_completion(players, isola
     player.expect(r"step 2/4 phase 3/5 TE3 side=left")
     player.expect(r"step 3/4 phase 4/5 TE3 side=right")
     player.expect(r"step 4/4 phase 5/5 move side=center")
-    player.expect(r"finished, completed, 4 of 4 steps", timeout=20)
+    player.expect(r"finished, completed, 4 of 4 steps")
     (record,) = _history(isolated_home)
     assert (record.routine_id, record.status, record.steps_done, record.steps_total) == (
         "neck-release", "completed", 4, 4,
@@ -423,7 +420,7 @@ def test_player_walks_through_neck_release_and_records_completion(players, isola
 @pytest.mark.e2e
 def test_closing_midway_records_partial_and_the_window_keeps_its_size(players, isolated_home):
     _acknowledged(isolated_home, (800, 560))
-    player = players(isolated_home, "player-partial", "neck-release", "--step-seconds", "2")
+    player = players(isolated_home, "player-partial", "neck-release", "--step-seconds", str(STEP_S))
     window = player.find_window()
     player.expect(r"screen intro")  # the notice was acknowledged before: not shown again
     player.expect(r"window ready for keys")
@@ -449,16 +446,12 @@ def test_launcher_opens_the_player_without_waiting_and_closing_first_is_a_skip(
     try:
         assert proc.poll() is None  # returned while the player is still open
         window = wait_for(
-            lambda: desktop_session.search_windows(name=TITLE, visible=True), 30, "the player's window"
+            lambda: desktop_session.search_windows(name=TITLE, visible=True), START_S, "the player's window"
         )[0]
-
-        def closed_by_escape() -> bool:
-            # Without -v there is no log to say the window has the focus yet; a key that arrives
-            # before it is lost, so Escape is repeated until the player has gone.
-            desktop_session.run("xdotool", "key", "--window", str(window), "Escape", check=False)
-            return proc.poll() is not None or wait_for_exit(proc, 0.5)
-
-        wait_for(closed_by_escape, 20, "the player to close on Escape", interval=0.2)
+        # Without -v there is no log line to say the player takes keys; the key goes in once the X
+        # server says the window has the focus, so it cannot be lost.
+        desktop_session.key(window, "Escape")
+        assert wait_for_exit(proc, EXIT_S), "the player did not close on Escape"
         assert proc.returncode == 0, (tmp_path / "launched.log").read_text()
     finally:
         if proc.poll() is None:

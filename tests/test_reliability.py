@@ -824,10 +824,13 @@ def test_analyze_opens_no_socket_and_writes_only_its_output(tmp_path, clip, isol
     assert seen is not None
     report_figure(_observed("privacy, analyze", seen))
     assert len(out.read_text().splitlines()) >= 15  # it really analysed the clip (2 frames a second)
-    assert str(out) in seen["writes"]  # the guard saw the one write it was meant to
+    # The guard saw the write it was meant to: the output goes to a temporary file beside it (and its
+    # lock file), renamed over ``out`` when complete (postureguard.paths.atomic_output).
+    beside = sorted({w for w in seen["writes"] if w.startswith(str(out.parent / f".{out.name}."))})
+    assert any(w.endswith(".tmp") for w in beside), seen["writes"]
     scan = [tmp_path / "cwd", tmp_path / "tmp", tmp_path / "home"]
     assert (
-        _violations(seen, [out, isolated_home], scan, tmpdir=tmp_path / "tmp", home=tmp_path / "home") == []
+        _violations(seen, [out, isolated_home, *map(Path, beside)], scan, tmpdir=tmp_path / "tmp", home=tmp_path / "home") == []
     )
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from desktop import RESULTS_DIR, DesktopSession, wait_for
+from desktop import COMMAND_S, EXIT_S, REACT_S, RESULTS_DIR, START_S, DesktopSession, wait_for
 from postureguard.config import Settings, load_settings, save_settings
 from postureguard.errors import DataError
 from postureguard.knowledge import load_knowledge
@@ -131,14 +131,13 @@ def _window(session: DesktopSession, title: str, proc: subprocess.Popen, log_nam
         return ids[0] if ids else None
 
     try:
-        window = wait_for(found, 30, f"the window titled {title!r}")
+        window = wait_for(found, START_S, f"the window titled {title!r}")
     except TimeoutError as exc:
         raise AssertionError(f"{exc}; log: {session.read_log(log_name)}") from None
-    session.run("xdotool", "windowfocus", "--sync", str(window))
     return window
 
 
-def _wait_log(session: DesktopSession, log_name: str, text: str, timeout: float = 30) -> None:
+def _wait_log(session: DesktopSession, log_name: str, text: str, timeout: float = REACT_S) -> None:
     try:
         wait_for(lambda: text in session.read_log(log_name), timeout, f"{text!r} in {log_name}")
     except TimeoutError as exc:
@@ -171,7 +170,7 @@ def _shot_until(session: DesktopSession, window: int, name: str, wanted) -> np.n
         image = _shot(session, window, name)
         return [image] if wanted(_error_pixels(image)) else None
 
-    return wait_for(attempt, 10, f"{name} to show the expected inline error state")[0]
+    return wait_for(attempt, REACT_S, f"{name} to show the expected inline error state")[0]
 
 
 @pytest.mark.e2e
@@ -194,7 +193,7 @@ def test_settings_window_validates_inline_and_saves_atomically(desktop_session, 
         before = path.read_bytes()
         inode = path.stat().st_ino
         # The first field (sustain seconds) has the focus with its text selected: typing replaces it.
-        session.run("xdotool", "type", "--delay", "40", "abc")
+        session.type_text(window, "abc")
         _wait_log(session, log_name, "not saved: sustain_seconds = 'abc'")
         marked = _shot_until(session, window, "settings-window-200-invalid.png", lambda n: n > 200)
         assert _error_pixels(marked) > 200
@@ -203,13 +202,15 @@ def test_settings_window_validates_inline_and_saves_atomically(desktop_session, 
         # Meanwhile the tray (here: the config command) changes another key; the window must keep it.
         subprocess.run(
             [sys.executable, "-m", "postureguard", "config", "set", "sensitivity", "high"],
-            env=_app_env(session, isolated_home, "1"), check=True, capture_output=True, timeout=60,
+            env=_app_env(session, isolated_home, "1"), check=True, capture_output=True, timeout=COMMAND_S,
         )  # fmt: skip
         # The window's save must replace the file, not write into it: a new inode. (Compared with the
         # file as `config set` left it; the first file's inode may be free for reuse by now.)
         inode = path.stat().st_ino
-        session.run("xdotool", "key", "--delay", "40", "BackSpace", "BackSpace", "BackSpace", "9", "0")
-        wait_for(lambda: load_settings(path).settings.sustain_seconds == 90, 15, "sustain_seconds = 90 saved")
+        session.key(window, "BackSpace", "BackSpace", "BackSpace", "9", "0")
+        wait_for(
+            lambda: load_settings(path).settings.sustain_seconds == 90, REACT_S, "sustain_seconds = 90 saved"
+        )
         saved = load_settings(path)
         assert saved.warnings == []
         assert saved.settings.sensitivity == "high", "a change made elsewhere survives the window's save"
@@ -219,8 +220,8 @@ def test_settings_window_validates_inline_and_saves_atomically(desktop_session, 
         fixed = _shot_until(session, window, "settings-window-200-saved.png", lambda n: n < 20)
         assert _error_pixels(fixed) < 20
 
-        session.run("xdotool", "key", "Escape")
-        assert proc.wait(timeout=10) == 0
+        session.key(window, "Escape")
+        assert proc.wait(timeout=EXIT_S) == 0
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -244,8 +245,8 @@ def test_settings_window_at_125_percent(desktop_session, isolated_home):
         session.run("xdotool", "mousemove", str(x + w // 2), str(y + h // 2))
         session.run("xdotool", "click", "--repeat", "15", "--delay", "30", "5")
         _shot(session, window, "settings-window-125-lower.png")
-        session.run("xdotool", "key", "Escape")
-        assert proc.wait(timeout=10) == 0
+        session.key(window, "Escape")
+        assert proc.wait(timeout=EXIT_S) == 0
         assert not (isolated_home / "config" / "settings.toml").exists(), "opening and closing saves nothing"
     finally:
         if proc.poll() is None:
@@ -267,24 +268,25 @@ def test_first_run_walks_through_and_calibrates_from_real_frames(desktop_session
         window = _window(session, "PostureGuard setup", proc, log_name)
         _wait_log(session, log_name, "setup step 1")
         _shot(session, window, "first-run-1-notice.png")
-        session.run("xdotool", "key", "space", "Return")  # tick "I understand", then Next
+        session.key(window, "space", "Return")  # tick "I understand", then Next
         _wait_log(session, log_name, "setup step 2")
         _wait_log(session, log_name, "setup preview: first frame shown (You are in view")
         _shot(session, window, "first-run-2-camera.png")
-        session.run("xdotool", "key", "Return")
+        session.key(window, "Return")
         _wait_log(session, log_name, "setup step 3")
-        session.run("xdotool", "key", "Return")  # Start
+        session.key(window, "Return")  # Start
         _wait_log(session, log_name, "setup calibration: countdown of 2 s")
         _shot(session, window, "first-run-3-countdown.png")
-        _wait_log(session, log_name, "setup calibration saved", timeout=60)
+        # Recording runs MediaPipe on the clip's frames: the slowest reaction here.
+        _wait_log(session, log_name, "setup calibration saved", timeout=START_S)
         cal = load_calibration(calibration)
         assert cal.samples >= 3 and cal.head_height > 0
         _shot(session, window, "first-run-3-calibrated.png")
-        session.run("xdotool", "key", "Return")
+        session.key(window, "Return")
         _wait_log(session, log_name, "setup step 4")
         _shot(session, window, "first-run-4-settings.png")
-        session.run("xdotool", "key", "Return")  # Finish
-        assert proc.wait(timeout=15) == 0, session.read_log(log_name)
+        session.key(window, "Return")  # Finish
+        assert proc.wait(timeout=EXIT_S) == 0, session.read_log(log_name)
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -22,7 +22,7 @@ import pytest
 from PIL import Image
 
 from clips import posture_frames, write_clip
-from desktop import DesktopSession, wait_for
+from desktop import COMMAND_S, EXIT_S, REACT_S, START_S, DesktopSession, wait_for
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 
@@ -47,7 +47,7 @@ def scene(tmp_path, desktop_session: DesktopSession):
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=COMMAND_S,
     )
     assert res.returncode == 0, res.stderr
     desktop_session.dunst_close_all()
@@ -83,11 +83,11 @@ def test_alert_notification_routine_and_quit(desktop_session: DesktopSession, sc
     proc = start_app(session, scene, log_name)
     try:
         # 1. The icon is embedded in trayer, and it is ours.
-        icon = wait_for(lambda: our_icons(session, proc, log_name), 40, "the app's icon in the tray")[0]
+        icon = wait_for(lambda: our_icons(session, proc, log_name), START_S, "the app's icon in the tray")[0]
         session.screenshot("app-tray.png", crop=(1280 - 320, 0, 320, 48), zoom=3)
 
         # 2. After the upright part and the 5 s sustain window, dunst shows the alert naming a routine.
-        popup = wait_for(session.notification_window, 60, "the posture notification")
+        popup = wait_for(session.notification_window, START_S, "the posture notification")
         x, y, w, h = session.window_geometry(popup)
         left = max(0, x - 10)
         session.screenshot("app-notification.png", crop=(left, 0, min(1280 - left, w + 20), y + h + 10))
@@ -111,46 +111,50 @@ def test_alert_notification_routine_and_quit(desktop_session: DesktopSession, sc
                     found.append((window, prop.split("= ", 1)[1].strip().strip('"')))
             return found
 
-        player, title = wait_for(player_windows, 60, "the routine player window")[0]
+        player, title = wait_for(player_windows, START_S, "the routine player window")[0]
         routine_title = title.split("— ", 1)[1]
 
         # dunst's history names the suggested routine, the same one the player shows.
         session.dunst_close_all()
-        entries = wait_for(lambda: [e for e in session.dunst_history() if "Suggested:" in str(e["body"])], 10,
-                           "the alert in dunst's history")  # fmt: skip
+        entries = wait_for(lambda: [e for e in session.dunst_history() if "Suggested:" in str(e["body"])],
+                           REACT_S, "the alert in dunst's history")  # fmt: skip
         body = str(entries[0]["body"])
         assert "forward of your upright position" in body
         assert f"Suggested: {routine_title} (" in body, (body, title)
 
         # 4. History: the alert with its suggested routine; the player records the start on Start.
-        alerts = wait_for(lambda: history_rows(scene["home"], "alerts"), 10, "the alert in history")
+        alerts = wait_for(lambda: history_rows(scene["home"], "alerts"), REACT_S, "the alert in history")
         assert any("neck_strain" in row for row in alerts), alerts
-        wait_for(lambda: "window ready for keys" in session.read_log(log_name), 30, "the player to take keys")
+        # The player takes the focus itself (it was opened from a notification): no one gives it.
+        _wait_log(session, log_name, "window ready for keys", "the player to take keys")
         session.screenshot("app-player-opened.png")
-        session.run(
-            "xdotool", "key", "--window", str(player), "Return", check=False
-        )  # acknowledge the notice
-        wait_for(
-            lambda: "notice acknowledged" in session.read_log(log_name), 15, "the notice to be acknowledged"
-        )
-        wait_for(lambda: "screen intro" in session.read_log(log_name), 15, "the routine's first screen")
-        session.run("xdotool", "key", "--window", str(player), "Return", check=False)  # Start
+        session.key(player, "Return")  # acknowledge the notice
+        _wait_log(session, log_name, "notice acknowledged", "the notice to be acknowledged")
+        _wait_log(session, log_name, "screen intro", "the routine's first screen")
+        session.key(player, "Return")  # Start
         routines = wait_for(
-            lambda: history_rows(scene["home"], "routines"), 20, "the routine start in history"
+            lambda: history_rows(scene["home"], "routines"), REACT_S, "the routine start in history"
         )
         assert any("notification" in row for row in routines), routines
-        wait_for(lambda: "step 1/" in session.read_log(log_name), 15, "the first step")
-        time.sleep(1.0)  # Tk draws the step after logging it
-        session.screenshot("app-player-step.png")
+        _wait_log(session, log_name, "step 1/", "the first step")
+        # Tk draws the step after logging it: the shot is taken once the screen has settled.
+        session.settled_screenshot("app-player-step.png")
 
         # 5. Quit from the tray menu ends the app within 5 s and releases the source.
         centre = (str(icon.x + icon.width // 2), str(icon.y + icon.height // 2))
+        before = set(session.search_windows(pid=proc.pid, visible=True))
         session.run("xdotool", "mousemove", *centre, "click", "3")
-        time.sleep(0.5)  # the GTK menu maps asynchronously; Up then selects its last item, Quit
+
+        def menu_window() -> list[int]:
+            # The GTK menu is a new visible window of the app, taller than the icon (it grabs the keys).
+            new = set(session.search_windows(pid=proc.pid, visible=True)) - before
+            return [w for w in new if session.window_geometry(w)[3] > 40]
+
+        wait_for(menu_window, REACT_S, "the tray menu to open")
         session.screenshot("app-menu.png", crop=(1280 - 420, 0, 420, 420))
-        session.run("xdotool", "key", "Up", "Return")
+        session.key_to_grab("Up", "Return")  # Up selects the menu's last item, Quit
         started = time.monotonic()
-        assert proc.wait(timeout=10) == 0, session.read_log(log_name)
+        assert proc.wait(timeout=EXIT_S) == 0, session.read_log(log_name)
         assert time.monotonic() - started < 5
         log = session.read_log(log_name)
         assert "monitor stopped; source released: True" in log, log
@@ -158,8 +162,8 @@ def test_alert_notification_routine_and_quit(desktop_session: DesktopSession, sc
     finally:
         if proc.poll() is None:
             proc.kill()
-            proc.wait(timeout=10)
-        for pid in _children_named("routine"):
+            proc.wait(timeout=EXIT_S)
+        for pid in _players_of(scene["home"]):
             os.kill(pid, signal.SIGTERM)
 
 
@@ -168,18 +172,18 @@ def test_sigterm_ends_the_app_cleanly(desktop_session: DesktopSession, scene):
     log_name = "app-sigterm.log"
     proc = start_app(session, scene, log_name)
     try:
-        wait_for(lambda: our_icons(session, proc, log_name), 40, "the app's icon in the tray")
-        wait_for(lambda: "monitor: running" in session.read_log(log_name), 30, "monitoring to start")
+        wait_for(lambda: our_icons(session, proc, log_name), START_S, "the app's icon in the tray")
+        _wait_log(session, log_name, "monitor: running", "monitoring to start")
         proc.send_signal(signal.SIGTERM)
         started = time.monotonic()
-        assert proc.wait(timeout=10) == 0, session.read_log(log_name)
+        assert proc.wait(timeout=EXIT_S) == 0, session.read_log(log_name)
         assert time.monotonic() - started < 5
         log = session.read_log(log_name)
         assert "monitor stopped; source released: True" in log and "Traceback" not in log, log
     finally:
         if proc.poll() is None:
             proc.kill()
-            proc.wait(timeout=10)
+            proc.wait(timeout=EXIT_S)
 
 
 def test_settings_window_reaches_the_running_app(desktop_session: DesktopSession, scene):
@@ -192,34 +196,31 @@ def test_settings_window_reaches_the_running_app(desktop_session: DesktopSession
     window_log = "settings-from-app.log"
     window = None
     try:
-        wait_for(lambda: our_icons(session, app, log_name), 40, "the app's icon in the tray")
-        wait_for(lambda: "monitor: running" in session.read_log(log_name), 30, "monitoring to start")
+        wait_for(lambda: our_icons(session, app, log_name), START_S, "the app's icon in the tray")
+        _wait_log(session, log_name, "monitor: running", "monitoring to start")
         # What the tray's "Settings…" item runs.
         window = session.popen([sys.executable, "-m", "postureguard", "-v", "settings"], window_log,
                                env=scene["env"])  # fmt: skip
-        win = wait_for(lambda: session.search_windows(name="^PostureGuard settings$", visible=True), 30,
+        win = wait_for(lambda: session.search_windows(name="^PostureGuard settings$", visible=True), START_S,
                        "the settings window")[0]  # fmt: skip
-        session.run("xdotool", "windowfocus", "--sync", str(win))
-        wait_for(lambda: "cameras:" in session.read_log(window_log), 30, "the settings window to be ready")
+        _wait_log(session, window_log, "cameras:", "the settings window to be ready")
         # The first field, the sustain window, has the focus with its text selected: typing replaces it.
-        session.run("xdotool", "type", "--delay", "40", "90")
-        wait_for(
-            lambda: "sustain 90 s" in session.read_log(log_name), 20, "the running app to apply the change"
-        )
+        session.type_text(win, "90")
+        _wait_log(session, log_name, "sustain 90 s", "the running app to apply the change")
         session.screenshot("app-settings-window.png")
-        session.run("xdotool", "key", "--window", str(win), "Escape", check=False)
-        assert window.wait(timeout=10) == 0
+        session.key(win, "Escape")
+        assert window.wait(timeout=EXIT_S) == 0
     finally:
         for proc in (window, app):
             if proc is not None and proc.poll() is None:
                 proc.terminate()
-                proc.wait(timeout=10)
+                proc.wait(timeout=EXIT_S)
 
 
 def test_no_tray_host_is_one_line(bare_desktop_session: DesktopSession, tmp_path):
     env = {**bare_desktop_session.env, "POSTUREGUARD_HOME": str(tmp_path), "PYTHONPATH": SRC}
     argv = [sys.executable, "-m", "postureguard", "run"]
-    res = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
+    res = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=COMMAND_S)
     assert res.returncode != 0
     lines = [x for x in res.stderr.splitlines() if x.strip()]
     assert len(lines) == 1 and "no tray host" in lines[0] and "postureguard analyze" in lines[0], res.stderr
@@ -229,7 +230,7 @@ def test_no_display_is_one_line(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     env.update(POSTUREGUARD_HOME=str(tmp_path), PYTHONPATH=SRC)
     res = subprocess.run(
-        [sys.executable, "-m", "postureguard"], env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "postureguard"], env=env, capture_output=True, text=True, timeout=COMMAND_S
     )
     assert res.returncode != 0
     lines = [x for x in res.stderr.splitlines() if x.strip()]
@@ -241,14 +242,25 @@ def _share(img: Image.Image, predicate) -> float:
     return sum(predicate(*p) for p in pixels) / len(pixels)
 
 
-def _children_named(word: str) -> list[int]:
+def _wait_log(session: DesktopSession, log_name: str, text: str, what: str) -> None:
+    """Wait (:data:`REACT_S`) for ``text`` in the process log ``log_name``; a timeout shows the log."""
+    try:
+        wait_for(lambda: text in session.read_log(log_name), REACT_S, what)
+    except TimeoutError as exc:
+        raise AssertionError(f"{exc}; {log_name}:\n{session.read_log(log_name)}") from None
+
+
+def _players_of(home: Path) -> list[int]:
+    """Pids of routine players started with this ``POSTUREGUARD_HOME`` (this test's, no one else's)."""
+    wanted = f"POSTUREGUARD_HOME={home}".encode()
     out = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+                cmd = (entry / "cmdline").read_bytes().split(b"\0")
+                environ = (entry / "environ").read_bytes().split(b"\0")
             except OSError:
                 continue
-            if "postureguard" in cmd and word in cmd and "pytest" not in cmd:
+            if b"postureguard" in cmd and b"routine" in cmd and wanted in environ:
                 out.append(int(entry.name))
     return out

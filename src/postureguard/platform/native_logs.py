@@ -39,6 +39,10 @@ ENV_DEFAULTS = {
     "OPENCV_LOG_LEVEL": "ERROR",  # OpenCV's own logger ("[ WARN:0@...]")
     "OPENCV_FFMPEG_LOGLEVEL": "-8",  # FFmpeg's av_log through OpenCV: AV_LOG_QUIET
     "OPENCV_VIDEOIO_DEBUG": "0",
+    # Mesa (loaded when MediaPipe or GTK make a GL context) keeps a shader cache under ~/.cache;
+    # PostureGuard writes nothing outside its own folders, so the cache stays off.
+    "MESA_SHADER_CACHE_DISABLE": "true",
+    "MESA_GLSL_CACHE_DISABLE": "true",
 }
 
 _FATAL = re.compile(r"^(F\d{4} |FATAL|Check failed|.*\] Check failed)")
