@@ -830,7 +830,8 @@ def test_analyze_opens_no_socket_and_writes_only_its_output(tmp_path, clip, isol
     assert any(w.endswith(".tmp") for w in beside), seen["writes"]
     scan = [tmp_path / "cwd", tmp_path / "tmp", tmp_path / "home"]
     assert (
-        _violations(seen, [out, isolated_home, *map(Path, beside)], scan, tmpdir=tmp_path / "tmp", home=tmp_path / "home") == []
+        _violations(seen, [out, isolated_home, *map(Path, beside)], scan, tmpdir=tmp_path / "tmp",
+                    home=tmp_path / "home") == []
     )
 
 
