@@ -9,7 +9,12 @@ import pytest
 
 from poses import frontal_pose
 from postureguard.calibration_file import load_calibration, save_calibration
-from postureguard.engine.calibration import calibrate
+from postureguard.engine.calibration import (
+    CALIBRATION_SPACING_S,
+    CalibrationProgress,
+    CalibrationSession,
+    calibrate,
+)
 from postureguard.engine.geometry import measure
 from postureguard.errors import CalibrationError
 
@@ -24,6 +29,70 @@ def test_one_wild_frame_does_not_move_the_reference():
 def test_refuses_when_too_few_frames_show_a_person():
     with pytest.raises(CalibrationError, match="at least 3 frames .* found 2"):
         calibrate([measure(frontal_pose()), None, measure(frontal_pose()), None, None])
+
+
+def test_session_takes_frames_spaced_and_stops_at_the_count():
+    session = CalibrationSession(4)
+    taken = [session.add(frontal_pose(), i * 0.1).taken for i in range(40)]
+    # Frames 0.1 s apart: every third one is at least CALIBRATION_SPACING_S (0.3 s) after the last.
+    assert taken[:10] == [True, False, False, True, False, False, True, False, False, True]
+    assert sum(taken) == 4 and session.done
+    assert session.finish() == calibrate([measure(frontal_pose())] * 4)
+
+
+def test_session_waits_for_the_settle_time_from_its_start():
+    session = CalibrationSession(3, settle_s=5.0, start_t=100.0)
+    early = session.add(frontal_pose(forward_deg=35), 104.9)
+    assert early == CalibrationProgress(taken=False, looked_at=0, with_person=0, wanted=3, settling=True,
+                                        done=False)
+    assert not session.wants(104.0) and session.wants(105.0)
+    for t in (105.0, 106.0, 107.0):
+        session.add(frontal_pose(), t)
+    assert session.finish() == calibrate([measure(frontal_pose())] * 3)
+    # Without start_t the first frame seen starts the settle time.
+    late = CalibrationSession(3, settle_s=2.0)
+    assert [late.add(frontal_pose(), t).taken for t in (10.0, 11.0, 12.0)] == [False, False, True]
+
+
+def test_session_photos_take_every_frame_and_a_live_one_gives_up():
+    photos = CalibrationSession(3, min_spacing_s=0)
+    assert [photos.add(None, 0.0).taken for _ in range(3)] == [True, True, True]
+    live = CalibrationSession(3, max_looked_at=12)
+    progress = [live.add(None, i * CALIBRATION_SPACING_S) for i in range(20)]
+    assert [p.done for p in progress].index(True) == 11 and progress[-1].looked_at == 12
+    assert not progress[-1].taken and progress[-1].with_person == 0
+    with pytest.raises(CalibrationError, match="at least 3 frames .* found 0 of 12 looked at"):
+        live.finish()
+
+
+def test_session_needs_min_three_and_its_own_count_and_keeps_the_trimmed_mean():
+    # Fewer frames than wanted still calibrate once three show a person (a short video, few photos).
+    short = CalibrationSession(10, min_spacing_s=0)
+    for pose in (frontal_pose(), None, frontal_pose(), frontal_pose()):
+        short.add(pose, 0.0)
+    assert not short.done and short.finish().samples == 3
+    with pytest.raises(CalibrationError, match="at least 3 frames .* found 2 of 3"):
+        two = CalibrationSession(10, min_spacing_s=0)
+        for pose in (frontal_pose(), None, frontal_pose()):
+            two.add(pose, 0.0)
+        two.finish()
+    # Asked for one frame, one is enough.
+    one = CalibrationSession(1, min_spacing_s=0)
+    assert one.add(frontal_pose(), 0.0).done and one.finish().samples == 1
+    # The robust statistic: one wild frame among six does not move the reference.
+    wild = CalibrationSession(6, min_spacing_s=0)
+    for pose in [frontal_pose()] * 5 + [frontal_pose(forward_deg=35)]:
+        wild.add(pose, 0.0)
+    assert wild.finish().head_height == pytest.approx(calibrate([measure(frontal_pose())] * 6).head_height)
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{"frames": 0}, {"frames": 3, "min_spacing_s": -1}, {"frames": 3, "settle_s": float("nan")},
+               {"frames": 3, "max_looked_at": 0}],
+)
+def test_session_refuses_impossible_rules(kwargs):
+    with pytest.raises(ValueError):
+        CalibrationSession(**kwargs)
 
 
 def test_file_round_trip_is_private(tmp_path):

@@ -1,7 +1,9 @@
 """The user's upright reference, made from several upright samples.
 
-Pure: :func:`calibrate` takes features and returns a frozen :class:`Calibration`; reading and writing
-the JSON file lives in :mod:`postureguard.calibration_file`.
+Pure: :func:`calibrate` takes features and returns a frozen :class:`Calibration`; a
+:class:`CalibrationSession` decides which frames of a camera, a video or photos go into it (the same
+rules for ``calibrate``, ``analyze --calibrate-frames``, ``bench``, the first-run setup and the tray).
+Reading and writing the JSON file lives in :mod:`postureguard.calibration_file`.
 """
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from postureguard.engine.geometry import Features, forward_angle_deg
+from postureguard.engine.geometry import Features, forward_angle_deg, measure
 from postureguard.errors import CalibrationError
+from postureguard.landmarks import Pose
 
 #: Calibration JSON schema version; bump when fields change meaning.
 CALIBRATION_VERSION = 1
@@ -33,6 +36,12 @@ REFERENCE_RANGES: dict[str, tuple[float, float, str]] = {
 }
 #: Most samples a calibration can say it was made from (a long video at 30 frames a second).
 MAX_CALIBRATION_SAMPLES = 10_000_000
+#: Seconds between two frames of a stream taken for a calibration: a camera or a video gives many
+#: near-identical frames a second, and a few a second are plenty.
+CALIBRATION_SPACING_S = 0.3
+#: A live calibration gives up after looking at this many times the frames it wants (the user is not
+#: in view); a recording or photos are read to their end instead.
+LOOK_LIMIT_FACTOR = 4
 
 
 @dataclass(frozen=True)
@@ -69,11 +78,13 @@ def calibrate(samples: Iterable[Features | None], minimum: int = MIN_CALIBRATION
     Raises :class:`CalibrationError` when fewer than ``minimum`` samples show a person, or when the
     measured head height is not positive (ears at or below the shoulders is not an upright pose).
     """
+    samples = list(samples)
     seen = [f for f in samples if f is not None]
     if len(seen) < minimum:
         raise CalibrationError(
             f"calibration needs at least {minimum} frames that show a person (head and both shoulders), "
-            f"found {len(seen)}; sit upright, facing the camera, with your shoulders in view"
+            f"found {len(seen)} of {len(samples)} looked at; sit upright, facing the camera, with your "
+            "shoulders in view"
         )
     head_height = _robust_centre([f.head_height for f in seen])
     if head_height <= 0:
@@ -95,3 +106,126 @@ def calibrate(samples: Iterable[Features | None], minimum: int = MIN_CALIBRATION
                 f"{low:g} to {high:g} {unit}); sit upright facing the camera, shoulders in view"
             )
     return cal
+
+
+@dataclass(frozen=True)
+class CalibrationProgress:
+    """Where a :class:`CalibrationSession` stands after a frame.
+
+    * ``taken``: this frame was one of the session's (not skipped for settling or spacing).
+    * ``looked_at``: frames taken so far, with or without a person.
+    * ``with_person``: of those, frames that show a person (head and both shoulders).
+    * ``wanted``: frames with a person the session is after.
+    * ``settling``: the frame came before the settle time ended (nothing is taken yet).
+    * ``done``: no further frame changes anything (enough frames, or the look limit is reached);
+      call :meth:`CalibrationSession.finish`.
+    """
+
+    taken: bool
+    looked_at: int
+    with_person: int
+    wanted: int
+    settling: bool
+    done: bool
+
+
+class CalibrationSession:
+    """One calibration: feed it frames, get the upright reference. The same rules for every caller.
+
+    Feed every analysed frame to :meth:`add` as ``(pose, t)``: ``pose`` is the model's
+    :class:`~postureguard.landmarks.Pose` (landmarks normalised to the analysed image, 0..1, x right,
+    y down) or ``None`` when it found no one; ``t`` is seconds on any clock the caller chooses (a
+    source's frame time, or the monitor's monotonic clock) that never goes backwards. The session
+    reads no clock of its own and is not thread-safe: one thread feeds it, or the caller locks.
+
+    The rules:
+
+    * settle: frames before ``start_t + settle_s`` are ignored, the user is still sitting up
+      (``start_t`` defaults to the first ``t`` the session sees; ``settle_s`` >= 0 seconds, default 0);
+    * spacing: a frame less than ``min_spacing_s`` seconds (>= 0) after the last frame taken is skipped;
+      :data:`CALIBRATION_SPACING_S` for a camera or a video, 0 for still photos (each is a picture of
+      its own, their ``t`` only a display interval);
+    * count: done once ``frames`` (>= 1) frames taken show a person;
+    * look limit: done, too, after ``max_looked_at`` frames taken (``None``: no limit, the caller stops
+      when its input ends; :data:`LOOK_LIMIT_FACTOR` times ``frames`` for a camera);
+    * statistic: :meth:`finish` gives :func:`calibrate` of the frames taken (the trimmed mean), and
+      needs at least ``min(MIN_CALIBRATION_SAMPLES, frames)`` of them to show a person; fewer raise
+      :class:`~postureguard.errors.CalibrationError` with the one refusal message of :func:`calibrate`.
+
+    :meth:`wants` answers, before decoding or analysing a frame at ``t``, whether :meth:`add` would
+    take it (suitable as a source's ``frames(want)`` filter).
+    """
+
+    def __init__(
+        self,
+        frames: int,
+        *,
+        min_spacing_s: float = CALIBRATION_SPACING_S,
+        settle_s: float = 0.0,
+        max_looked_at: int | None = None,
+        start_t: float | None = None,
+    ):
+        if not 1 <= frames <= MAX_CALIBRATION_SAMPLES:
+            raise ValueError(f"frames must be 1 to {MAX_CALIBRATION_SAMPLES}, not {frames}")
+        if not (min_spacing_s >= 0 and settle_s >= 0):  # also refuses NaN
+            raise ValueError("min_spacing_s and settle_s must be >= 0 seconds")
+        if max_looked_at is not None and max_looked_at < 1:
+            raise ValueError(f"max_looked_at must be at least 1, not {max_looked_at}")
+        self.frames = frames
+        self.min_spacing_s = min_spacing_s
+        self.settle_s = settle_s
+        self.max_looked_at = max_looked_at
+        #: Frames with a person needed for :meth:`finish` to succeed.
+        self.minimum = min(MIN_CALIBRATION_SAMPLES, frames)
+        self._start_t = start_t
+        self._last_t: float | None = None
+        self._samples: list[Features | None] = []
+
+    @property
+    def with_person(self) -> int:
+        return sum(f is not None for f in self._samples)
+
+    @property
+    def looked_at(self) -> int:
+        return len(self._samples)
+
+    @property
+    def done(self) -> bool:
+        if self.with_person >= self.frames:
+            return True
+        return self.max_looked_at is not None and self.looked_at >= self.max_looked_at
+
+    def _settling(self, t: float) -> bool:
+        if self._start_t is None:
+            self._start_t = t
+        return t < self._start_t + self.settle_s
+
+    def wants(self, t: float) -> bool:
+        """Whether a frame at ``t`` seconds would be taken by :meth:`add`."""
+        if self.done or self._settling(t):
+            return False
+        # The small tolerance keeps frames exactly ``min_spacing_s`` apart despite float rounding.
+        return self._last_t is None or t - self._last_t >= self.min_spacing_s - 1e-6
+
+    def add(self, pose: Pose | None, t: float) -> CalibrationProgress:
+        """Offer the frame at ``t`` seconds, whose pose is ``pose`` (``None``: no one found)."""
+        taken = self.wants(t)
+        if taken:
+            self._last_t = t
+            self._samples.append(measure(pose))
+        return self.progress(taken=taken, settling=not taken and not self.done and self._settling(t))
+
+    def progress(self, *, taken: bool = False, settling: bool = False) -> CalibrationProgress:
+        return CalibrationProgress(
+            taken=taken,
+            looked_at=self.looked_at,
+            with_person=self.with_person,
+            wanted=self.frames,
+            settling=settling,
+            done=self.done,
+        )
+
+    def finish(self) -> Calibration:
+        """The calibration of the frames taken so far; raises :class:`CalibrationError` when too few
+        show a person or their upright pose is implausible."""
+        return calibrate(self._samples, minimum=self.minimum)
