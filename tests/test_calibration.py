@@ -86,6 +86,15 @@ def test_session_needs_min_three_and_its_own_count_and_keeps_the_trimmed_mean():
     assert wild.finish().head_height == pytest.approx(calibrate([measure(frontal_pose())] * 6).head_height)
 
 
+def test_session_for_an_input_picks_spacing_and_look_limit():
+    camera = CalibrationSession.for_input(5, stream=True, live=True, settle_s=5.0, start_t=0.0)
+    assert (camera.min_spacing_s, camera.max_looked_at, camera.settle_s) == (CALIBRATION_SPACING_S, 20, 5.0)
+    video = CalibrationSession.for_input(5, stream=True, live=False)
+    assert (video.min_spacing_s, video.max_looked_at) == (CALIBRATION_SPACING_S, None)
+    photos = CalibrationSession.for_input(5, stream=False, live=False)
+    assert (photos.min_spacing_s, photos.max_looked_at) == (0.0, None)
+
+
 @pytest.mark.parametrize(
     "kwargs", [{"frames": 0}, {"frames": 3, "min_spacing_s": -1}, {"frames": 3, "settle_s": float("nan")},
                {"frames": 3, "max_looked_at": 0}],

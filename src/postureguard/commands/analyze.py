@@ -10,7 +10,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from postureguard import paths
-from postureguard.engine.calibration import calibrate
+from postureguard.engine.calibration import CalibrationSession
 from postureguard.engine.core import PostureEngine
 from postureguard.engine.settings import SENSITIVITIES, EngineSettings
 from postureguard.errors import UserError
@@ -222,32 +222,41 @@ def run(args) -> int:
         progress = _Progress(len(source) if hasattr(source, "__len__") else None,  # type: ignore[arg-type]
                              not args.no_progress)
 
-        pending: list = []  # calibration frames kept until the reference exists
+        pending: list = []  # frames kept until the reference exists, then judged against it
+        session = None
+        if args.calibrate_frames:
+            # A camera here is not given up on: analyze runs until the user stops it.
+            session = CalibrationSession.for_input(args.calibrate_frames, stream=source.is_stream, live=False)
         counts = {"frames": 0, "person": 0, "poor": 0, "judged": 0, "alerts": 0}
         min_gap = 0.0 if (args.every_frame or not source.is_stream) else 1.0 / args.fps
         for obs in observe(thin(source, min_gap), model):
             progress.step()
-            if args.calibrate_frames and engine.calibration is None:
+            if session is not None:
                 pending.append(obs)
-                if sum(o.features is not None for o in pending) >= args.calibrate_frames:
-                    engine.set_calibration(calibrate([o.features for o in pending], minimum=1))
-                    for o in pending:
-                        _emit(engine, o, writer, counts)
-                    pending = []
+                if session.add(obs.pose, obs.frame.t).done:
+                    _calibrate_and_flush(engine, session, pending, writer, counts)
+                    session = None
                 continue
             _emit(engine, obs, writer, counts)
         progress.finish()
-        if pending:
-            raise UserError(
-                f"only {sum(o.features is not None for o in pending)} of the {args.calibrate_frames} frames "
-                "asked for by --calibrate-frames show a person; nothing to calibrate on"
-            )
+        if session is not None:
+            # The input ended first: calibrate on what it had (the session refuses too few).
+            _calibrate_and_flush(engine, session, pending, writer, counts)
     share = counts["poor"] / counts["judged"] if counts["judged"] else 0.0
     sys.stderr.write(
         f"{counts['frames']} frames, {counts['person']} with a person, "
         f"{share:.0%} of judged frames poor, {counts['alerts']} alert(s)\n"
     )
     return 0
+
+
+def _calibrate_and_flush(engine: PostureEngine, session: CalibrationSession, pending: list, writer: _Writer,
+                         counts: dict) -> None:
+    """Set the session's calibration, then judge the frames held back while it was being made."""
+    engine.set_calibration(session.finish())
+    for obs in pending:
+        _emit(engine, obs, writer, counts)
+    pending.clear()
 
 
 def _emit(engine: PostureEngine, obs, writer: _Writer, counts: dict) -> None:

@@ -56,8 +56,8 @@ def _rss_mb() -> float:
 
 def _calibration(args):
     from postureguard.calibration_file import load_calibration
-    from postureguard.engine.calibration import calibrate
-    from postureguard.pipeline import observe, open_model, thin
+    from postureguard.engine.calibration import CalibrationSession
+    from postureguard.pipeline import observe, open_model
     from postureguard.sources import open_source
 
     if args.calibration:
@@ -65,13 +65,11 @@ def _calibration(args):
     source = open_source([args.source])
     model = open_model(source, args.model)
     try:
-        features = []
-        for obs in observe(thin(source, 0.5), model):
-            if obs.features is not None:
-                features.append(obs.features)
-            if len(features) >= args.calibrate_frames:
+        session = CalibrationSession.for_input(args.calibrate_frames, stream=source.is_stream, live=False)
+        for obs in observe(source.frames(session.wants), model):
+            if session.add(obs.pose, obs.frame.t).done:
                 break
-        return calibrate(features)
+        return session.finish()
     finally:
         model.close()
         source.close()

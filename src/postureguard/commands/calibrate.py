@@ -7,7 +7,7 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
-from postureguard.engine.calibration import MIN_CALIBRATION_SAMPLES, calibrate
+from postureguard.engine.calibration import MIN_CALIBRATION_SAMPLES, CalibrationSession
 from postureguard.errors import UserError
 from postureguard.validate import MAX_CALIBRATE_FRAMES, MAX_COUNTDOWN_S, MAX_PHOTO_INTERVAL_S, finite_number
 
@@ -43,7 +43,7 @@ def run(args) -> int:
     from postureguard import paths
     from postureguard.calibration_file import save_calibration
     from postureguard.commands.analyze import input_files
-    from postureguard.pipeline import observe, open_model, thin
+    from postureguard.pipeline import observe, open_model
     from postureguard.sources import CameraSource, open_source
 
     if args.frames < MIN_CALIBRATION_SAMPLES:
@@ -71,18 +71,13 @@ def run(args) -> int:
                 sys.stderr.flush()
                 time.sleep(1)
             sys.stderr.write("\rRecording… hold still.   \n")
-        features = []
-        looked = 0
-        # A camera gives many near-identical frames a second; a few per second are plenty.
-        frames = thin(source, 0.3) if live else source
-        for obs in observe(frames, model):
-            looked += 1
-            features.append(obs.features)
-            if sum(f is not None for f in features) >= args.frames:
+        session = CalibrationSession.for_input(args.frames, stream=source.is_stream, live=live)
+        # Frames the session would skip are neither decoded nor analysed.
+        for obs in observe(source.frames(session.wants), model):
+            if session.add(obs.pose, obs.frame.t).done:
                 break
-            if live and looked >= args.frames * 4:
-                break
-        cal = calibrate(features)
+        looked = session.looked_at
+        cal = session.finish()
         try:
             save_calibration(cal, out, note=f"{cal.samples} frames from {', '.join(args.source)[:200]}")
         except OSError as exc:

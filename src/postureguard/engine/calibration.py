@@ -181,6 +181,21 @@ class CalibrationSession:
         self._last_t: float | None = None
         self._samples: list[Features | None] = []
 
+    @classmethod
+    def for_input(
+        cls, frames: int, *, stream: bool, live: bool, settle_s: float = 0.0, start_t: float | None = None
+    ) -> CalibrationSession:
+        """The session for an input: ``stream`` (a camera or a video: frames spaced by
+        :data:`CALIBRATION_SPACING_S`; photos: every one) and ``live`` (a camera: gives up after
+        :data:`LOOK_LIMIT_FACTOR` times ``frames`` frames looked at; a recording is read to its end)."""
+        return cls(
+            frames,
+            min_spacing_s=CALIBRATION_SPACING_S if stream else 0.0,
+            settle_s=settle_s,
+            max_looked_at=frames * LOOK_LIMIT_FACTOR if live else None,
+            start_t=start_t,
+        )
+
     @property
     def with_person(self) -> int:
         return sum(f is not None for f in self._samples)

@@ -27,13 +27,13 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from postureguard import paths
-from postureguard.engine.calibration import MIN_CALIBRATION_SAMPLES
+from postureguard.engine.calibration import MIN_CALIBRATION_SAMPLES, CalibrationProgress, CalibrationSession
 from postureguard.engine.settings import SENSITIVITY_THRESHOLDS_DEG
 from postureguard.errors import UserError
 
@@ -43,8 +43,6 @@ WINDOW_TITLE = "PostureGuard setup"
 STATE_VERSION = 1
 #: Sitting-reminder choices offered in step 4, minutes (0 = off).
 SITTING_CHOICES = (30, 45, 60, 90, 0)
-#: Seconds between frames used for calibration: a camera gives near-identical frames many times a second.
-CALIBRATION_GAP_S = 0.3
 #: Seconds each still photo is shown when photos stand in for a camera.
 PHOTO_INTERVAL_S = 0.5
 
@@ -173,14 +171,6 @@ class Preview:
     message: str = ""
 
 
-@dataclass
-class _Collect:
-    wanted: int
-    features: list = field(default_factory=list)
-    looked: int = 0
-    last_t: float | None = None
-
-
 class FrameWorker:
     """Reads frames on a thread of its own, finds the pose, and offers previews and calibration samples.
 
@@ -195,25 +185,31 @@ class FrameWorker:
         self.previews: queue.Queue[Preview] = queue.Queue(maxsize=2)
         self._stop = threading.Event()
         self._lock = threading.Lock()
-        self._collect: _Collect | None = None
+        self._collect: CalibrationSession | None = None
         self.error: str | None = None
         self._thread = threading.Thread(target=self._run, name="setup-frames", daemon=True)
         self._thread.start()
 
     # called from the Tk thread
     def start_collecting(self, wanted: int) -> None:
-        with self._lock:
-            self._collect = _Collect(wanted)
+        """Start a calibration session wanting ``wanted`` frames with a person.
 
-    def collected(self) -> tuple[list, int]:
-        """``(features, frames looked at)`` gathered since :meth:`start_collecting`."""
+        The preview plays recordings and photos in real time and in a loop, as a camera delivers
+        frames, so the session follows a camera's rules (spacing, and a look limit: a loop never ends).
+        """
         with self._lock:
-            c = self._collect
-            return (list(c.features), c.looked) if c else ([], 0)
+            self._collect = CalibrationSession.for_input(wanted, stream=True, live=True)
 
-    def stop_collecting(self) -> None:
+    def progress(self) -> CalibrationProgress | None:
+        """How far the session of :meth:`start_collecting` is (``None`` when none is running)."""
         with self._lock:
-            self._collect = None
+            return self._collect.progress() if self._collect is not None else None
+
+    def stop_collecting(self) -> CalibrationSession | None:
+        """End the session and hand it over (``None`` when none was running)."""
+        with self._lock:
+            session, self._collect = self._collect, None
+            return session
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
@@ -281,12 +277,8 @@ class FrameWorker:
         pose = model.detect(image, t)
         features = measure(pose)
         with self._lock:
-            c = self._collect
-            wanted = c is not None and sum(f is not None for f in c.features) < c.wanted
-            if wanted and (c.last_t is None or t - c.last_t >= CALIBRATION_GAP_S - 1e-6):
-                c.last_t = t
-                c.looked += 1
-                c.features.append(features)
+            if self._collect is not None:
+                self._collect.add(pose, t)
         drawn = draw_pose(image, pose)
         h, w = drawn.shape[:2]
         size = fit_size(w, h, *self._box)
@@ -580,29 +572,31 @@ class FirstRunWindow:
         worker = self.worker
         if worker is None:
             return
-        features, looked = worker.collected()
-        seen = sum(f is not None for f in features)
-        self.calib_status.configure(text=f"Recording… hold still ({seen} of {self.options.frames} frames).")
-        enough = seen >= self.options.frames
-        hopeless = looked >= self.options.frames * 4 or worker.error is not None
-        if not (enough or hopeless):
+        progress = worker.progress()
+        if progress is None:
+            return
+        self.calib_status.configure(
+            text=f"Recording… hold still ({progress.with_person} of {progress.wanted} frames)."
+        )
+        if not (progress.done or worker.error is not None):
             self._countdown_job = self.root.after(200, self._watch_collection)
             return
         self._countdown_job = None
-        worker.stop_collecting()
-        self._save_calibration(features, looked)
+        session = worker.stop_collecting()
+        if session is not None:
+            self._save_calibration(session)
 
-    def _save_calibration(self, features: list, looked: int) -> None:
+    def _save_calibration(self, session: CalibrationSession) -> None:
         from postureguard.calibration_file import save_calibration
-        from postureguard.engine.calibration import calibrate
 
         self.start_button.state(["!disabled"])
         self.start_button.configure(text="Calibrate again")
         self.count_label.configure(text="")
         target = paths.calibration_file()
         try:
-            cal = calibrate(features, minimum=min(MIN_CALIBRATION_SAMPLES, self.options.frames))
-            save_calibration(cal, target, note=f"first-run setup, {cal.samples} of {looked} frames")
+            cal = session.finish()
+            note = f"first-run setup, {cal.samples} of {session.looked_at} frames"
+            save_calibration(cal, target, note=note)
         except UserError as exc:
             self.calib_status.configure(text=f"Not calibrated: {exc}", style="Error.TLabel")
             log.info("setup calibration failed: %s", exc)
