@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import logging.handlers
+import os
 import sys
 
 from postureguard import __version__
@@ -91,6 +93,51 @@ def _private_tmp() -> None:
     tempfile.tempdir = None  # recomputed from TMPDIR on next use
 
 
+#: Commands that also log to :func:`postureguard.paths.log_file`: the tray app, started at login with
+#: no terminal to read, whose notices ("camera unavailable", "alert not shown") would otherwise be lost.
+_LOGGED_COMMANDS = ("run",)
+_LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
+
+
+class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log whose files are readable by the user only (0600): they name the user's habits."""
+
+    def _open(self):
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.fchmod(fd, 0o600)  # one made before, under another umask, becomes private too
+        return open(fd, self.mode, encoding=self.encoding, errors=self.errors)  # noqa: SIM115
+
+
+def _configure_logging(verbose: int, command: str | None) -> None:
+    """stderr at WARNING (INFO with ``-v``, DEBUG with ``-vv``); for :data:`_LOGGED_COMMANDS` also the
+    log file, at INFO (DEBUG with ``-vv``), so native libraries' DEBUG lines stay out of it."""
+    console = logging.WARNING - 10 * min(verbose, 2)
+    terminal = logging.StreamHandler()  # sys.stderr
+    terminal.setLevel(console)  # keeps its level when the root's is lowered for the file below
+    terminal.setFormatter(logging.Formatter(_LOG_FORMAT))
+    logging.basicConfig(level=console, handlers=[terminal])
+    if command not in _LOGGED_COMMANDS:
+        return
+    from postureguard.paths import LOG_BACKUPS, LOG_MAX_BYTES, ensure_private_dir, log_file
+
+    path = log_file()
+    to_file = min(logging.INFO, console)
+    try:
+        ensure_private_dir(path.parent)
+        handler = _PrivateRotatingFileHandler(
+            path, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8"
+        )
+    except OSError as exc:
+        # The tray must run even where its log cannot be written (a read-only home).
+        log.warning("no log file: cannot write %s: %s", path, exc.strerror or exc)
+        return
+    handler.setLevel(to_file)
+    handler.setFormatter(logging.Formatter("%(asctime)s " + _LOG_FORMAT))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(min(root.level, to_file))
+
+
 def main(argv: list[str] | None = None, *, network=None) -> int:
     """Parse ``argv`` (default: the process's arguments), run the command, return the exit code.
 
@@ -99,17 +146,6 @@ def main(argv: list[str] | None = None, *, network=None) -> int:
     """
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.WARNING - 10 * min(args.verbose, 2),
-        format="%(levelname)s %(name)s: %(message)s",
-    )
-    if network is not None:
-        if network.active:
-            log.debug("network: %s", network.line())
-        elif network.reason.startswith("turned off") or not sys.platform.startswith("linux"):
-            log.info("network: %s", network.line())
-        else:
-            log.warning("network: %s", network.line())
     if args.command is None:
         if "run" in parser._subparsers._group_actions[0].choices:  # type: ignore[union-attr,operator]  # noqa: SLF001
             # Only global options were given (e.g. `postureguard -v`): they go before the command.
@@ -118,6 +154,15 @@ def main(argv: list[str] | None = None, *, network=None) -> int:
         else:
             parser.print_help()
             return 0
+    # After the command is known (the log file is the tray's), before the first line is logged.
+    _configure_logging(args.verbose, args.command)
+    if network is not None:
+        if network.active:
+            log.debug("network: %s", network.line())
+        elif network.reason.startswith("turned off") or not sys.platform.startswith("linux"):
+            log.info("network: %s", network.line())
+        else:
+            log.warning("network: %s", network.line())
     if network is not None and args.command in _DESKTOP_COMMANDS:
         _private_tmp()
     try:

@@ -76,6 +76,17 @@ def private_tmp_dir() -> Path:
     return state_dir() / "tmp"
 
 
+#: The log file is rotated when it would grow past this many bytes, keeping this many older ones.
+LOG_MAX_BYTES = 1_000_000
+LOG_BACKUPS = 3
+
+
+def log_file() -> Path:
+    """The tray app's log (``postureguard run``): ``postureguard.log`` in the state folder, rotated at
+    :data:`LOG_MAX_BYTES` into ``postureguard.log.1`` .. ``.3`` (see :mod:`postureguard.cli`)."""
+    return state_dir() / "postureguard.log"
+
+
 def settings_file() -> Path:
     return config_dir() / "settings.toml"
 
@@ -101,6 +112,9 @@ def own_files() -> list[tuple[Path, str]]:
     found += [(settings_file(), "PostureGuard's settings file"),
               (calibration_file(), "PostureGuard's calibration file"),
               (user_routines_file(), "PostureGuard's routines file")]
+    log = log_file()
+    found += [(log.with_name(log.name + s), "PostureGuard's log file")
+              for s in ("", *(f".{i}" for i in range(1, LOG_BACKUPS + 1)))]
     return found
 
 

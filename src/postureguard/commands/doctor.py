@@ -247,6 +247,20 @@ def check_calibration() -> Check:
     return Check("calibration", OK, f"made from {cal.samples} frames: {path}")
 
 
+def check_log() -> Check:
+    """Where the tray app (``postureguard run``) logs; only looked at, never created."""
+    from postureguard import paths
+
+    path = paths.log_file()
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return Check("log", OK, f"none written yet; the tray app ('postureguard run') logs to {path}")
+    except OSError as exc:
+        return Check("log", WARN, f"cannot read {path}: {exc.strerror or exc}")
+    return Check("log", OK, f"the tray app logs to {path} ({size / 1000:.0f} kB)")
+
+
 def check_autostart(start_at_login: bool) -> Check:
     from postureguard.errors import UserError
     from postureguard.platform import autostart
@@ -295,6 +309,7 @@ def run_checks(model: str | None = None, cameras: bool = True) -> Iterator[Check
     yield settings_check
     yield check_history()
     yield check_calibration()
+    yield check_log()
     yield check_autostart(bool(getattr(settings, "start_at_login", False)))
 
 
