@@ -78,12 +78,12 @@ def calibrate(samples: Iterable[Features | None], minimum: int = MIN_CALIBRATION
     Raises :class:`CalibrationError` when fewer than ``minimum`` samples show a person, or when the
     measured head height is not positive (ears at or below the shoulders is not an upright pose).
     """
-    samples = list(samples)
-    seen = [f for f in samples if f is not None]
+    looked = list(samples)
+    seen = [f for f in looked if f is not None]
     if len(seen) < minimum:
         raise CalibrationError(
             f"calibration needs at least {minimum} frames that show a person (head and both shoulders), "
-            f"found {len(seen)} of {len(samples)} looked at; sit upright, facing the camera, with your "
+            f"found {len(seen)} of {len(looked)} looked at; sit upright, facing the camera, with your "
             "shoulders in view"
         )
     head_height = _robust_centre([f.head_height for f in seen])
