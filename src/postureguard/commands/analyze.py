@@ -54,7 +54,8 @@ def register(sub) -> None:
         "--calibrate-frames",
         type=finite_number(1, MAX_CALIBRATE_FRAMES, integer=True, unit="frames"),
         metavar="N",
-        help="calibrate on the first N frames that show a person (sit upright for them)",
+        help="calibrate on the first N frames that show a person, 0.3 s apart in a video (sit upright for "
+        "them); at least 3 (or N) when the input ends first",
     )
     p.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
     p.add_argument("--out", metavar="FILE", help="write records here instead of standard output")
