@@ -114,6 +114,9 @@ class FaultySource:
             if want is None or want(t):
                 yield Frame(image=image, t=t, index=index, source="faulty")
 
+    def set_rate(self, fps: float) -> None:
+        pass  # frames come at the plan's pace
+
     def close(self) -> None:
         if not self.closed:
             self.closed = True

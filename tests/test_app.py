@@ -79,8 +79,10 @@ class _Done:
 
 
 def feed(app, wall, mono, pose, seconds, step=1.0):
+    """Analysed frames, as the monitor thread hands them to the engine's owner; then the sink's step."""
     for _ in range(int(seconds / step)):
-        app.on_update(app.engine.update(pose, mono.t))
+        app.owner.observe(pose, mono.t)
+        app.drain()
         wall.t += step
         mono.t += step
 
@@ -177,8 +179,8 @@ def test_first_run_calibrates_from_the_next_upright_frames(tmp_path, kb):
     assert app.tray_state().icon == "calibrating"
     assert app.notifier.sent[-1]["title"] == "Calibrating PostureGuard"
     for _ in range(CALIBRATION_FRAMES + 6):  # the first 5 s are the user's time to sit up
-        app.on_pose(GOOD, mono.t)
-        app.on_update(app.engine.update(GOOD, mono.t))
+        app.owner.observe(GOOD, mono.t)
+        app.drain()
         mono.t += 1
         wall.t += 1
     assert app.engine.calibration is not None
@@ -199,7 +201,8 @@ def test_history_that_cannot_be_saved_is_said_once_and_monitoring_goes_on(tmp_pa
 def test_pause_records_a_gap_and_resume_closes_it(tmp_path, kb):
     app, wall, mono, _ = make_app(tmp_path, kb)
     app.pause(None)
-    assert app.tray_state().icon == "away"  # no monitor attached: the paused flag lives in the monitor
+    # No monitor thread: the engine's owner applies the pause at once, and the tray shows it.
+    assert app.tray_state().icon == "paused" and app.tray_state().paused
     wall.t += 600
     app.resume()
     gaps = app.store.gaps()
@@ -215,7 +218,7 @@ def test_screen_lock_pauses_and_unlock_resumes_but_not_a_users_pause(tmp_path, k
     app.pause(None)  # the user pauses by hand...
     app.on_lock()
     app.on_unlock()  # ...and unlocking the screen does not end their pause
-    assert app._paused_since is not None
+    assert app.owner.paused and app.tray_state().paused
     app.resume()
     assert [g.reason for g in app.store.gaps()] == ["locked", "paused"]
 
@@ -236,11 +239,13 @@ def test_camera_held_by_another_program_reads_as_paused_not_broken(tmp_path, kb,
         assert holder.stdout.readline().strip() == "open"
         monkeypatch.setattr(camera_users, "camera_device", lambda index: device)
         app, *_ = make_app(tmp_path, kb)
-        app.on_status(MonitorStatus("camera_unavailable", "camera 0 cannot be opened"))
+        app.owner.report(MonitorStatus("camera_unavailable", "camera 0 cannot be opened"))
+        app.drain()
         state = app.tray_state()
         assert state.icon == "paused" and "in use by python" in state.tooltip, state
         app.apply_settings(Settings(pause_during_calls=False))
-        app.on_status(MonitorStatus("camera_unavailable", "camera 0 cannot be opened"))
+        app.owner.report(MonitorStatus("camera_unavailable", "camera 0 cannot be opened"))
+        app.drain()
         assert app.tray_state().icon == "camera_unavailable"
     finally:
         holder.kill()

@@ -14,7 +14,7 @@ from postureguard.engine.core import PostureEngine
 from postureguard.engine.sampling import SamplingSettings
 from postureguard.engine.settings import EngineSettings
 from postureguard.errors import SourceError
-from postureguard.monitor import Monitor
+from postureguard.monitor import Monitor, Owner
 from postureguard.pose import MediaPipePose
 from postureguard.sources import Frame
 
@@ -46,6 +46,9 @@ class FlakyCamera:
             self.stall.wait(10)
         raise SourceError("camera 0 stopped delivering frames")
 
+    def set_rate(self, fps):
+        pass
+
     def close(self):
         self.log.append("close")
 
@@ -55,14 +58,25 @@ def frames():
     return [cv2.resize(f, (160, 188)) for f in posture_frames(3, 0)]
 
 
-def make_monitor(open_source, updates, statuses, **kw):
+def recorder(updates, statuses):
+    """The owner's ``emit``: engine updates into ``updates``, monitor statuses into ``statuses``."""
+    from postureguard.runtime import Analysed, StatusChanged
+
+    def emit(event):
+        if isinstance(event, Analysed):
+            updates.append(event.update)
+        elif isinstance(event, StatusChanged):
+            statuses.append(event.status)
+
+    return emit
+
+
+def make_monitor(open_source, updates, statuses, open_model=None, **kw):
     engine = PostureEngine(EngineSettings(), None)
     return Monitor(
-        engine,
+        Owner(engine, recorder(updates, statuses)),
         open_source,
-        lambda source: MediaPipePose(mode="video"),
-        updates.append,
-        statuses.append,
+        open_model or (lambda source: MediaPipePose(mode="video")),
         sampling=SamplingSettings.every(0.001),
         retry_delays=(0.05, 0.1),
         **kw,
@@ -163,3 +177,90 @@ def test_recordings_are_paced_at_their_timestamps_and_finish(tmp_path):
     assert statuses[-1].state == "finished"
     assert len(updates) == 8
     assert elapsed >= 7 / 8 * 0.9  # frames 0..7 at 8 fps are spread over 0.875 s
+
+
+class HiccupModel:
+    """A real MediaPipe model whose ``fail_at``-th detection (counted over all instances) raises
+    RuntimeError once, as a native library's hiccup would."""
+
+    detections = 0
+    made = 0
+
+    def __init__(self, fail_at):
+        self.fail_at = fail_at
+        self.model = MediaPipePose(mode="video")
+        type(self).made += 1
+
+    def detect(self, image, t):
+        type(self).detections += 1
+        if type(self).detections == self.fail_at:
+            raise RuntimeError("the landmarker fell over")
+        return self.model.detect(image, t)
+
+    def reset(self):
+        self.model.reset()
+
+    def close(self):
+        self.model.close()
+
+
+def test_an_unexpected_error_is_logged_shown_and_the_monitor_comes_back(frames, caplog):
+    """A pose model that raises RuntimeError once: the loop restarts after its delay, with a fresh
+    model, and verdicts keep coming; the tray is told in words, the log has the traceback."""
+    log, updates, statuses = [], [], []
+    stall = threading.Event()
+    mon = make_monitor(
+        lambda: FlakyCamera(log, frames * 4, stall=stall),
+        updates,
+        statuses,
+        open_model=lambda source: HiccupModel(fail_at=3),
+        restart_delays=(0.2, 0.4),
+    )
+    with caplog.at_level("ERROR", logger="postureguard.monitor"):
+        mon.start()
+        deadline = time.monotonic() + 60
+        while len(updates) < 2 + 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        mon.stop()
+        stall.set()
+        mon.join(10)
+    assert not mon.is_alive()
+    stopped = [s for s in statuses if s.state == "stopped"]
+    message = "monitoring stopped: RuntimeError: the landmarker fell over; restarting"
+    assert [s.detail for s in stopped] == [message]
+    after = statuses[statuses.index(stopped[0]) + 1 :]
+    assert "running" in [s.state for s in after]  # it came back by itself
+    assert len(updates) >= 6 and all(u.sample.person for u in updates)  # and kept producing verdicts
+    assert mon.restarts == 1 and HiccupModel.made == 2  # the model that raised was replaced
+    assert log.count("close") >= 1 and not mon.source_open  # the camera was released before the restart
+    crash = [r for r in caplog.records if "monitoring stopped" in r.getMessage()]
+    assert len(crash) == 1 and crash[0].exc_info is not None
+    assert "RuntimeError: the landmarker fell over" in caplog.text  # the traceback is in the log
+
+
+def test_commands_are_applied_on_the_monitor_thread_between_frames(frames):
+    """Snooze and calibration requests are posted; the owner applies them on the monitor's thread."""
+    from postureguard.runtime import Calibrate, Snooze
+
+    log, updates, statuses = [], [], []
+    stall = threading.Event()
+    mon = make_monitor(lambda: FlakyCamera(log, frames * 4, stall=stall), updates, statuses)
+    applied_on = []
+    apply = mon.owner.apply
+    mon.owner.apply = lambda command: applied_on.append(threading.current_thread().name) or apply(command)
+    mon.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not updates and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert mon.post(Snooze(600)) and mon.post(Calibrate())
+        deadline = time.monotonic() + 10
+        while len(applied_on) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert applied_on == ["postureguard-monitor"] * 2
+        assert mon.engine.snoozed(time.monotonic()) and mon.owner.calibrating
+    finally:
+        mon.stop()
+        stall.set()
+        mon.join(10)
+    assert not mon.post(Snooze(1))  # a monitor that has ended queues nothing: the caller applies it

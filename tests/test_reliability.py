@@ -37,8 +37,9 @@ from faulty import (
 from postureguard.engine.core import PostureEngine
 from postureguard.engine.settings import EngineSettings
 from postureguard.frame_health import FrameHealth, frame_stats
-from postureguard.monitor import Monitor, MonitorStatus
+from postureguard.monitor import Monitor, MonitorStatus, Owner
 from postureguard.platform.screenlock import LockTracker, ScreenLockWatcher
+from postureguard.runtime import Analysed, StatusChanged
 
 REPO = Path(__file__).resolve().parents[1]
 SRC = REPO / "src"
@@ -69,12 +70,24 @@ def _rss_mb() -> float:
     return resident_pages * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
+def owner_for(engine, on_update, on_status) -> Owner:
+    """An engine owner whose events reach ``on_update`` (engine updates) and ``on_status``."""
+
+    def emit(event) -> None:
+        if isinstance(event, Analysed):
+            on_update(event.update)
+        elif isinstance(event, StatusChanged):
+            on_status(event.status)
+
+    return Owner(engine, emit)
+
+
 def make_monitor(engine, open_source, open_model, on_update, on_status, *, every_s: float, **kw) -> Monitor:
     """A real Monitor that analyses a frame every ``every_s`` seconds of frame time."""
     from postureguard.engine.sampling import SamplingSettings
 
     sampling = SamplingSettings.every(every_s)
-    return Monitor(engine, open_source, open_model, on_update, on_status, sampling=sampling, **kw)
+    return Monitor(owner_for(engine, on_update, on_status), open_source, open_model, sampling=sampling, **kw)
 
 
 def _mediapipe_model(source):
@@ -105,6 +118,9 @@ class ReusedModel:
 
     def detect(self, image, t):
         return self.model.detect(image, t)
+
+    def reset(self) -> None:
+        pass  # as before: the lent model is never reset (see the class docstring on native memory)
 
     def close(self) -> None:
         self.returned += 1
@@ -848,8 +864,9 @@ HEADLESS = textwrap.dedent(
     from postureguard.engine.settings import EngineSettings
     from postureguard.frame_health import FrameHealth, frame_stats
     from postureguard.knowledge import load_knowledge
-    from postureguard.monitor import Monitor
+    from postureguard.monitor import Monitor, Owner
     from postureguard.pipeline import open_model
+    from postureguard.runtime import Analysed
     from postureguard.platform.screenlock import ScreenLockWatcher
     from postureguard.recommender import Recommender
     from postureguard.sources import open_source
@@ -864,13 +881,16 @@ HEADLESS = textwrap.dedent(
     counts = {"updates": 0, "alerts": 0, "health": set()}
     wall0 = time.time()
 
-    def on_pose(pose, t):
-        if engine.calibration is None:
-            features = measure(pose)
-            if features is not None:
-                calibration_features.append(features)
-            if len(calibration_features) >= 4:
-                monitor.with_engine(lambda e: e.set_calibration(calibrate(calibration_features, minimum=4)))
+    class Calibrating(Owner):
+        # On the monitor thread, the engine's one owner: the first poses calibrate it.
+        def observe(self, pose, now):
+            if self.engine.calibration is None:
+                features = measure(pose)
+                if features is not None:
+                    calibration_features.append(features)
+                if len(calibration_features) >= 4:
+                    self.engine.set_calibration(calibrate(calibration_features, minimum=4))
+            return super().observe(pose, now)
 
     def on_update(update):
         counts["updates"] += 1
@@ -888,7 +908,9 @@ HEADLESS = textwrap.dedent(
         source = open_source([clip])
 
         class Checked:
-            is_stream, description = source.is_stream, source.description
+            is_stream, is_live, description = source.is_stream, source.is_live, source.description
+            def set_rate(self, fps):
+                source.set_rate(fps)
             def __iter__(self):
                 return self.frames()
             def frames(self, want=None):
@@ -904,7 +926,11 @@ HEADLESS = textwrap.dedent(
     from postureguard.engine.sampling import SamplingSettings
 
     # The recording plays at its own pace, as a camera would deliver it.
-    monitor = Monitor(engine, open_checked, open_model, on_update, lambda status: None, on_pose=on_pose,
+    def emit(event):
+        if isinstance(event, Analysed):
+            on_update(event.update)
+
+    monitor = Monitor(Calibrating(engine, emit), open_checked, open_model,
                       sampling=SamplingSettings.every(0.25))  # fmt: skip
     watching = watcher.start()
     monitor.start()

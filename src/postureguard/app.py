@@ -1,18 +1,29 @@
 """The tray app's controller: the one place that wires source, pose, engine, store, notifier and tray.
 
-Data flows one way: the monitor thread hands each engine :class:`Update` to :meth:`App.on_update`,
-which stores the minute aggregates, turns alerts into notifications (after the notification policy),
-and asks the tray to redraw. Commands from the tray menu and from notification buttons come back
-through the small public methods below; none of them blocks on the routine player, which runs as its
-own process.
+Threads and the two queues (see :mod:`postureguard.runtime` for the messages):
 
-Threads: the tray's main loop owns the main thread; the monitor and the notifier each have a thread
-of their own; a settings watcher polls the settings file. Shared state is guarded by ``self._lock``.
+* the **monitor** thread (:class:`~postureguard.monitor.Monitor`) owns the engine, the calibration
+  in progress, the pause and the alert decisions (its :class:`~postureguard.monitor.Owner`). Every
+  other thread changes them only by posting a command to the monitor's inbox (:meth:`App.post`),
+  applied between two frames;
+* the monitor emits events into :attr:`App.outbox`; ONE **sink** thread drains it: it writes
+  history, shows notifications and redraws the tray. A notification server that hangs holds up the
+  sink, never a frame;
+* the tray's main loop owns the main thread; the screen-lock watcher, the settings watcher, the
+  setup waiter and the report thread only post commands (or a :class:`~postureguard.runtime.Notify`).
+
+The tray's state is a pure fold of the events (:func:`postureguard.runtime.reduce`), kept by the
+sink as one immutable value that any thread may read. Nothing is shared under a lock.
+
+Without a running monitor (tests, or once a recording has ended) a command is applied by the
+thread that posts it, and without a running sink the poster drains the outbox itself; in both cases
+nobody else holds the engine or the history at that moment.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable
@@ -23,25 +34,52 @@ from typing import Any, Protocol
 
 from postureguard import paths
 from postureguard.config import Settings, load_settings, save_settings, with_value
-from postureguard.engine.calibration import calibrate
-from postureguard.engine.core import PostureEngine, Update
-from postureguard.engine.events import BreakTaken, PostureAlert, SittingAlert
-from postureguard.engine.geometry import Features, measure
+from postureguard.engine.core import PostureEngine
+from postureguard.engine.events import BreakTaken, PostureAlert
 from postureguard.errors import CalibrationError, UserError
-from postureguard.monitor import Monitor, MonitorStatus
+from postureguard.monitor import CALIBRATION_DELAY_S, CALIBRATION_FRAMES, Monitor, Owner
 from postureguard.platform.notifications import Notifier
 from postureguard.policy import NotificationPolicy, alert_text, alert_title, suggestion_text
+from postureguard.runtime import (
+    AlertRaised,
+    Analysed,
+    AppEvent,
+    ApplySettings,
+    Calibrate,
+    CalibrationDone,
+    CalibrationFailed,
+    CalibrationStarted,
+    Command,
+    MonitorState,
+    MonitorStatus,
+    Notify,
+    Pause,
+    PauseReason,
+    Resume,
+    Resumed,
+    ScreenLocked,
+    ScreenUnlocked,
+    SettingsApplied,
+    Snooze,
+    StatusChanged,
+    Suggested,
+    TrayModel,
+    TrayState,
+    UseCalibration,
+    reduce,
+    tray_state,
+)
 from postureguard.store.aggregate import MinuteAggregator
 from postureguard.store.base import AlertRecord, BreakRecord, HistoryStore
 from postureguard.store.summary import format_summary, summarize_day
 
+__all__ = ["CALIBRATION_DELAY_S", "CALIBRATION_FRAMES", "App", "Overrides", "TrayState", "View"]
+
 log = logging.getLogger(__name__)
 
-#: Frames with a person needed for a calibration the app makes by itself.
-CALIBRATION_FRAMES = 8
-#: Seconds between the calibration notice and the first calibration frame.
-CALIBRATION_DELAY_S = 5.0
 FALLBACK_TEXT = "Click the PostureGuard icon in the tray to start it."
+#: Seconds shutdown waits for the sink to write what is queued (a hung notification server aside).
+SINK_JOIN_S = 4.0
 
 
 class View(Protocol):
@@ -50,17 +88,8 @@ class View(Protocol):
     def refresh(self, state: TrayState) -> None: ...
 
 
-@dataclass(frozen=True)
-class TrayState:
-    """Everything the tray shows. ``icon`` is one of postureguard.ui.icons.STATES."""
-
-    icon: str
-    tooltip: str
-    paused: bool
-    sensitivity: str
-    sitting_limit_min: int
-    suggestion_title: str | None
-    status_line: str
+class _EndSink(AppEvent):
+    """Ends the sink thread once everything queued before it is handled."""
 
 
 @dataclass
@@ -98,9 +127,9 @@ class App:
         wall_clock: Callable[[], float] = time.time,
         mono_clock: Callable[[], float] = time.monotonic,
     ):
-        self.settings = settings
+        self.settings = settings  # the newest settings; replaced whole, never changed in place
         self.settings_path = settings_path
-        self.engine = engine
+        self.engine = engine  # the monitor thread's (through self.owner); read elsewhere by tests only
         self.store = store
         self.notifier = notifier
         self._recommender_factory = recommender_factory
@@ -109,28 +138,34 @@ class App:
         self.overrides = overrides or Overrides()
         self._launch = launch_routine
         self._wall = wall_clock
-        self._mono = mono_clock
-        self._lock = threading.RLock()
+        #: Events from the monitor (and messages from any thread) for the sink thread.
+        self.outbox: queue.Queue[AppEvent] = queue.Queue()
+        self.owner = Owner(
+            engine,
+            self.outbox.put,
+            policy=NotificationPolicy(settings.max_notifications_per_hour, settings.quiet_window()),
+            wall_clock=wall_clock,
+            mono_clock=mono_clock,
+        )
         self.monitor: Monitor | None = None
         self.view: View | None = None
-        self.policy = NotificationPolicy(settings.max_notifications_per_hour, settings.quiet_window())
+        # The sink's own state (its thread's, or the draining caller's while it does not run).
         self.aggregator = MinuteAggregator()
-        self.last_sample = None
-        self.monitor_status = MonitorStatus("starting")
+        self.model = TrayModel(
+            sensitivity=settings.sensitivity,
+            sitting_limit_min=settings.sitting_limit_minutes,
+            calibrating=engine.calibration is None,
+        )
         self.suggestion = None  # the latest Recommendation
+        self._store_warned = False  # "cannot save history" is said once per run
+        self._sink: threading.Thread | None = None
+        # Only for the thread-less case (see the module docstring): two posters at once take turns.
+        self._inline = threading.RLock()
         self.children: list[Any] = []  # routine player processes, reaped as they end
-        self._paused_since: float | None = None
-        self._resume_timer: threading.Timer | None = None
-        self._calibrating = engine.calibration is None
-        self._calibration_frames: list[Features] = []
-        self._calibration_not_before = 0.0
         self._settings_mtime = self._mtime()
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
         self._setup_proc = None
-        self._store_warned = False  # "cannot save history" is said once per run
-        self._pause_reason = "paused"
-        self._locked = False
 
     # -- lifecycle ------------------------------------------------------------------------------
     def attach(self, monitor: Monitor, view: View | None) -> None:
@@ -141,8 +176,10 @@ class App:
         """Start watching. ``setup_first`` opens the first-run walk-through before monitoring."""
         if setup_first:
             self.open_setup()
-        elif self._calibrating:
+        elif self.engine.calibration is None:
             self.begin_calibration()
+        self._sink = threading.Thread(target=self._run_sink, name="postureguard-sink", daemon=True)
+        self._sink.start()
         self._watcher = threading.Thread(target=self._watch_settings, name="settings-watcher", daemon=True)
         self._watcher.start()
         if self.monitor is not None:
@@ -154,79 +191,149 @@ class App:
         if self._stop.is_set():
             return
         self._stop.set()
-        if self._resume_timer:
-            self._resume_timer.cancel()
         # The monitor is started by the tray's setup; when the tray failed before that, there is
         # no thread to join (joining an unstarted thread raises).
         if self.monitor is not None and self.monitor.ident is not None:
             self.monitor.stop()
             self.monitor.join(timeout=4.0)
             log.info("monitor stopped; source released: %s", not self.monitor.source_open)
-        with self._lock:
+        sink = self._sink
+        if sink is not None and sink.is_alive():
+            self.outbox.put(_EndSink())
+            sink.join(timeout=SINK_JOIN_S)
+            if sink.is_alive():
+                log.warning("the sink is stuck (a notification server that does not answer?)")
+        if sink is None or not sink.is_alive():
+            self.drain()
+        with self._inline:
             record = self.aggregator.flush()
             if record is not None:
                 self._store_call(self.store.add_minute, record)
-            if self._paused_since is not None:
-                self._store_call(self.store.add_gap, self._paused_since, self._wall(), self._pause_reason)
-                self._paused_since = None
+            if self.model.paused_since is not None:
+                self._store_call(
+                    self.store.add_gap, self.model.paused_since, self._wall(), self.model.pause_reason
+                )
+                self.model = replace(self.model, paused_since=None)
         self.notifier.close()
         self.store.close()
 
-    # -- from the monitor thread ------------------------------------------------------------------
-    def on_pose(self, pose, t: float) -> None:
-        """Every analysed pose, before the engine: used only while calibrating."""
-        if not self._calibrating or t < self._calibration_not_before:
+    # -- the two queues ---------------------------------------------------------------------------
+    def post(self, command: Command) -> None:
+        """Hand ``command`` to the engine's owner (the monitor thread); from any thread, never blocks."""
+        if self.monitor is not None and self.monitor.post(command):
             return
-        features = measure(pose)
-        if features is None:
-            return
-        with self._lock:
-            self._calibration_frames.append(features)
-            if len(self._calibration_frames) >= CALIBRATION_FRAMES:
-                self._finish_calibration()
+        with self._inline:  # no monitor thread runs: the engine is nobody else's now
+            self.owner.apply(command)
+        self._pump()
 
-    def on_update(self, update: Update) -> None:
-        now = self._wall()
-        with self._lock:
-            self.last_sample = update.sample
-            record = self.aggregator.add(replace(update.sample, t=now))
+    def notify(self, title: str, body: str) -> None:
+        """Show a plain message (from any thread): the sink sends it."""
+        self.outbox.put(Notify(title, body))
+        self._pump()
+
+    def _pump(self) -> None:
+        """With no sink thread running, whoever posted drains the outbox."""
+        if self._sink is None or not self._sink.is_alive():
+            self.drain()
+
+    def drain(self) -> None:
+        """Handle every queued event now, on this thread (the sink's step; used while it does not run)."""
+        with self._inline:
+            handled = False
+            while True:
+                try:
+                    event = self.outbox.get_nowait()
+                except queue.Empty:
+                    break
+                if not isinstance(event, _EndSink):
+                    self._handle_safely(event)
+                    handled = True
+            if handled:
+                self._refresh()
+
+    def _run_sink(self) -> None:
+        while True:
+            event = self.outbox.get()
+            if isinstance(event, _EndSink):
+                return
+            self._handle_safely(event)
+            if self.outbox.empty():  # a burst of events is drawn once
+                self._refresh()
+
+    def _handle_safely(self, event: AppEvent) -> None:
+        try:
+            self._handle(event)
+        except Exception:  # noqa: BLE001 - one failed event must not end history or the tray
+            log.exception("could not handle %s", type(event).__name__)
+
+    # -- the sink: history, notifications, tray -------------------------------------------------------
+    def _handle(self, event: AppEvent) -> None:
+        before = self.model
+        if isinstance(event, Analysed):
+            record = self.aggregator.add(replace(event.update.sample, t=event.wall))
             if record is not None:
                 self._store_call(self.store.add_minute, record)
-        for event in update.events:
-            if isinstance(event, PostureAlert | SittingAlert):
-                self._alert(event, now)
-            elif isinstance(event, BreakTaken):
-                self._store_call(self.store.add_break, BreakRecord(now, event.away_s, event.sat_s))
-                if self.settings.notify_on_break:
-                    self._send("Break noted", f"Welcome back: {round(event.away_s / 60)} minutes away.")
-        self._refresh()
+            for e in event.update.events:
+                if isinstance(e, BreakTaken):
+                    self._store_call(self.store.add_break, BreakRecord(event.wall, e.away_s, e.sat_s))
+                    if self.settings.notify_on_break:
+                        self._send("Break noted", f"Welcome back: {round(e.away_s / 60)} minutes away.")
+        elif isinstance(event, AlertRaised):
+            self._alert(event)
+        elif isinstance(event, StatusChanged):
+            event = StatusChanged(self._explain(event.status))
+            log.info("monitor: %s %s", event.status.state, event.status.detail)
+        elif isinstance(event, Resumed):
+            if before.paused_since is not None:
+                self._store_call(self.store.add_gap, before.paused_since, event.wall, before.pause_reason)
+        elif isinstance(event, CalibrationStarted):
+            self._send(
+                "Calibrating PostureGuard",
+                f"Sit upright and look at your screen as you like to sit. In {event.delay_s:.0f} seconds "
+                "PostureGuard measures this position as your upright reference.",
+            )
+        elif isinstance(event, CalibrationDone) and event.made_here:
+            self._save_calibration(event)
+        elif isinstance(event, CalibrationFailed):
+            self._send("Calibration failed", event.message)
+        elif isinstance(event, SettingsApplied):
+            self.recommender = self._recommender_factory(event.settings)
+        elif isinstance(event, Notify):
+            self._send(event.title, event.body)
+        self.model = reduce(self.model, event)
 
-    def on_status(self, status: MonitorStatus) -> None:
-        if status.state == "camera_unavailable" and self.settings.pause_during_calls:
+    def _explain(self, status: MonitorStatus) -> MonitorStatus:
+        if status.state == MonitorState.CAMERA_UNAVAILABLE and self.settings.pause_during_calls:
             users = self._camera_users()
             if users:
                 # A call (or another program) has the camera: wait for it politely, not as a fault.
                 names = ", ".join(sorted({u.name for u in users}))
-                status = MonitorStatus("camera_in_use", f"the camera is in use by {names}")
-        with self._lock:
-            self.monitor_status = status
-        log.info("monitor: %s %s", status.state, status.detail)
-        self._refresh()
+                return MonitorStatus(MonitorState.CAMERA_IN_USE, f"the camera is in use by {names}")
+        return status
 
     def _camera_users(self):
         from postureguard.platform.camera_users import camera_device, users_of
 
         return users_of(camera_device(self.settings.camera))
 
-    # -- alerts -----------------------------------------------------------------------------------
-    def _alert(self, event: PostureAlert | SittingAlert, now: float) -> None:
+    def _save_calibration(self, event: CalibrationDone) -> None:
+        from postureguard.calibration_file import save_calibration
+
+        try:
+            save_calibration(event.calibration, self.calibration_path, note="made by the tray app")
+        except OSError as exc:
+            log.warning("calibration not saved (%s); it is used for this run only", exc)
+        self._send("Calibration done", "PostureGuard now measures your posture against this position.")
+
+    def _alert(self, raised: AlertRaised) -> None:
         from postureguard.recommender import Recommendation
 
+        event, now = raised.alert, raised.wall
         rec = self.recommender.recommend(event.trigger)
         routine = rec.routine if isinstance(rec, Recommendation) else None
-        with self._lock:
-            if routine is not None:
-                self.suggestion = rec
+        if routine is not None:
+            self.suggestion = rec
+            self.model = reduce(self.model, Suggested(routine.title))
         kind = "posture" if isinstance(event, PostureAlert) else "sitting"
         self._store_call(
             self.store.add_alert,
@@ -240,12 +347,9 @@ class App:
                 routine_id=routine.id if routine else None,
             ),
         )
-        local = datetime.fromtimestamp(now)
-        decision = self.policy.decide(now, local.hour * 60 + local.minute)
-        if not decision.notify:
-            log.info("alert not shown (%s): %s", decision.reason, alert_text(event))
+        if not raised.notify:
+            log.info("alert not shown (%s): %s", raised.reason, alert_text(event))
             return
-        self.policy.record(now)
         body = (
             alert_text(event)
             + " "
@@ -269,9 +373,10 @@ class App:
         )
 
     def _send(self, title: str, body: str, **kw) -> None:
+        """Show a notification now (the sink's thread; others use :meth:`notify`)."""
         try:
             self.notifier.send(title, body, **kw)
-        except Exception:  # noqa: BLE001 - a notification must never stop monitoring
+        except Exception:  # noqa: BLE001 - a notification must never stop the sink
             log.exception("could not show a notification")
 
     def _store_call(self, fn, *args):
@@ -285,19 +390,18 @@ class App:
                 self._send("PostureGuard cannot save history", str(exc))
             return None
 
-    # -- commands (tray menu, notification buttons) ------------------------------------------------
+    # -- commands (tray menu, notification buttons, watchers) ---------------------------------------
     def start_routine(self, routine_id: str | None = None, source: str = "tray") -> None:
         """Open the routine player for ``routine_id`` (default: the current suggestion)."""
         if routine_id is None:
-            with self._lock:
-                suggestion = self.suggestion
+            suggestion = self.suggestion
             if suggestion is None:
                 from postureguard.recommender import Recommendation
 
                 rec = self.recommender.recommend("neck_strain")
                 suggestion = rec if isinstance(rec, Recommendation) else None
             if suggestion is None:
-                self._send("No routine fits", "Your safety settings exclude every routine for this.")
+                self.notify("No routine fits", "Your safety settings exclude every routine for this.")
                 return
             routine_id = suggestion.routine.id
         log.info("starting routine %s from %s", routine_id, source)
@@ -306,70 +410,28 @@ class App:
         except Exception:  # noqa: BLE001 - the tray must survive a failed launch
             log.exception("could not start the routine player")
             return
-        with self._lock:
-            self.children = [c for c in self.children if c.poll() is None] + [child]
-
-    def _with_engine(self, fn) -> None:
-        """Apply ``fn(engine)`` between two monitor updates (directly when nothing monitors)."""
-        if self.monitor is not None:
-            self.monitor.with_engine(fn)
-        else:
-            fn(self.engine)
+        self.children = [c for c in self.children if c.poll() is None] + [child]
 
     def snooze(self, seconds: float) -> None:
-        until = self._mono() + seconds
-        self._with_engine(lambda e: e.snooze(until))
-        log.info("alerts snoozed for %.0f minutes", seconds / 60)
+        self.post(Snooze(seconds))
 
-    def pause(self, seconds: float | None, reason: str = "paused") -> None:
+    def pause(self, seconds: float | None, reason: PauseReason | str = PauseReason.PAUSED) -> None:
         """Release the camera; resume by itself after ``seconds`` (None: until Resume).
 
         ``reason`` is recorded with the gap in history (``paused``, ``locked``, ``setup``).
         """
-        with self._lock:
-            if self._resume_timer:
-                self._resume_timer.cancel()
-                self._resume_timer = None
-            if self._paused_since is None:
-                self._paused_since = self._wall()
-                self._pause_reason = reason
-            if seconds is not None:
-                self._resume_timer = threading.Timer(seconds, self.resume)
-                self._resume_timer.daemon = True
-                self._resume_timer.start()
-        if self.monitor is not None:
-            self.monitor.pause()
-        self._refresh()
+        self.post(Pause(seconds, PauseReason(reason)))
 
     def resume(self) -> None:
-        with self._lock:
-            if self._resume_timer:
-                self._resume_timer.cancel()
-                self._resume_timer = None
-            if self._paused_since is not None:
-                self._store_call(self.store.add_gap, self._paused_since, self._wall(), self._pause_reason)
-                self._paused_since = None
-        if self.monitor is not None:
-            self.monitor.resume()
-        self._refresh()
+        self.post(Resume())
 
     # -- screen lock (from the lock watcher's thread) ---------------------------------------------
     def on_lock(self) -> None:
         """The screen was locked: release the camera, unless the user had paused already."""
-        with self._lock:
-            if self._paused_since is not None:
-                return  # a pause the user chose stays theirs to end
-            self._locked = True
-        log.info("screen locked: camera released")
-        self.pause(None, reason="locked")
+        self.post(ScreenLocked())
 
     def on_unlock(self) -> None:
-        with self._lock:
-            if not self._locked:
-                return
-            self._locked = False
-        log.info("screen unlocked: monitoring again")
-        self.resume()
+        self.post(ScreenUnlocked())
 
     def set_setting(self, key: str, text: str) -> None:
         """Change one setting from the tray: validated, saved atomically, applied at once."""
@@ -377,71 +439,32 @@ class App:
             new = with_value(self.settings, key, text)
             save_settings(new, self.settings_path)
         except UserError as exc:
-            self._send("Setting not changed", str(exc))
+            self.notify("Setting not changed", str(exc))
             return
         self._settings_mtime = self._mtime()
         self.apply_settings(new)
 
     def apply_settings(self, settings: Settings) -> None:
-        with self._lock:
-            self.settings = settings
-            self.policy.configure(settings.max_notifications_per_hour, settings.quiet_window())
-            self.recommender = self._recommender_factory(settings)
-        engine_settings = settings.to_engine(**self.overrides.engine_kwargs())
-        self._with_engine(lambda e: e.set_settings(engine_settings))
-        log.info(
-            "settings applied: sensitivity %s, sustain %.0f s, sitting limit %s min",
-            settings.sensitivity,
-            engine_settings.sustain_s,
-            settings.sitting_limit_minutes,
-        )
-        self._refresh()
+        self.settings = settings
+        self.post(ApplySettings(settings, settings.to_engine(**self.overrides.engine_kwargs())))
 
     def begin_calibration(self) -> None:
-        with self._lock:
-            self._calibrating = True
-            self._calibration_frames = []
-            self._calibration_not_before = self._mono() + CALIBRATION_DELAY_S
-        self._send(
-            "Calibrating PostureGuard",
-            f"Sit upright and look at your screen as you like to sit. In {CALIBRATION_DELAY_S:.0f} seconds "
-            "PostureGuard measures this position as your upright reference.",
-        )
-        self._refresh()
-
-    def _finish_calibration(self) -> None:
-        from postureguard.calibration_file import save_calibration
-
-        try:
-            cal = calibrate(self._calibration_frames)
-        except CalibrationError as exc:
-            self._calibration_frames = []
-            self._send("Calibration failed", str(exc))
-            return
-        self._calibrating = False
-        try:
-            save_calibration(cal, self.calibration_path, note="made by the tray app")
-        except OSError as exc:
-            log.warning("calibration not saved (%s); it is used for this run only", exc)
-        self._with_engine(lambda e: e.set_calibration(cal))
-        self._send("Calibration done", "PostureGuard now measures your posture against this position.")
+        self.post(Calibrate())
 
     def open_setup(self) -> None:
         """Open the first-run walk-through (its own process); the camera is released meanwhile."""
         from postureguard.launch import start_postureguard
 
-        with self._lock:
-            if self._setup_proc is not None and self._setup_proc.poll() is None:
-                return
-        self.pause(None, reason="setup")
+        if self._setup_proc is not None and self._setup_proc.poll() is None:
+            return
+        self.pause(None, reason=PauseReason.SETUP)
         try:
             proc = start_postureguard(["setup"], new_session=False)
         except OSError:
             log.exception("could not open the setup window")
             self.resume()
             return
-        with self._lock:
-            self._setup_proc = proc
+        self._setup_proc = proc
         threading.Thread(target=self._after_setup, args=(proc,), name="setup-waiter", daemon=True).start()
 
     def _after_setup(self, proc) -> None:
@@ -453,9 +476,7 @@ class App:
         except CalibrationError:
             cal = None
         if cal is not None:
-            with self._lock:
-                self._calibrating = False
-            self._with_engine(lambda e: e.set_calibration(cal))
+            self.post(UseCalibration(cal))
         if not self._stop.is_set():
             self.resume()
             if cal is None:
@@ -470,14 +491,15 @@ class App:
             try:
                 open_today_report()
             except UserError as exc:
-                self._send("Report not available", str(exc))
+                self.notify("Report not available", str(exc))
 
         threading.Thread(target=work, name="report", daemon=True).start()
 
     def summary_text(self) -> str:
-        now = datetime.now()
-        start = datetime(now.year, now.month, now.day).timestamp()
-        end = start + 86400
+        from postureguard.commands.today import day_bounds
+
+        # Local midnight to the next one: 23 or 25 hours on the days the clocks change.
+        start, end = day_bounds(datetime.fromtimestamp(self._wall()).date())
         s = self.store
         summary = summarize_day(
             s.minutes(start, end),
@@ -491,63 +513,18 @@ class App:
         return format_summary(summary)
 
     def show_summary(self) -> None:
-        self._send("PostureGuard today", self.summary_text())
+        self.notify("PostureGuard today", self.summary_text())
 
     # -- state for the tray ------------------------------------------------------------------------
     def tray_state(self) -> TrayState:
-        with self._lock:
-            status = self.monitor_status.state
-            sample = self.last_sample
-            paused = self.monitor.paused if self.monitor is not None else False
-            if status in ("camera_unavailable", "model_error", "camera_covered", "camera_frozen"):
-                icon = "camera_unavailable"
-            elif paused or status == "camera_in_use":
-                icon = "paused"
-            elif self._calibrating:
-                icon = "calibrating"
-            elif sample is None or sample.state in ("away", "uncalibrated") or status == "finished":
-                icon = "away"
-            else:
-                icon = "poor" if sample.state == "poor" else "good"
-            parts = ["PostureGuard"]
-            if status == "camera_in_use":
-                parts.append(f"paused: {self.monitor_status.detail}")
-            elif status == "camera_covered":
-                parts.append("camera covered")
-            elif status == "camera_frozen":
-                parts.append("camera frozen, reopening")
-            elif icon == "camera_unavailable":
-                parts.append("camera unavailable, retrying")
-            elif paused:
-                parts.append("paused while the screen is locked" if self._locked else "paused")
-            elif self._calibrating:
-                parts.append("calibrating: sit upright")
-            elif sample is not None and sample.head_forward_deg is not None:
-                parts.append(f"head {sample.head_forward_deg:.0f}° forward")
-            elif sample is None and status in ("starting", "running"):
-                parts.append("starting")  # no frame analysed yet: say so rather than "nobody in view"
-            elif status == "finished":
-                parts.append("the recording has ended")
-            elif icon == "away":
-                parts.append("nobody in view")
-            if sample is not None and sample.sitting_s:
-                parts.append(f"sitting {sample.sitting_s / 60:.0f} min")
-            suggestion = self.suggestion.routine.title if self.suggestion is not None else None
-            return TrayState(
-                icon=icon,
-                tooltip=" · ".join(parts),
-                paused=paused,
-                sensitivity=self.settings.sensitivity,
-                sitting_limit_min=self.settings.sitting_limit_minutes,
-                suggestion_title=suggestion,
-                status_line=self.monitor_status.detail,
-            )
+        """What the tray shows: a pure function of the events the sink has handled."""
+        return tray_state(self.model)
 
     def _refresh(self) -> None:
         if self.view is not None:
             try:
                 self.view.refresh(self.tray_state())
-            except Exception:  # noqa: BLE001 - drawing must never stop monitoring
+            except Exception:  # noqa: BLE001 - drawing must never stop the sink
                 log.exception("tray refresh failed")
 
     # -- settings file watcher ---------------------------------------------------------------------

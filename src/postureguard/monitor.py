@@ -1,25 +1,66 @@
-"""The monitor thread: source -> pose -> engine, handing each update to the app.
+"""The monitor thread: source -> pose -> engine, and the one owner of everything the engine touches.
 
-It owns the camera (or the replayed recording) and the pose model; the engine stays pure and is fed
-the monitor's clock. A missing or lost camera never ends the thread: it reports
-``camera_unavailable`` and retries with a growing delay (capped), and resumes by itself. Pausing
-releases the camera, so its light goes off.
+The thread owns the camera (or the replayed recording), the pose model and an :class:`Owner`: the
+engine, the calibration in progress, the pause and the alert decisions. Nothing else touches them.
+Other threads post commands (:mod:`postureguard.runtime`) to :attr:`Monitor.inbox`; they are applied
+between two frames. What happens is emitted as events through the owner's ``emit`` (the app's
+outbox, drained by its sink thread), so nothing slow (history, notifications, the tray) ever runs
+between two frames.
+
+A missing or lost camera never ends the thread: it reports ``camera_unavailable`` and retries with a
+growing delay (capped), and resumes by itself. Any other unexpected error in a stage is logged with
+its traceback, reported as ``stopped`` ("monitoring stopped: <error>; restarting") and the loop
+starts again after a growing delay (:attr:`Monitor.restart_delays`). Pausing releases the camera, so
+its light goes off.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
+from postureguard.engine.calibration import CalibrationSession
 from postureguard.engine.core import PostureEngine, Update
+from postureguard.engine.events import PostureAlert, SittingAlert
 from postureguard.engine.sampling import SamplingPolicy, SamplingSettings
-from postureguard.errors import ModelError, SourceError
+from postureguard.errors import CalibrationError, ModelError, SourceError
+from postureguard.landmarks import Pose
 from postureguard.pipeline import AdaptiveAnalyzer
+from postureguard.policy import NotificationPolicy
+from postureguard.pose import PoseModel
+from postureguard.runtime import (
+    AlertRaised,
+    Analysed,
+    AppEvent,
+    ApplySettings,
+    Calibrate,
+    CalibrationDone,
+    CalibrationFailed,
+    CalibrationStarted,
+    Command,
+    MonitorState,
+    MonitorStatus,
+    Pause,
+    Paused,
+    PauseReason,
+    Resume,
+    Resumed,
+    ScreenLocked,
+    ScreenUnlocked,
+    SettingsApplied,
+    Snooze,
+    StatusChanged,
+    UseCalibration,
+    Wake,
+)
 from postureguard.sources import Frame, FrameSource
+
+__all__ = ["Monitor", "MonitorState", "MonitorStatus", "Owner", "paced"]
 
 log = logging.getLogger(__name__)
 
@@ -38,15 +79,6 @@ class SystemClock:
         time.sleep(seconds)
 
 
-@dataclass(frozen=True)
-class MonitorStatus:
-    """What the monitor is doing, for the tray: ``running``, ``paused``, ``camera_unavailable``,
-    ``finished`` (a recording ended) or ``model_error``; ``detail`` says why in words."""
-
-    state: str
-    detail: str = ""
-
-
 def paced(frames: Iterator[Frame], clock: Clock, stop: threading.Event) -> Iterator[Frame]:
     """Deliver a recording's frames at their timestamps, as a camera would (for demos and tests)."""
     start = None
@@ -61,110 +93,342 @@ def paced(frames: Iterator[Frame], clock: Clock, stop: threading.Event) -> Itera
         yield frame
 
 
-class Monitor(threading.Thread):
-    """Runs the pipeline until :meth:`stop`; calls ``on_update`` and ``on_status`` from its thread.
+#: Frames with a person needed for a calibration the tray makes by itself.
+CALIBRATION_FRAMES = 8
+#: Seconds between the calibration notice and the first calibration frame (time to sit up).
+CALIBRATION_DELAY_S = 5.0
 
-    ``open_source`` returns a fresh :class:`FrameSource` (called again after a failure);
-    ``open_model`` returns a pose model for that source. ``sampling`` says which frames are looked
-    at and when the model runs (see :mod:`postureguard.engine.sampling`); frames in between are not
-    even decoded.
+
+class Owner:
+    """What the monitor thread owns besides the camera: the engine, the calibration in progress, the
+    pause and the alert decisions (quiet hours and the hourly cap, ``policy``).
+
+    Not thread-safe, by design: one thread calls it, the monitor's while it runs (before the monitor
+    starts or after it ends, whoever posts a command). Every change is told through ``emit`` as an
+    event of :mod:`postureguard.runtime`; ``emit`` must be quick (the app's outbox ``put``).
+    ``wall_clock`` gives epoch seconds (history, quiet hours), ``mono_clock`` the engine's seconds
+    (snooze, calibration delay, timed pauses).
     """
 
     def __init__(
         self,
         engine: PostureEngine,
+        emit: Callable[[AppEvent], None],
+        *,
+        policy: NotificationPolicy | None = None,
+        wall_clock: Callable[[], float] = time.time,
+        mono_clock: Callable[[], float] = time.monotonic,
+    ):
+        self.engine = engine
+        self.policy = policy
+        self._emit = emit
+        self._wall = wall_clock
+        self._mono = mono_clock
+        self.calibration: CalibrationSession | None = None  # the calibration in progress
+        self.pause_reason: PauseReason | None = None  # None: not paused
+        self._resume_at: float | None = None  # mono seconds of a timed pause's end
+        self._locked = False  # the current pause began with a screen lock
+
+    @property
+    def paused(self) -> bool:
+        return self.pause_reason is not None
+
+    @property
+    def calibrating(self) -> bool:
+        return self.calibration is not None
+
+    # -- commands ---------------------------------------------------------------------------------
+    def apply(self, command: Command) -> None:
+        """Apply one command (see :mod:`postureguard.runtime`)."""
+        if isinstance(command, Pause):
+            self._pause(command.seconds, command.reason)
+        elif isinstance(command, Resume):
+            self._resume()
+        elif isinstance(command, ScreenLocked):
+            if not self.paused:  # a pause the user chose stays theirs to end
+                log.info("screen locked: camera released")
+                self._pause(None, PauseReason.LOCKED)
+                self._locked = True
+        elif isinstance(command, ScreenUnlocked):
+            if self._locked:
+                log.info("screen unlocked: monitoring again")
+                self._resume()
+        elif isinstance(command, Snooze):
+            self.engine.snooze(self._mono() + command.seconds)
+            log.info("alerts snoozed for %.0f minutes", command.seconds / 60)
+        elif isinstance(command, ApplySettings):
+            self.engine.set_settings(command.engine)
+            if self.policy is not None:
+                s = command.settings
+                self.policy.configure(s.max_notifications_per_hour, s.quiet_window())
+            log.info(
+                "settings applied: sensitivity %s, sustain %.0f s, sitting limit %s min",
+                command.settings.sensitivity,
+                command.engine.sustain_s,
+                command.settings.sitting_limit_minutes,
+            )
+            self._emit(SettingsApplied(command.settings))
+        elif isinstance(command, Calibrate):
+            self.begin_calibration()
+        elif isinstance(command, UseCalibration):
+            self.calibration = None
+            self.engine.set_calibration(command.calibration)
+            self._emit(CalibrationDone(command.calibration, made_here=False))
+        elif not isinstance(command, Wake):
+            raise TypeError(f"not a monitor command: {command!r}")
+
+    def _pause(self, seconds: float | None, reason: PauseReason) -> None:
+        self._resume_at = None if seconds is None else self._mono() + seconds
+        if not self.paused:
+            self.pause_reason = reason
+            self._emit(Paused(reason, self._wall()))
+
+    def _resume(self) -> None:
+        self._resume_at = None
+        self._locked = False
+        if self.paused:
+            self.pause_reason = None
+            self._emit(Resumed(self._wall()))
+
+    def tick(self) -> float | None:
+        """End a timed pause that is due; the seconds until it is due (None: no timed pause)."""
+        if self._resume_at is None:
+            return None
+        left = self._resume_at - self._mono()
+        if left <= 0:
+            self._resume()
+            return None
+        return left
+
+    def begin_calibration(self) -> None:
+        """Take the next upright frames as the reference, after :data:`CALIBRATION_DELAY_S` seconds.
+
+        The tray waits for a person as long as it takes (no look limit): the user may step away.
+        """
+        self.calibration = CalibrationSession(
+            CALIBRATION_FRAMES, settle_s=CALIBRATION_DELAY_S, start_t=self._mono()
+        )
+        self._emit(CalibrationStarted(CALIBRATION_DELAY_S))
+
+    # -- the monitor's reports ----------------------------------------------------------------------
+    def report(self, status: MonitorStatus) -> None:
+        self._emit(StatusChanged(status))
+
+    def observe(self, pose: Pose | None, now: float) -> Update:
+        """One analysed frame (``now``: the engine's seconds): calibrate, update the engine, decide alerts."""
+        session = self.calibration
+        if session is not None and session.add(pose, now).done:
+            self._finish_calibration(session)
+        update = self.engine.update(pose, now)
+        wall = self._wall()
+        self._emit(Analysed(update, wall))
+        for event in update.events:
+            if isinstance(event, PostureAlert | SittingAlert):
+                self._emit(self._decide(event, wall))
+        return update
+
+    def _finish_calibration(self, session: CalibrationSession) -> None:
+        try:
+            cal = session.finish()
+        except CalibrationError as exc:
+            # Start again at once (the user is sitting up already) and say why.
+            self.calibration = CalibrationSession(CALIBRATION_FRAMES)
+            self._emit(CalibrationFailed(str(exc)))
+            return
+        self.calibration = None
+        self.engine.set_calibration(cal)
+        self._emit(CalibrationDone(cal))
+
+    def _decide(self, alert: PostureAlert | SittingAlert, wall: float) -> AlertRaised:
+        """Whether ``alert`` becomes a notification now (quiet hours, hourly cap)."""
+        if self.policy is None:
+            return AlertRaised(alert, wall, True)
+        local = datetime.fromtimestamp(wall)
+        decision = self.policy.decide(wall, local.hour * 60 + local.minute)
+        if decision.notify:
+            self.policy.record(wall)
+        return AlertRaised(alert, wall, decision.notify, decision.reason)
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+class Monitor(threading.Thread):
+    """Runs the pipeline until :meth:`stop`, for its :class:`Owner`.
+
+    ``open_source`` returns a fresh :class:`FrameSource` (called again after a failure);
+    ``open_model`` returns a pose model for that source. ``sampling`` says which frames are looked
+    at and when the model runs (see :mod:`postureguard.engine.sampling`); frames in between are not
+    even decoded. ``retry_delays`` (seconds) space the attempts to open a missing camera;
+    ``restart_delays`` (seconds) space the restarts after an unexpected error, the last one
+    repeating (1, 2, 4 ... 60 by default).
+    """
+
+    def __init__(
+        self,
+        owner: Owner,
         open_source: Callable[[], FrameSource],
-        open_model: Callable[[FrameSource], object],
-        on_update: Callable[[Update], None],
-        on_status: Callable[[MonitorStatus], None],
+        open_model: Callable[[FrameSource], PoseModel],
         *,
         sampling: SamplingSettings | None = None,
         pace_recordings: bool = True,
         retry_delays: tuple[float, ...] = (2.0, 4.0, 8.0, 15.0, 30.0),
+        restart_delays: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 60.0),
         clock: Clock | None = None,
-        on_pose: Callable[[object, float], None] | None = None,
     ):
         super().__init__(name="postureguard-monitor", daemon=True)
-        self.engine = engine
+        self.owner = owner
         self._open_source = open_source
         self._open_model = open_model
-        self._on_update = on_update
-        self._on_status = on_status
-        self._on_pose = on_pose
         self.sampling = sampling or SamplingSettings()
         self.counts = None  # the running analyzer's counters, for tests and diagnostics
         self.pace_recordings = pace_recordings
         self.retry_delays = retry_delays
+        self.restart_delays = restart_delays
         self.clock = clock or SystemClock()
+        #: Commands from other threads, applied between two frames.
+        self.inbox: queue.Queue[Command] = queue.Queue()
         self._halt = threading.Event()
-        self._paused = threading.Event()
-        self._wake = threading.Event()
-        self._engine_lock = threading.Lock()
+        # Guards only the hand-over: once the thread has ended, a command is no longer queued.
+        self._accept_lock = threading.Lock()
+        self._accepting = False
         self.source_open = False  # observable by tests: the camera/recording is held right now
-        self._model = None
+        self.restarts = 0  # loops restarted after an unexpected error
+        self._analysed = 0  # frames analysed by this monitor, all runs together
+        self._model: PoseModel | None = None
         self._model_key: bool | None = None
 
+    @property
+    def engine(self) -> PostureEngine:
+        return self.owner.engine
+
     # -- control (any thread) -----------------------------------------------------------------
+    def start(self) -> None:
+        with self._accept_lock:
+            self._accepting = True
+        super().start()
+
+    def post(self, command: Command) -> bool:
+        """Queue ``command`` for the monitor thread; False (nothing queued) when it is not running."""
+        with self._accept_lock:
+            if not self._accepting:
+                return False
+            self.inbox.put(command)
+            return True
+
+    def submit(self, command: Command) -> None:
+        """Queue ``command``, or apply it here when no monitor thread runs (nobody else owns the engine)."""
+        if not self.post(command):
+            self.owner.apply(command)
+
     def stop(self) -> None:
         self._halt.set()
-        self._wake.set()
+        self.inbox.put(Wake())
 
     def pause(self) -> None:
-        self._paused.set()
-        self._wake.set()
+        self.submit(Pause())
 
     def resume(self) -> None:
-        self._paused.clear()
-        self._wake.set()
+        self.submit(Resume())
 
     @property
     def paused(self) -> bool:
-        return self._paused.is_set()
-
-    def with_engine(self, fn: Callable[[PostureEngine], object]):
-        """Run ``fn(engine)`` while the monitor is not in the middle of an update."""
-        with self._engine_lock:
-            return fn(self.engine)
+        return self.owner.paused
 
     # -- the loop -----------------------------------------------------------------------------
     def run(self) -> None:
         try:
-            self._loop()
+            self._supervise()
         finally:
             self._close_model()
+            with self._accept_lock:
+                self._accepting = False
+            self._drain()  # what came in as it ended still counts (a Resume closes a gap in history)
+
+    def _supervise(self) -> None:
+        """Run the loop; after an unexpected error, say so and start it again after a growing delay."""
+        failures = 0
+        while not self._halt.is_set():
+            analysed = self._analysed
+            try:
+                self._loop()
+                return
+            except Exception as exc:  # noqa: BLE001 - any stage may fail; the monitor must come back
+                if self._analysed > analysed:
+                    failures = 0  # it ran well for a while: this is a new failure, not the same one
+                delay = self.restart_delays[min(failures, len(self.restart_delays) - 1)]
+                failures += 1
+                self.restarts += 1
+                log.exception("monitoring stopped (%s); restarting in %.0f s", _describe(exc), delay)
+                self.owner.report(
+                    MonitorStatus(MonitorState.STOPPED, f"monitoring stopped: {_describe(exc)}; restarting")
+                )
+                # A model that raised may be in any state: the next run starts with a fresh one.
+                self._close_model()
+                self._wait(delay)
+
+    def _drain(self, timeout: float | None = None) -> None:
+        """Apply every queued command; wait up to ``timeout`` seconds for the first (None: no wait)."""
+        try:
+            command = self.inbox.get(timeout=timeout) if timeout else self.inbox.get_nowait()
+        except queue.Empty:
+            return
+        while True:
+            try:
+                self.owner.apply(command)
+            except Exception:  # noqa: BLE001 - one bad command must not stop monitoring
+                log.exception("command %r failed", command)
+            try:
+                command = self.inbox.get_nowait()
+            except queue.Empty:
+                return
+
+    def _wait(self, seconds: float) -> None:
+        """Wait ``seconds``, applying commands meanwhile; return early on stop or a pause change."""
+        deadline = time.monotonic() + seconds
+        paused = self.owner.paused
+        while not self._halt.is_set() and self.owner.paused == paused:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            self._drain(timeout=min(left, 1.0))
 
     def _loop(self) -> None:
         failures = 0
         while not self._halt.is_set():
-            if self._paused.is_set():
-                self._on_status(MonitorStatus("paused"))
+            self._drain()
+            if self.owner.paused:
+                self.owner.report(MonitorStatus(MonitorState.PAUSED))
                 self._wait_while_paused()
                 continue
             try:
                 finished = self._run_source()
                 failures = 0
                 if finished:
-                    self._on_status(MonitorStatus("finished", "the recording has ended"))
+                    self.owner.report(MonitorStatus(MonitorState.FINISHED, "the recording has ended"))
                     return
             except SourceError as exc:
-                if self._paused.is_set() or self._halt.is_set():
+                self._drain()
+                if self.owner.paused or self._halt.is_set():
                     continue  # the read was cut short by our own pause or stop, not by the camera
                 delay = self.retry_delays[min(failures, len(self.retry_delays) - 1)]
                 failures += 1
                 log.info("camera unavailable (%s); retrying in %.0f s", exc, delay)
-                self._on_status(MonitorStatus("camera_unavailable", str(exc)))
-                self._wake.clear()
-                self._wake.wait(delay)
+                self.owner.report(MonitorStatus(MonitorState.CAMERA_UNAVAILABLE, str(exc)))
+                self._wait(delay)
             except ModelError as exc:
-                self._on_status(MonitorStatus("model_error", str(exc)))
+                self.owner.report(MonitorStatus(MonitorState.MODEL_ERROR, str(exc)))
                 return
 
     def _wait_while_paused(self) -> None:
-        while self._paused.is_set() and not self._halt.is_set():
-            self._wake.clear()
-            self._wake.wait(1.0)
+        while self.owner.paused and not self._halt.is_set():
+            due = self.owner.tick()  # a timed pause ends here
+            if self.owner.paused:
+                self._drain(timeout=1.0 if due is None else max(0.01, min(due, 1.0)))
 
-    def _model_for(self, source: FrameSource):
+    def _model_for(self, source: FrameSource) -> PoseModel:
         """The pose model for ``source``, kept across reopens while the mode stays the same.
 
         Every new MediaPipe landmarker leaves some native memory behind when closed, and a camera
@@ -172,8 +436,7 @@ class Monitor(threading.Thread):
         """
         key = bool(source.is_stream)
         if self._model is not None and self._model_key == key:
-            if hasattr(self._model, "reset"):
-                self._model.reset()  # a new session starts with a fresh search, not an old track
+            self._model.reset()  # a new session starts with a fresh search, not an old track
             return self._model
         self._close_model()
         self._model = self._open_model(source)
@@ -181,9 +444,12 @@ class Monitor(threading.Thread):
         return self._model
 
     def _close_model(self) -> None:
-        if self._model is not None:
-            self._model.close()
-            self._model = None
+        model, self._model = self._model, None
+        if model is not None:
+            try:
+                model.close()
+            except Exception:  # noqa: BLE001 - a model that failed may fail to close too
+                log.exception("the pose model did not close cleanly")
 
     def _run_source(self) -> bool:
         """Analyse one opened source until it ends (True), or pause/stop interrupts it (False)."""
@@ -193,36 +459,33 @@ class Monitor(threading.Thread):
         self.source_open = True
         try:
             model = self._model_for(source)
-            self._on_status(MonitorStatus("running", source.description))
+            self.owner.report(MonitorStatus(MonitorState.RUNNING, source.description))
             policy = SamplingPolicy(self.sampling, sustain_s=self.engine.settings.sustain_s)
-            analyzer = AdaptiveAnalyzer(
-                self.engine, model, policy, on_pose=self._on_pose, lock=self._engine_lock
-            )
+            analyzer = AdaptiveAnalyzer(self.engine, model, policy, observe=self.owner.observe)
             self.counts = analyzer.counts
             health = FrameHealth()
-            if hasattr(source, "set_rate"):
-                source.set_rate(1.0 / policy.check_interval())
+            source.set_rate(1.0 / policy.check_interval())
             frames = source.frames(analyzer.wants)
-            if not getattr(source, "is_live", False) and self.pace_recordings:
+            if not source.is_live and self.pace_recordings:
                 frames = paced(frames, self.clock, self._halt)
             for frame in frames:
-                if self._halt.is_set() or self._paused.is_set():
+                self._drain()
+                if self._halt.is_set() or self.owner.paused:
                     return False
                 verdict = health.update(frame_stats(frame.image), frame.t)
                 if verdict.changed:
-                    state = {"blank": "camera_covered", "frozen": "camera_frozen"}.get(
-                        verdict.state, "running"
+                    state = {"blank": MonitorState.CAMERA_COVERED, "frozen": MonitorState.CAMERA_FROZEN}.get(
+                        verdict.state, MonitorState.RUNNING
                     )
-                    self._on_status(MonitorStatus(state, verdict.detail or source.description))
-                if verdict.state == "frozen" and getattr(source, "is_live", False):
+                    self.owner.report(MonitorStatus(state, verdict.detail or source.description))
+                if verdict.state == "frozen" and source.is_live:
                     # A stalled driver: reopening the camera is the cure; the retry loop does it.
                     raise SourceError(verdict.detail or "the camera keeps sending the same frame")
                 if verdict.state == "blank":
                     continue  # a covered lens shows nobody; the model would only waste time
                 policy.sustain_s = self.engine.settings.sustain_s  # settings may change while running
-                update = analyzer.process(frame, self.clock.monotonic())
-                if update is not None:
-                    self._on_update(update)
+                if analyzer.process(frame, self.clock.monotonic()) is not None:
+                    self._analysed += 1
             return True
         finally:
             source.close()

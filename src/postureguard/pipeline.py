@@ -7,12 +7,16 @@ Keeps the commands thin and makes sure every frame goes through the same steps w
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from postureguard.engine.geometry import Features, measure
 from postureguard.landmarks import Pose
 from postureguard.sources import Frame, FrameSource
+
+if TYPE_CHECKING:
+    from postureguard.engine.core import Update
 
 
 def quiet_native_logs() -> None:
@@ -68,6 +72,10 @@ class AdaptiveAnalyzer:
     runs the model only when the sampling policy says the last result is too old or the change gate
     sees a different scene, and returns the engine's update (``None`` when the frame was only checked).
     ``now`` is the monitor's clock in seconds (engine time); ``frame.t`` the source's.
+
+    ``observe(pose, now)`` turns the model's pose into the engine's update; the default is
+    ``engine.update``. The monitor passes its owner's, which also calibrates and decides alerts on
+    the same (the monitor's) thread: nothing here is shared with another thread, so nothing is locked.
     """
 
     #: Seconds of source time between two tracker restarts at most (each costs about 0.5 s of CPU).
@@ -75,15 +83,22 @@ class AdaptiveAnalyzer:
     #: A small change (a fidget) triggers an analysis only if the last one is at least this old.
     SMALL_CHANGE_SPACING_S = 4.0
 
-    def __init__(self, engine, model, policy, gate=None, *, on_pose=None, lock=None):
+    def __init__(
+        self,
+        engine,
+        model,
+        policy,
+        gate=None,
+        *,
+        observe: Callable[[Pose | None, float], Update] | None = None,
+    ):
         from postureguard.gate import ChangeGate
 
         self.engine = engine
         self.model = model
         self.policy = policy
         self.gate = gate or ChangeGate()
-        self.on_pose = on_pose
-        self.lock = lock
+        self.observe = observe or engine.update
         self.counts = AnalyzerCounts()
         self._next_check: float | None = None
         self._last_reset: float | None = None
@@ -112,7 +127,7 @@ class AdaptiveAnalyzer:
         else:
             self.counts.by_change += 1
         reset_allowed = self._last_reset is None or now - self._last_reset >= self.RESET_SPACING_S
-        if big and self._last_analysis is not None and hasattr(self.model, "reset") and reset_allowed:
+        if big and self._last_analysis is not None and reset_allowed:
             # Someone arrived or left: a tracker would keep following the old pose.
             self.model.reset()
             self._last_reset = now
@@ -120,13 +135,7 @@ class AdaptiveAnalyzer:
         self._last_analysis = now
         self.counts.analyses += 1
         pose = self.model.detect(frame.image, frame.t)
-        if self.on_pose is not None:
-            self.on_pose(pose, now)
-        if self.lock is not None:
-            with self.lock:
-                update = self.engine.update(pose, now)
-        else:
-            update = self.engine.update(pose, now)
+        update = self.observe(pose, now)
         self.policy.analysed(now, update.sample, changed=not scheduled)
         self.gate.analysed(tiny)
         return update

@@ -22,7 +22,13 @@ log = logging.getLogger(__name__)
 
 
 class PoseModel(Protocol):
+    """What every pose model offers, and all that its users call (no attribute is probed for)."""
+
     def detect(self, image_bgr: Any, t: float) -> Pose | None: ...
+
+    def reset(self) -> None:
+        """Forget any tracked person (a no-op for a model that keeps no state between frames)."""
+        ...
 
     def close(self) -> None: ...
 

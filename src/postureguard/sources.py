@@ -75,14 +75,22 @@ Want = Callable[[float], bool]
 
 
 class FrameSource(Protocol):
+    """What every source offers, and all that its users call (no attribute is probed for)."""
+
     #: True for a continuous stream (camera, video) where tracking between frames helps.
     is_stream: bool
+    #: True when frames arrive in real time (a camera); recordings are paced by the monitor instead.
+    is_live: bool
     description: str
 
     def __iter__(self) -> Iterator[Frame]: ...
 
     def frames(self, want: Want | None = None) -> Iterator[Frame]:
         """Frames whose time ``t`` satisfies ``want(t)``; the others are skipped without decoding."""
+        ...
+
+    def set_rate(self, fps: float) -> None:
+        """Ask for about ``fps`` frames a second (a camera's driver); a no-op for recordings and photos."""
         ...
 
     def close(self) -> None: ...
@@ -97,6 +105,7 @@ class ImageSource:
     """Still images, read one at a time when iterated."""
 
     is_stream = False
+    is_live = False
 
     def __init__(self, paths: Sequence[tuple[Path, str]], interval: float = 1.0):
         if interval <= 0:
@@ -121,6 +130,9 @@ class ImageSource:
                 raise SourceError(f"cannot read image {label}: {_unreadable_reason(path)}")
             yield Frame(image=image, t=index * self.interval, index=index, source=label)
 
+    def set_rate(self, fps: float) -> None:
+        pass  # photos are read as fast as they are asked for
+
     def close(self) -> None:
         pass
 
@@ -140,6 +152,7 @@ class VideoSource:
     """A video file, decoded frame by frame."""
 
     is_stream = True
+    is_live = False
 
     def __init__(self, path: Path, label: str):
         cv2 = _cv2()
@@ -180,6 +193,9 @@ class VideoSource:
             index += 1
         if index == 0:
             raise SourceError(f"video {self.label} has no readable frames")
+
+    def set_rate(self, fps: float) -> None:
+        pass  # a recording's rate is its own; the monitor paces it
 
     def close(self) -> None:
         self._cap.release()

@@ -223,13 +223,11 @@ def _run(args) -> int:
             specs, interval=args.interval, camera_size=(settings.camera_width, settings.camera_height)
         )
 
+    # The monitor thread owns the engine (through app.owner); the app's sink thread does the rest.
     monitor = Monitor(
-        engine,
+        app.owner,
         make_source,
         lambda source: open_model(source, args.model),
-        app.on_update,
-        app.on_status,
-        on_pose=app.on_pose,
         sampling=SamplingSettings.every(args.sample_interval) if args.sample_interval else SamplingSettings(),
     )
     routines = sorted(((r.id, r.title) for r in kb.routines), key=lambda r: r[1])
@@ -243,11 +241,12 @@ def _run(args) -> int:
         log.warning("%s", warning)
     if loaded.warnings or store.notice:
         message = " ".join([*loaded.warnings, store.notice or ""]).strip()
-        app._send("PostureGuard settings", message)  # noqa: SLF001 - the one-off start-up notice
+        app.notify("PostureGuard settings", message)  # the one-off start-up notice
     log.info("tray backend %s (menus: %s); source %s", backend.name, backend.has_menu, " ".join(specs))
     from postureguard.platform.screenlock import ScreenLockWatcher
 
-    # The camera is released while the screen is locked (its light goes off) and reopened on unlock.
+    # The camera is released while the screen is locked (its light goes off) and reopened on unlock;
+    # the watcher's thread only posts the commands.
     lock_watcher = ScreenLockWatcher(app.on_lock, app.on_unlock)
     try:
         lock_watcher.start()

@@ -18,7 +18,10 @@ def register(sub) -> None:
 
 
 def day_bounds(day: date) -> tuple[float, float]:
-    """Epoch seconds of local midnight starting ``day`` and the next one (23 or 25 h apart at DST changes)."""
+    """Epoch seconds of local midnight starting ``day`` and the next one (23 or 25 h apart at DST changes).
+
+    The one definition of "a day" for summaries: ``today`` and the tray's "Today's summary" use it.
+    """
     start = datetime.combine(day, time()).astimezone()
     end = datetime.combine(day + timedelta(days=1), time()).astimezone()
     return start.timestamp(), end.timestamp()

@@ -41,7 +41,7 @@ from postureguard.engine.events import (
     SittingAlert,
 )
 from postureguard.engine.geometry import EXTENSION_PITCH_MARGIN, Features, measure
-from postureguard.engine.sample import Sample
+from postureguard.engine.sample import Posture, PostureState, Sample
 from postureguard.engine.settings import EngineSettings
 from postureguard.landmarks import Pose
 
@@ -165,18 +165,23 @@ class PostureEngine:
 
         if not person:
             state = (
-                "away" if self._away_reported else ("uncalibrated" if self.calibration is None else "good")
+                PostureState.AWAY
+                if self._away_reported
+                else (PostureState.UNCALIBRATED if self.calibration is None else PostureState.GOOD)
             )
         elif self.calibration is None:
-            state = "uncalibrated"
+            state = PostureState.UNCALIBRATED
         else:
-            state = "poor" if self._episode_alerted or self._alert_condition(t) else "good"
+            poor = self._episode_alerted or self._alert_condition(t)
+            state = PostureState.POOR if poor else PostureState.GOOD
 
         sample = Sample(
             t=t,
             person=person,
             head_forward_deg=None if judgement is None else judgement.head_forward_deg,
-            posture="unknown" if judgement is None else ("poor" if judgement.poor else "good"),
+            posture=(
+                Posture.UNKNOWN if judgement is None else (Posture.POOR if judgement.poor else Posture.GOOD)
+            ),
             state=state,
             shoulder_tilt_deg=features.shoulder_tilt_deg if person else None,
             lean_in=None if judgement is None else judgement.lean_in,

@@ -3,11 +3,45 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from enum import Enum
 
-#: Values of :attr:`Sample.posture`: this sample's own classification against the threshold.
-POSTURES = ("good", "poor", "unknown")
-#: Values of :attr:`Sample.state`: the smoothed state the tray shows.
-STATES = ("good", "poor", "away", "uncalibrated")
+
+class TextEnum(str, Enum):
+    """A str-valued enum that is its value everywhere text goes: ``==``, hashing (dict keys), ``str``,
+    f-strings, JSON, CSV and SQLite all see ``"good"``, so logs, history and tests that compare with
+    strings keep working."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self.value), spec)
+
+    def __hash__(self) -> int:
+        return hash(str(self.value))
+
+
+class Posture(TextEnum):
+    """This sample's own classification against the threshold (:attr:`Sample.posture`)."""
+
+    GOOD = "good"
+    POOR = "poor"
+    UNKNOWN = "unknown"
+
+
+class PostureState(TextEnum):
+    """The smoothed state the tray shows (:attr:`Sample.state`)."""
+
+    GOOD = "good"
+    POOR = "poor"
+    AWAY = "away"
+    UNCALIBRATED = "uncalibrated"
+
+
+#: Values of :attr:`Sample.posture`.
+POSTURES = tuple(p.value for p in Posture)
+#: Values of :attr:`Sample.state`.
+STATES = tuple(s.value for s in PostureState)
 
 
 @dataclass(frozen=True)
@@ -32,8 +66,8 @@ class Sample:
     t: float
     person: bool
     head_forward_deg: float | None
-    posture: str
-    state: str
+    posture: Posture
+    state: PostureState
     shoulder_tilt_deg: float | None = None
     lean_in: float | None = None
     extension: bool = False

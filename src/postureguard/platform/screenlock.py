@@ -12,9 +12,11 @@ Several of these often speak at once (GNOME sends three), so the callbacks fire 
 screen saver reports itself active at start, ``on_lock`` fires once at start as well.
 
 Like :mod:`postureguard.platform.notifications`, the watcher runs its own asyncio loop on a thread
-of its own; callbacks run on that thread and must be short and thread-safe (the monitor's
-``pause()`` and ``resume()`` are). A missing bus, or no screen saver on it, is not an error: the
-watcher logs what it could not reach and watches what is left, possibly nothing.
+of its own; callbacks run on that thread and must be short and thread-safe: they post a
+command (the app's ``on_lock`` / ``on_unlock`` post ``ScreenLocked`` / ``ScreenUnlocked`` to the
+monitor's inbox, see postureguard.runtime) and return at once. A missing bus, or no screen saver
+on it, is not an error: the watcher logs what it could not reach and watches what is left, possibly
+nothing.
 
 Windows and macOS: not implemented yet; :meth:`ScreenLockWatcher.start` logs that and returns False
 (the app then simply keeps the camera open while the screen is locked, as it did before).

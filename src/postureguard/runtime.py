@@ -1,0 +1,351 @@
+"""The tray app's messages between threads, and what the tray shows. Pure: no I/O, no clock, no threads.
+
+Two queues connect the app's threads (see :mod:`postureguard.app`):
+
+* **commands** go into the monitor's inbox from any thread (the tray menu, notification buttons, the
+  screen-lock and settings watchers, the setup waiter). The monitor thread, the one owner of the
+  engine, the calibration in progress, the pause and the alert decisions, applies them between two
+  frames (see :class:`postureguard.monitor.Owner`);
+* **events** go from the monitor thread into the outbox, which one sink thread drains: history,
+  notifications and the tray. A notification server that hangs stalls the sink, never a frame.
+
+What the tray shows is a pure function of the events seen, folded one at a time (the Safe Eyes
+model): :func:`reduce` takes a :class:`TrayModel` and an event and returns the next model;
+:func:`tray_state` turns a model into the :class:`TrayState` the tray draws.
+
+States are str-valued enums (:class:`~postureguard.engine.sample.TextEnum`): they compare, hash and
+print as their values, so logs, the history database and tests that compare strings see ``"paused"``.
+Times: ``wall`` fields are epoch seconds (history); everything else is the monitor's monotonic clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from postureguard.engine.events import PostureAlert, SittingAlert
+from postureguard.engine.sample import PostureState, Sample, TextEnum
+
+if TYPE_CHECKING:
+    from postureguard.config import Settings
+    from postureguard.engine.calibration import Calibration
+    from postureguard.engine.core import Update
+    from postureguard.engine.settings import EngineSettings
+
+
+class MonitorState(TextEnum):
+    """What the monitor is doing (:attr:`MonitorStatus.state`)."""
+
+    STARTING = "starting"  # nothing opened yet
+    RUNNING = "running"  # frames arrive and are analysed
+    PAUSED = "paused"  # the camera is released (a pause, a locked screen, setup)
+    CAMERA_UNAVAILABLE = "camera_unavailable"  # cannot be opened or was lost; retried with backoff
+    CAMERA_IN_USE = "camera_in_use"  # unavailable because another program (a call) holds it
+    CAMERA_COVERED = "camera_covered"  # frames are black: a shutter or a hand over the lens
+    CAMERA_FROZEN = "camera_frozen"  # the same frame again and again: the camera is reopened
+    FINISHED = "finished"  # a recording has ended
+    MODEL_ERROR = "model_error"  # the pose model cannot be loaded: monitoring ends
+    STOPPED = "stopped"  # an unexpected error ended the loop; it restarts after a delay
+
+
+@dataclass(frozen=True)
+class MonitorStatus:
+    """What the monitor is doing, for the tray; ``detail`` says why in words."""
+
+    state: MonitorState
+    detail: str = ""
+
+
+class PauseReason(TextEnum):
+    """Why the camera is released; recorded with the gap in history."""
+
+    PAUSED = "paused"  # the user chose it
+    LOCKED = "locked"  # the screen is locked
+    SETUP = "setup"  # the first-run walk-through has the camera
+
+
+class TrayIcon(TextEnum):
+    """The tray icon's states (the same names as postureguard.ui.icons.STATES)."""
+
+    GOOD = "good"
+    POOR = "poor"
+    AWAY = "away"
+    PAUSED = "paused"
+    CAMERA_UNAVAILABLE = "camera_unavailable"
+    CALIBRATING = "calibrating"
+
+
+# -- commands: any thread -> the monitor's inbox --------------------------------------------------------
+@dataclass(frozen=True)
+class Command:
+    """Something to apply on the monitor thread, between two frames."""
+
+
+@dataclass(frozen=True)
+class Pause(Command):
+    """Release the camera; resume by itself after ``seconds`` (None: until :class:`Resume`)."""
+
+    seconds: float | None = None
+    reason: PauseReason = PauseReason.PAUSED
+
+
+@dataclass(frozen=True)
+class Resume(Command):
+    """End any pause."""
+
+
+@dataclass(frozen=True)
+class ScreenLocked(Command):
+    """The screen was locked: pause, unless a pause is already on (a pause the user chose stays theirs)."""
+
+
+@dataclass(frozen=True)
+class ScreenUnlocked(Command):
+    """The screen was unlocked: end the pause the lock began (only that one)."""
+
+
+@dataclass(frozen=True)
+class Snooze(Command):
+    """No posture or sitting alerts for ``seconds`` from now."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
+class ApplySettings(Command):
+    """New settings: ``engine`` is what the engine uses (the command line's overrides applied)."""
+
+    settings: Settings
+    engine: EngineSettings
+
+
+@dataclass(frozen=True)
+class Calibrate(Command):
+    """Start a calibration from the next upright frames (after a few seconds to sit up)."""
+
+
+@dataclass(frozen=True)
+class UseCalibration(Command):
+    """Use ``calibration`` (made elsewhere, e.g. by the setup walk-through) from the next frame on."""
+
+    calibration: Calibration
+
+
+@dataclass(frozen=True)
+class Wake(Command):
+    """Nothing to apply: wakes a monitor waiting on its inbox (stop)."""
+
+
+# -- events: the monitor thread -> the outbox -> the sink thread ----------------------------------------
+@dataclass(frozen=True)
+class AppEvent:
+    """Something the sink records, shows or tells."""
+
+
+@dataclass(frozen=True)
+class Analysed(AppEvent):
+    """The engine's update for one analysed frame; ``wall`` is when (epoch seconds)."""
+
+    update: Update
+    wall: float
+
+
+@dataclass(frozen=True)
+class StatusChanged(AppEvent):
+    status: MonitorStatus
+
+
+@dataclass(frozen=True)
+class AlertRaised(AppEvent):
+    """An engine alert and the monitor's decision whether it becomes a notification (``reason``: why not)."""
+
+    alert: PostureAlert | SittingAlert
+    wall: float
+    notify: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Paused(AppEvent):
+    """A pause began at ``wall`` (epoch seconds)."""
+
+    reason: PauseReason
+    wall: float
+
+
+@dataclass(frozen=True)
+class Resumed(AppEvent):
+    """The pause ended at ``wall`` (epoch seconds)."""
+
+    wall: float
+
+
+@dataclass(frozen=True)
+class CalibrationStarted(AppEvent):
+    """A calibration began; frames are taken after ``delay_s`` seconds."""
+
+    delay_s: float
+
+
+@dataclass(frozen=True)
+class CalibrationDone(AppEvent):
+    """The engine uses ``calibration`` now; ``made_here``: the tray made it (to save and announce)."""
+
+    calibration: Calibration
+    made_here: bool = True
+
+
+@dataclass(frozen=True)
+class CalibrationFailed(AppEvent):
+    """The frames did not give a calibration; a new attempt has begun."""
+
+    message: str
+
+
+@dataclass(frozen=True)
+class SettingsApplied(AppEvent):
+    settings: Settings
+
+
+@dataclass(frozen=True)
+class Suggested(AppEvent):
+    """The routine the tray offers now (its title), from the recommender after an alert."""
+
+    title: str
+
+
+@dataclass(frozen=True)
+class Notify(AppEvent):
+    """A plain message for the user (from any thread); the sink shows it."""
+
+    title: str
+    body: str
+
+
+# -- the tray's state: a pure fold of the events ----------------------------------------------------
+@dataclass(frozen=True)
+class TrayModel:
+    """Everything the tray's state depends on, as the events left it."""
+
+    status: MonitorStatus = MonitorStatus(MonitorState.STARTING)
+    sample: Sample | None = None
+    paused: bool = False
+    pause_reason: PauseReason = PauseReason.PAUSED
+    paused_since: float | None = None  # epoch seconds
+    calibrating: bool = False
+    suggestion_title: str | None = None
+    sensitivity: str = "medium"
+    sitting_limit_min: int = 0
+
+
+@dataclass(frozen=True)
+class TrayState:
+    """Everything the tray shows."""
+
+    icon: TrayIcon
+    tooltip: str
+    paused: bool
+    sensitivity: str
+    sitting_limit_min: int
+    suggestion_title: str | None
+    status_line: str
+
+
+def reduce(model: TrayModel, event: AppEvent) -> TrayModel:
+    """The model after ``event`` (events that change nothing the tray shows return ``model``)."""
+    if isinstance(event, Analysed):
+        return replace(model, sample=event.update.sample)
+    if isinstance(event, StatusChanged):
+        return replace(model, status=event.status)
+    if isinstance(event, Paused):
+        return replace(model, paused=True, pause_reason=event.reason, paused_since=event.wall)
+    if isinstance(event, Resumed):
+        return replace(model, paused=False, paused_since=None)
+    if isinstance(event, CalibrationStarted):
+        return replace(model, calibrating=True)
+    if isinstance(event, CalibrationDone):
+        return replace(model, calibrating=False)
+    if isinstance(event, SettingsApplied):
+        return replace(
+            model,
+            sensitivity=event.settings.sensitivity,
+            sitting_limit_min=event.settings.sitting_limit_minutes,
+        )
+    if isinstance(event, Suggested):
+        return replace(model, suggestion_title=event.title)
+    return model
+
+
+_CAMERA_FAULTS = (
+    MonitorState.CAMERA_UNAVAILABLE,
+    MonitorState.MODEL_ERROR,
+    MonitorState.CAMERA_COVERED,
+    MonitorState.CAMERA_FROZEN,
+    MonitorState.STOPPED,
+)
+
+
+def tray_icon(model: TrayModel) -> TrayIcon:
+    """The icon: a fault first, then a pause, a calibration, nobody there, and the posture last."""
+    status, sample = model.status.state, model.sample
+    if status in _CAMERA_FAULTS:
+        return TrayIcon.CAMERA_UNAVAILABLE
+    if model.paused or status == MonitorState.CAMERA_IN_USE:
+        return TrayIcon.PAUSED
+    if model.calibrating:
+        return TrayIcon.CALIBRATING
+    if (
+        sample is None
+        or sample.state in (PostureState.AWAY, PostureState.UNCALIBRATED)
+        or status == MonitorState.FINISHED
+    ):
+        return TrayIcon.AWAY
+    return TrayIcon.POOR if sample.state == PostureState.POOR else TrayIcon.GOOD
+
+
+def _what(model: TrayModel, icon: TrayIcon) -> str | None:
+    """The tooltip's words for the state (None: nothing to add)."""
+    status, sample = model.status.state, model.sample
+    if status == MonitorState.CAMERA_IN_USE:
+        return f"paused: {model.status.detail}"
+    if status == MonitorState.STOPPED:
+        return model.status.detail or "monitoring stopped; restarting"
+    if status == MonitorState.CAMERA_COVERED:
+        return "camera covered"
+    if status == MonitorState.CAMERA_FROZEN:
+        return "camera frozen, reopening"
+    if icon == TrayIcon.CAMERA_UNAVAILABLE:
+        return "camera unavailable, retrying"
+    if model.paused:
+        return "paused while the screen is locked" if model.pause_reason == PauseReason.LOCKED else "paused"
+    if model.calibrating:
+        return "calibrating: sit upright"
+    if sample is not None and sample.head_forward_deg is not None:
+        return f"head {sample.head_forward_deg:.0f}° forward"
+    if sample is None and status in (MonitorState.STARTING, MonitorState.RUNNING):
+        return "starting"  # no frame analysed yet: say so rather than "nobody in view"
+    if status == MonitorState.FINISHED:
+        return "the recording has ended"
+    if icon == TrayIcon.AWAY:
+        return "nobody in view"
+    return None
+
+
+def tray_state(model: TrayModel) -> TrayState:
+    """What the tray shows for ``model`` (pure)."""
+    icon = tray_icon(model)
+    parts = ["PostureGuard"]
+    what = _what(model, icon)
+    if what:
+        parts.append(what)
+    if model.sample is not None and model.sample.sitting_s:
+        parts.append(f"sitting {model.sample.sitting_s / 60:.0f} min")
+    return TrayState(
+        icon=icon,
+        tooltip=" · ".join(parts),
+        paused=model.paused,
+        sensitivity=model.sensitivity,
+        sitting_limit_min=model.sitting_limit_min,
+        suggestion_title=model.suggestion_title,
+        status_line=model.status.detail,
+    )
