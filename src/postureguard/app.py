@@ -13,7 +13,8 @@ Threads and the two queues (see :mod:`postureguard.runtime` for the messages):
   setup waiter and the report thread only post commands (or a :class:`~postureguard.runtime.Notify`).
 
 The tray's state is a pure fold of the events (:func:`postureguard.runtime.reduce`), kept by the
-sink as one immutable value that any thread may read. Nothing is shared under a lock.
+sink as one immutable value that any thread may read. No lock is held around engine, history or
+notification work; the only locks guard hand-overs (a command queued vs. applied in place, below).
 
 Without a running monitor (tests, or once a recording has ended) a command is applied by the
 thread that posts it, and without a running sink the poster drains the outbox itself; in both cases
