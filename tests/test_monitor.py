@@ -264,3 +264,36 @@ def test_commands_are_applied_on_the_monitor_thread_between_frames(frames):
         stall.set()
         mon.join(10)
     assert not mon.post(Snooze(1))  # a monitor that has ended queues nothing: the caller applies it
+
+
+def test_a_timed_pause_ends_by_itself_on_the_monitor_thread(frames):
+    """Pause for 0.5 s (the tray's "15 minutes", shortened): no timer thread, the owner resumes it."""
+    from postureguard.runtime import Pause, Paused, Resumed
+
+    log, updates, statuses = [], [], []
+    events = []
+    stall = threading.Event()
+    mon = make_monitor(lambda: FlakyCamera(log, frames * 40, stall=stall), updates, statuses)
+    emit = mon.owner._emit  # noqa: SLF001 - the recorder also keeps the pause events
+    mon.owner._emit = lambda e: (events.append(e) if isinstance(e, Paused | Resumed) else None) or emit(e)
+    mon.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not updates and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert mon.post(Pause(seconds=0.5))
+        deadline = time.monotonic() + 10
+        while mon.source_open and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not mon.source_open and mon.paused
+        assert not [t for t in threading.enumerate() if isinstance(t, threading.Timer)]  # no resume timer
+        deadline = time.monotonic() + 10
+        while not (mon.source_open and not mon.paused) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert mon.source_open and not mon.paused
+        assert [type(e).__name__ for e in events] == ["Paused", "Resumed"]
+        assert 0.5 <= events[1].wall - events[0].wall < 3.0
+    finally:
+        mon.stop()
+        stall.set()
+        mon.join(10)
