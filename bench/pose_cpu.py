@@ -24,7 +24,7 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 
 
 def load_frames(spec: str | None):
-    from postureguard.sources import open_source
+    from postureguard.vision.sources import open_source
 
     if spec is None:
         shared = REPO.parent / "shared" / "data" / "posture" / "webcam-slouch-frontal" / "datasets"
@@ -43,7 +43,7 @@ def load_frames(spec: str | None):
 
 
 def cpu_ms_per_frame(mode: str, frames, repeat: int) -> dict:
-    from postureguard.pose import MediaPipePose
+    from postureguard.vision.pose import MediaPipePose
 
     with MediaPipePose(mode=mode) as model:
         model.detect(frames[0], 0.0)  # warm-up: graph start and first allocation are one-off costs

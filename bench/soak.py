@@ -2,7 +2,8 @@
 
 Not a test: it measures. It feeds ``--hours`` (default 8) of simulated samples, one every
 ``--interval`` seconds (default 0.5, the monitor's fastest analysis rate), through the real
-:class:`~postureguard.engine.core.PostureEngine`, the real :class:`~postureguard.recommender.Recommender`
+:class:`~postureguard.engine.core.PostureEngine`, the real
+:class:`~postureguard.knowledge.recommender.Recommender`
 with the bundled knowledge base, and a real SQLite history file (minute aggregates, alerts, routines,
 breaks, a pause gap), and prints one JSON object:
 
@@ -41,14 +42,14 @@ from postureguard.engine.calibration import calibrate  # noqa: E402
 from postureguard.engine.core import PostureEngine  # noqa: E402
 from postureguard.engine.events import BreakTaken, PostureAlert, SittingAlert  # noqa: E402
 from postureguard.engine.geometry import measure  # noqa: E402
+from postureguard.engine.landmarks import POSE_LANDMARK_COUNT, Point, Pose  # noqa: E402
+from postureguard.engine.landmarks import PoseIndex as I  # noqa: E402
 from postureguard.engine.settings import EngineSettings  # noqa: E402
-from postureguard.knowledge import load_knowledge  # noqa: E402
-from postureguard.landmarks import POSE_LANDMARK_COUNT, Point, Pose  # noqa: E402
-from postureguard.landmarks import PoseIndex as I  # noqa: E402
-from postureguard.recommender import Recommendation, Recommender  # noqa: E402
-from postureguard.store.aggregate import MinuteAggregator  # noqa: E402
-from postureguard.store.base import AlertRecord, BreakRecord  # noqa: E402
-from postureguard.store.sqlite import SQLiteStore  # noqa: E402
+from postureguard.history.aggregate import MinuteAggregator  # noqa: E402
+from postureguard.history.base import AlertRecord, BreakRecord  # noqa: E402
+from postureguard.history.sqlite import SQLiteStore  # noqa: E402
+from postureguard.knowledge.loader import load_knowledge  # noqa: E402
+from postureguard.knowledge.recommender import Recommendation, Recommender  # noqa: E402
 
 W, H = 640, 480
 #: Monday 3 June 2024, 08:30 UTC: the simulated day's wall clock (epoch seconds).

@@ -72,6 +72,9 @@ echo "--- ruff"
 echo "--- mypy"
 "$VENV/bin/mypy"
 
+echo "--- import contracts (stages are layers; the engine is pure)"
+"$VENV/bin/lint-imports" --no-cache
+
 echo "--- tests"
 export POSTUREGUARD_TEST_VENV="$VENV"
 set +e

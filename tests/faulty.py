@@ -1,6 +1,6 @@
 """A camera that misbehaves on cue: fault-injecting frame sources built on real photos.
 
-:class:`FaultyCamera` is an ``open_source`` factory for :class:`postureguard.monitor.Monitor`. Each
+:class:`FaultyCamera` is an ``open_source`` factory for :class:`postureguard.runtime.monitor.Monitor`. Each
 call plays the next :class:`Fault` of its plan, like a real camera would behave on that attempt:
 
 * ``missing``: there is no camera (opening fails);
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from postureguard.errors import SourceError
-from postureguard.sources import Frame
+from postureguard.vision.sources import Frame
 
 FAULT_KINDS = ("missing", "busy", "unplug", "black", "frozen", "ok")
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import math
 
-from postureguard.landmarks import POSE_LANDMARK_COUNT, Point, Pose
-from postureguard.landmarks import PoseIndex as I
+from postureguard.engine.landmarks import POSE_LANDMARK_COUNT, Point, Pose
+from postureguard.engine.landmarks import PoseIndex as I
 
 W, H = 640, 480
 

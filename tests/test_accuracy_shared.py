@@ -18,8 +18,8 @@ import pytest
 from postureguard.engine.calibration import calibrate
 from postureguard.engine.core import judge
 from postureguard.engine.geometry import measure
+from postureguard.engine.landmarks import Point, Pose
 from postureguard.engine.settings import EngineSettings
-from postureguard.landmarks import Point, Pose
 
 DEFAULT_THRESHOLD = EngineSettings().threshold_deg
 
@@ -42,7 +42,7 @@ def test_auc_helper_is_right():
 def frontal_frames(posture_data):
     import cv2
 
-    from postureguard.pose import MediaPipePose
+    from postureguard.vision.pose import MediaPipePose
 
     root = posture_data / "webcam-slouch-frontal"
     with open(root / "labels.csv", encoding="utf-8") as fh:

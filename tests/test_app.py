@@ -12,14 +12,14 @@ from datetime import datetime
 import pytest
 
 from poses import frontal_pose
-from postureguard.app import CALIBRATION_FRAMES, App, Overrides
-from postureguard.config import Settings, load_settings, save_settings
 from postureguard.engine.calibration import calibrate
 from postureguard.engine.core import PostureEngine
 from postureguard.engine.geometry import measure
-from postureguard.knowledge import load_knowledge
-from postureguard.recommender import Recommender, SafetySettings
-from postureguard.store.sqlite import SQLiteStore
+from postureguard.history.sqlite import SQLiteStore
+from postureguard.knowledge.loader import load_knowledge
+from postureguard.knowledge.recommender import Recommender, SafetySettings
+from postureguard.runtime.app import CALIBRATION_FRAMES, App, Overrides
+from postureguard.settings.config import Settings, load_settings, save_settings
 
 GOOD, POOR = frontal_pose(), frontal_pose(forward_deg=12)
 
@@ -228,8 +228,8 @@ def test_camera_held_by_another_program_reads_as_paused_not_broken(tmp_path, kb,
     import subprocess
     import sys
 
-    from postureguard.monitor import MonitorStatus
     from postureguard.platform import camera_users
+    from postureguard.runtime.monitor import MonitorStatus
 
     device = tmp_path / "video0"  # stands in for /dev/video0: /proc shows any open file the same way
     device.write_bytes(b"")

@@ -8,7 +8,6 @@ import stat
 import pytest
 
 from poses import frontal_pose
-from postureguard.calibration_file import load_calibration, save_calibration
 from postureguard.engine.calibration import (
     CALIBRATION_SPACING_S,
     CalibrationProgress,
@@ -17,6 +16,7 @@ from postureguard.engine.calibration import (
 )
 from postureguard.engine.geometry import measure
 from postureguard.errors import CalibrationError
+from postureguard.settings.calibration_file import load_calibration, save_calibration
 
 
 def test_one_wild_frame_does_not_move_the_reference():

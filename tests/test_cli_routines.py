@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from postureguard import paths
 from postureguard.cli import main
 from postureguard.commands import routines as routines_cmd
-from postureguard.errors import DataError
-from postureguard.knowledge import load_knowledge
+from postureguard.errors import DataError, exit_code
+from postureguard.files import paths
+from postureguard.knowledge.loader import load_knowledge
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -125,7 +125,7 @@ def test_user_routines_appear_and_broken_user_file_fails_cleanly(capsys):
     path.write_text(json.dumps({"version": 1, "routines": [routine]}), encoding="utf-8")
     code = main(["routines"])
     out, err = capsys.readouterr()
-    assert code == DataError.exit_code
+    assert code == exit_code(DataError)
     assert out == ""
     assert err.count("\n") == 1
     assert "routines.json: routine 'my-wrists' step 1: field 'seconds'" in err

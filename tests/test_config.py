@@ -12,9 +12,11 @@ import tomllib
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from postureguard import config as cfg
 from postureguard.cli import main
-from postureguard.config import (
+from postureguard.engine.settings import EngineSettings
+from postureguard.errors import DataError, exit_code
+from postureguard.settings import config as cfg
+from postureguard.settings.config import (
     DEFAULTS,
     SPECS,
     Settings,
@@ -25,8 +27,6 @@ from postureguard.config import (
     save_settings,
     with_value,
 )
-from postureguard.engine.settings import EngineSettings
-from postureguard.errors import DataError
 
 SPEC = {s.name: s for s in SPECS}
 
@@ -136,9 +136,9 @@ def test_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
     def broken_replace(src, dst):
         raise OSError(28, "No space left on device")
 
-    import postureguard.paths
+    import postureguard.files.paths
 
-    monkeypatch.setattr(postureguard.paths.os, "replace", broken_replace)
+    monkeypatch.setattr(postureguard.files.paths.os, "replace", broken_replace)
     with pytest.raises(DataError, match="cannot save settings to .*settings.toml: No space left"):
         save_settings(Settings(), path)
     assert path.read_bytes() == before
@@ -338,7 +338,7 @@ def test_cli_config_errors_are_one_line_and_change_nothing(isolated_home, capsys
     path = isolated_home / "config" / "settings.toml"
     save_settings(CUSTOM, path)
     before = path.read_bytes()
-    assert main(argv) == DataError.exit_code
+    assert main(argv) == exit_code(DataError)
     err = capsys.readouterr().err
     assert err.startswith("postureguard: ") and error in err and err.count("\n") == 1
     assert path.read_bytes() == before
@@ -375,7 +375,7 @@ def valid_value(spec):
             lambda t: f"{t[0]:02d}:{t[1]:02d}-{t[2]:02d}:{t[3]:02d}")
         return st.one_of(st.just(""), spans)
     # Points to avoid must be points of the knowledge base (codes or aliases); unknown ones are dropped.
-    from postureguard.knowledge import load_knowledge
+    from postureguard.knowledge.loader import load_knowledge
 
     names = sorted({n for p in load_knowledge(include_user=False).points for n in (p.code, *p.aliases)})
     return st.lists(st.sampled_from(names), max_size=4)

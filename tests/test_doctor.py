@@ -111,7 +111,7 @@ def test_summary_and_exit_status():
 
 
 def test_broken_settings_file_is_reported_by_name(isolated_home):
-    from postureguard import paths
+    from postureguard.files import paths
 
     path = paths.settings_file()
     path.parent.mkdir(parents=True)
@@ -122,8 +122,8 @@ def test_broken_settings_file_is_reported_by_name(isolated_home):
 
 
 def test_history_missing_then_readable(isolated_home):
-    from postureguard import paths
-    from postureguard.store import open_store
+    from postureguard.files import paths
+    from postureguard.history import open_store
 
     assert doctor.check_history().level == OK and "not created yet" in doctor.check_history().text
     assert not paths.history_file().exists(), "the doctor must not create the history"

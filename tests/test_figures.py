@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from postureguard.knowledge import Anchor, load_knowledge
+from postureguard.knowledge.loader import Anchor, load_knowledge
 from postureguard.ui import figures as F
 
 
@@ -209,7 +209,7 @@ def test_positions_need_the_right_model(kb):
 
 def test_figures_and_player_core_import_no_toolkit():
     code = (
-        "import sys, postureguard.ui.figures, postureguard.ui.player, postureguard.launch; "
+        "import sys, postureguard.ui.figures, postureguard.ui.player, postureguard.runtime.children; "
         "assert 'tkinter' not in sys.modules, 'tkinter was imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -291,9 +291,9 @@ def test_a_routine_title_with_markup_reaches_dunst_escaped(desktop_session: Desk
     env = {**session.env, "POSTUREGUARD_HOME": str(home)}
     builtin = json.loads(Path(__file__).resolve().parents[1].joinpath("data", "acupoints.json").read_text())
     routine = next(r for r in builtin["routines"] if r["id"] == "neck-release")
-    # The config folder of this POSTUREGUARD_HOME (see postureguard.paths.user_routines_file).
+    # The config folder of this POSTUREGUARD_HOME (see postureguard.files.paths.user_routines_file).
     probe = subprocess.run(
-        [sys.executable, "-c", "from postureguard import paths; print(paths.user_routines_file())"],
+        [sys.executable, "-c", "from postureguard.files import paths; print(paths.user_routines_file())"],
         env=env, capture_output=True, text=True, timeout=60, check=True,
     )  # fmt: skip
     routines_file = Path(probe.stdout.strip())
@@ -349,7 +349,7 @@ def test_a_missing_camera_or_broken_video_prints_exactly_one_line(tmp_path, how,
     "command" is the program as users run it; "in-process main" calls the CLI without the
     program's native-log redirection, so the source adapter itself must keep OpenCV quiet.
     """
-    from postureguard.errors import SourceError
+    from postureguard.errors import SourceError, exit_code
 
     if what == "missing camera":
         if Path("/dev/video7").exists():
@@ -367,4 +367,4 @@ def test_a_missing_camera_or_broken_video_prints_exactly_one_line(tmp_path, how,
     assert len(lines) == 1, res.stderr
     expected = "camera 7 cannot be opened" if what == "missing camera" else "cannot open video"
     assert lines[0].startswith(f"postureguard: {expected}"), lines
-    assert res.returncode == SourceError.exit_code, res
+    assert res.returncode == exit_code(SourceError), res

@@ -21,8 +21,8 @@ import cv2
 import pytest
 
 from photos import photo
-from postureguard import paths
-from postureguard.store import AlertRecord, MinuteRecord, open_store
+from postureguard.files import paths
+from postureguard.history import AlertRecord, MinuteRecord, open_store
 
 
 def pg(*args, home: Path, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -248,7 +248,7 @@ def killed_export(out: Path, home: Path) -> None:
     (export itself is too quick to catch in the act)."""
     script = textwrap.dedent(f"""
         import time
-        from postureguard.paths import atomic_output
+        from postureguard.files.paths import atomic_output
         with atomic_output({str(out)!r}, track=True) as fh:
             fh.write("type,time\\nminute,2024-06-04\\n")
             fh.flush()
@@ -353,7 +353,7 @@ def _settings(home: Path) -> Path:
 
 def test_config_set_waits_for_another_writer_of_the_settings_and_keeps_its_change(isolated_home):
     assert pg("config", "set", "sustain_seconds", "61", home=isolated_home).returncode == 0
-    from postureguard.config import load_settings, save_settings, with_value
+    from postureguard.settings.config import load_settings, save_settings, with_value
 
     with paths.output_lock(_settings(isolated_home)):
         proc = start("config", "set", "cooldown_minutes", "17", home=isolated_home)
@@ -376,7 +376,7 @@ def test_two_config_set_loops_lose_no_update(isolated_home):
     b = subprocess.Popen(["sh", "-c", loop.format(pg=command, key="recovery_seconds")], env=env,
                          stdout=subprocess.DEVNULL)
     assert a.wait(timeout=300) == 0 and b.wait(timeout=300) == 0
-    from postureguard.config import load_settings
+    from postureguard.settings.config import load_settings
 
     final = load_settings().settings
     assert (final.sustain_seconds, final.recovery_seconds) == (65, 65)

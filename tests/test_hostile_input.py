@@ -27,7 +27,7 @@ from photos import photo
 from postureguard import errors
 
 #: Exit codes the command line documents: success, and each UserError subclass's code.
-USER_ERROR_CODES = {errors.UserError.exit_code} | {cls.exit_code for cls in errors.UserError.__subclasses__()}
+USER_ERROR_CODES = {*errors.EXIT_CODES.values(), 8}
 DOCUMENTED_CODES = {0} | USER_ERROR_CODES
 CALIBRATION_FIELDS = ("head_height", "pitch", "shoulder_width_frac", "shoulder_tilt_deg")
 
@@ -145,8 +145,8 @@ DAY_PROBES = [
 @pytest.fixture
 def history(isolated_home):
     """A real history database with one recorded minute, and the bytes of everything in the home."""
-    from postureguard import paths
-    from postureguard.store import open_store
+    from postureguard.files import paths
+    from postureguard.history import open_store
 
     store = open_store(paths.history_file())
     try:
@@ -218,7 +218,7 @@ def test_implausible_calibration_is_refused_naming_field_and_range(
     cal.write_text(json.dumps(doc))  # json writes Infinity/NaN as a hand edit would
     before = cal.read_bytes()
     res = pg("analyze", one_png, "--calibration", cal, home=isolated_home)
-    assert_one_line(res, errors.CalibrationError.exit_code, field, allowed, "calibrate again")
+    assert_one_line(res, errors.exit_code(errors.CalibrationError), field, allowed, "calibrate again")
     assert res.stdout == ""
     assert cal.read_bytes() == before
 
@@ -235,7 +235,7 @@ def test_deep_calibration_file_is_refused(one_png, tmp_path, isolated_home):
         cal = tmp_path / f"deep-{depth}.json"
         cal.write_text("[" * depth + "]" * depth)
         res = pg("analyze", one_png, "--calibration", cal, home=isolated_home)
-        assert_one_line(res, errors.CalibrationError.exit_code, str(cal), fragment)
+        assert_one_line(res, errors.exit_code(errors.CalibrationError), str(cal), fragment)
 
 
 def test_deep_routines_json_is_named_by_routines_and_doctor(isolated_home):
@@ -244,7 +244,7 @@ def test_deep_routines_json_is_named_by_routines_and_doctor(isolated_home):
     (folder / "routines.json").write_text(DEEP)
     before = snapshot(isolated_home)
     res = pg("routines", home=isolated_home)
-    assert_one_line(res, errors.DataError.exit_code, "routines.json", "more than 64 levels deep")
+    assert_one_line(res, errors.exit_code(errors.DataError), "routines.json", "more than 64 levels deep")
     res = pg("doctor", home=isolated_home)
     assert "Traceback" not in res.stderr, res.stderr
     knowledge = [line for line in res.stdout.splitlines() if line.startswith("FAIL  knowledge base:")]
@@ -255,7 +255,7 @@ def test_deep_routines_json_is_named_by_routines_and_doctor(isolated_home):
 def test_deep_calibration_in_the_config_folder_does_not_stop_doctor(isolated_home):
     folder = config_dir(isolated_home)
     folder.mkdir(parents=True)
-    from postureguard import paths
+    from postureguard.files import paths
 
     paths.calibration_file().write_text("[" * 30_000 + "]" * 30_000)
     before = snapshot(isolated_home)
@@ -273,7 +273,7 @@ def test_deep_routines_json_stops_run_before_anything_starts(desktop_session, is
     (folder / "routines.json").write_text(DEEP)
     before = snapshot(isolated_home)
     res = pg("run", home=isolated_home, env_extra=desktop_session.env, timeout=120)
-    assert_one_line(res, errors.DataError.exit_code, "routines.json", "more than 64 levels deep")
+    assert_one_line(res, errors.exit_code(errors.DataError), "routines.json", "more than 64 levels deep")
     assert snapshot(isolated_home) == before
 
 
@@ -286,7 +286,7 @@ def test_config_set_refuses_an_unknown_point_and_keeps_the_file(isolated_home):
     assert res.returncode == 0, res.stderr
     before = snapshot(isolated_home)
     res = pg("config", "set", "avoid_points", "LI4,ZZ9", home=isolated_home)
-    assert_one_line(res, errors.DataError.exit_code, "avoid_points", "unknown point 'ZZ9'")
+    assert_one_line(res, errors.exit_code(errors.DataError), "avoid_points", "unknown point 'ZZ9'")
     assert snapshot(isolated_home) == before
     # Aliases and pinyin are points too.
     res = pg("config", "set", "avoid_points", "SJ3, hegu", home=isolated_home)
@@ -295,10 +295,10 @@ def test_config_set_refuses_an_unknown_point_and_keeps_the_file(isolated_home):
 
 
 def test_unknown_point_in_settings_file_is_named_and_dropped(isolated_home):
-    from postureguard import paths
-    from postureguard.config import load_settings
-    from postureguard.knowledge import load_knowledge
-    from postureguard.recommender import Recommender, SafetySettings, resolve_avoid_points
+    from postureguard.files import paths
+    from postureguard.knowledge.loader import load_knowledge
+    from postureguard.knowledge.recommender import Recommender, SafetySettings, resolve_avoid_points
+    from postureguard.settings.config import load_settings
 
     path = paths.settings_file()
     path.parent.mkdir(parents=True)
@@ -317,7 +317,7 @@ def test_unknown_point_in_settings_file_is_named_and_dropped(isolated_home):
 
 
 def test_a_35_mb_settings_file_gives_one_short_warning_and_stays(isolated_home):
-    from postureguard import paths
+    from postureguard.files import paths
 
     path = paths.settings_file()
     path.parent.mkdir(parents=True)
@@ -332,7 +332,7 @@ def test_a_35_mb_settings_file_gives_one_short_warning_and_stays(isolated_home):
 
 
 def test_a_garbage_settings_file_warning_is_bounded(isolated_home):
-    from postureguard import paths
+    from postureguard.files import paths
 
     path = paths.settings_file()
     path.parent.mkdir(parents=True)
@@ -375,7 +375,7 @@ def test_an_unreadable_sub_folder_is_reported_not_skipped(one_png, shared_tmp):
     (frames / "a" / "1.png").chmod(0o644)
     (frames / "b").chmod(0o000)
     res = pg("analyze", frames, home=_unprivileged_home(shared_tmp), unprivileged=True)
-    assert_one_line(res, errors.SourceError.exit_code, f"cannot read folder {frames / 'b'}",
+    assert_one_line(res, errors.exit_code(errors.SourceError), f"cannot read folder {frames / 'b'}",
                     "permission denied")
     assert res.stdout == ""
 
@@ -385,7 +385,8 @@ def test_an_unreadable_image_says_permission_denied(one_png, shared_tmp):
     shutil.copy(one_png, image)
     image.chmod(0o000)
     res = pg("analyze", image, home=_unprivileged_home(shared_tmp), unprivileged=True)
-    assert_one_line(res, errors.SourceError.exit_code, f"cannot read image {image}", "permission denied")
+    assert_one_line(res, errors.exit_code(errors.SourceError), f"cannot read image {image}",
+                    "permission denied")
 
 
 def _routine(**changes) -> dict:
@@ -436,7 +437,7 @@ def test_huge_routine_texts_are_refused_fast(isolated_home):
         started = time.monotonic()
         res = pg("routine", "show", "my-neck", home=isolated_home)
         assert time.monotonic() - started < 20
-        assert_one_line(res, errors.DataError.exit_code, "routines.json", fragment)
+        assert_one_line(res, errors.exit_code(errors.DataError), "routines.json", fragment)
         assert path.read_bytes() == before
 
 
@@ -482,7 +483,7 @@ def test_property_command_line_numbers(tmp_path_factory, option, text):
     lines = error_lines(res)
     assert "Traceback" not in res.stderr and len(lines) == 1, res.stderr
     if _accepted(option, text):
-        assert res.returncode == errors.SourceError.exit_code, (option, text, res.stderr)
+        assert res.returncode == errors.exit_code(errors.SourceError), (option, text, res.stderr)
         assert "no such file" in lines[0]
     else:
         assert res.returncode == 2, (option, text, res.stderr)
@@ -499,7 +500,7 @@ toml_values = st.recursive(toml_scalars, lambda inner: st.lists(inner, max_size=
 
 @st.composite
 def settings_texts(draw):
-    from postureguard.config import SPECS
+    from postureguard.settings.config import SPECS
 
     if draw(st.booleans()):
         return draw(st.text(max_size=200))
@@ -565,9 +566,9 @@ def test_property_calibration_files(tmp_path_factory, real_calibration, data):
     lines = error_lines(res)
     assert "Traceback" not in res.stderr and len(lines) == 1, res.stderr
     if _plausible(doc["reference"]):
-        assert res.returncode == errors.SourceError.exit_code, res.stderr
+        assert res.returncode == errors.exit_code(errors.SourceError), res.stderr
     else:
-        assert res.returncode == errors.CalibrationError.exit_code, res.stderr
+        assert res.returncode == errors.exit_code(errors.CalibrationError), res.stderr
         assert "calibrat" in lines[0]
     assert cal.read_bytes() == before
 
@@ -599,7 +600,7 @@ def test_property_routines_files(tmp_path_factory, data):
     res = pg("routines", home=home)
     assert "Traceback" not in res.stderr, res.stderr
     assert res.returncode in DOCUMENTED_CODES, res.stderr
-    assert res.returncode in (0, errors.DataError.exit_code), res.stderr
+    assert res.returncode in (0, errors.exit_code(errors.DataError)), res.stderr
     assert len(error_lines(res)) <= 1, res.stderr
     for char in ("\x1b", "\x07", "\x9b", "\u202e"):
         assert char not in res.stdout

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from postureguard import paths, resources
 from postureguard.errors import DataError
-from postureguard.knowledge import (
+from postureguard.files import paths, resources
+from postureguard.knowledge.loader import (
     HAND_LANDMARKS,
     POSE_LANDMARKS,
     PREGNANCY_AVOID,

@@ -60,7 +60,7 @@ def test_run_logs_info_to_a_private_rotated_file(desktop_session: DesktopSession
     state = home / "state"
     state.mkdir(parents=True, mode=0o700)
     log_file = state / "postureguard.log"
-    old = "2020-01-01 00:00:00,000 INFO postureguard.app: an earlier run\n"
+    old = "2020-01-01 00:00:00,000 INFO postureguard.runtime.app: an earlier run\n"
     log_file.write_text(old * (1_000_000 // len(old)))
     log_file.chmod(0o644)
 
@@ -76,7 +76,8 @@ def test_run_logs_info_to_a_private_rotated_file(desktop_session: DesktopSession
                 raise AssertionError(f"the app exited early ({proc.returncode}):\n{early}")
             return log_file.exists() and text in log_file.read_text(errors="replace")
 
-        wait_for(lambda: logged("INFO postureguard.app: monitor: running"), START_S, "monitoring in the log")
+        wait_for(lambda: logged("INFO postureguard.runtime.app: monitor: running"), START_S,
+                 "monitoring in the log")
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=EXIT_S) == 0, session.read_log(log_name)
     finally:

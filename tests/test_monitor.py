@@ -14,9 +14,9 @@ from postureguard.engine.core import PostureEngine
 from postureguard.engine.sampling import SamplingSettings
 from postureguard.engine.settings import EngineSettings
 from postureguard.errors import SourceError
-from postureguard.monitor import Monitor, Owner
-from postureguard.pose import MediaPipePose
-from postureguard.sources import Frame
+from postureguard.runtime.monitor import Monitor, Owner
+from postureguard.vision.pose import MediaPipePose
+from postureguard.vision.sources import Frame
 
 
 class FlakyCamera:
@@ -60,7 +60,7 @@ def frames():
 
 def recorder(updates, statuses):
     """The owner's ``emit``: engine updates into ``updates``, monitor statuses into ``statuses``."""
-    from postureguard.runtime import Analysed, StatusChanged
+    from postureguard.runtime.messages import Analysed, StatusChanged
 
     def emit(event):
         if isinstance(event, Analysed):
@@ -165,7 +165,7 @@ def test_pause_releases_the_source_and_resume_reopens_it(frames):
 
 def test_recordings_are_paced_at_their_timestamps_and_finish(tmp_path):
     from clips import write_clip
-    from postureguard.sources import open_source
+    from postureguard.vision.sources import open_source
 
     clip = write_clip(tmp_path / "c.avi", [cv2.resize(photo("grace_hopper"), (96, 112))] * 8, fps=8)
     updates, statuses = [], []
@@ -216,7 +216,7 @@ def test_an_unexpected_error_is_logged_shown_and_the_monitor_comes_back(frames, 
         open_model=lambda source: HiccupModel(fail_at=3),
         restart_delays=(0.2, 0.4),
     )
-    with caplog.at_level("ERROR", logger="postureguard.monitor"):
+    with caplog.at_level("ERROR", logger="postureguard.runtime.monitor"):
         mon.start()
         deadline = time.monotonic() + 60
         while len(updates) < 2 + 4 and time.monotonic() < deadline:
@@ -240,7 +240,7 @@ def test_an_unexpected_error_is_logged_shown_and_the_monitor_comes_back(frames, 
 
 def test_commands_are_applied_on_the_monitor_thread_between_frames(frames):
     """Snooze and calibration requests are posted; the owner applies them on the monitor's thread."""
-    from postureguard.runtime import Calibrate, Snooze
+    from postureguard.runtime.messages import Calibrate, Snooze
 
     log, updates, statuses = [], [], []
     stall = threading.Event()
@@ -268,7 +268,7 @@ def test_commands_are_applied_on_the_monitor_thread_between_frames(frames):
 
 def test_a_timed_pause_ends_by_itself_on_the_monitor_thread(frames):
     """Pause for 0.5 s (the tray's "15 minutes", shortened): no timer thread, the owner resumes it."""
-    from postureguard.runtime import Pause, Paused, Resumed
+    from postureguard.runtime.messages import Pause, Paused, Resumed
 
     log, updates, statuses = [], [], []
     events = []

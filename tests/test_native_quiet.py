@@ -76,10 +76,10 @@ def test_the_pose_model_loads_without_matplotlib():
     code = textwrap.dedent(
         """
         import sys
-        from postureguard.pose import MediaPipePose
+        from postureguard.vision.pose import MediaPipePose
         m = MediaPipePose(mode="video")
         m.close()
-        import postureguard.app, postureguard.tray, postureguard.commands.run  # noqa: F401
+        import postureguard.runtime.app, postureguard.ui.tray, postureguard.commands.run  # noqa: F401
         print(sorted({k.split(".")[0] for k in sys.modules} & {"matplotlib", "skimage", "scipy"}))
         import matplotlib.figure  # a report afterwards still gets the real library
         print(matplotlib.figure.Figure.__name__)

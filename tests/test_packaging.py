@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import postureguard
-from postureguard import resources
+from postureguard.files import resources
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -23,10 +23,10 @@ import pytest
 
 from desktop import COMMAND_S, EXIT_S, REACT_S, RESULTS_DIR, START_S, DesktopSession, wait_for
 from postureguard.cli import main
-from postureguard.knowledge import load_knowledge
-from postureguard.launch import child_environment, launch_routine, player_command
-from postureguard.recommender import SafetySettings
-from postureguard.store import open_store
+from postureguard.history import open_store
+from postureguard.knowledge.loader import load_knowledge
+from postureguard.knowledge.recommender import SafetySettings
+from postureguard.runtime.children import child_environment, launch_routine, player_command
 from postureguard.ui import player as P
 
 REPO = Path(__file__).resolve().parents[1]

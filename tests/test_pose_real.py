@@ -7,11 +7,11 @@ import shutil
 import pytest
 
 from photos import NO_PEOPLE, PEOPLE, photo
-from postureguard import resources
 from postureguard.engine.geometry import measure
+from postureguard.engine.landmarks import PoseIndex as I
 from postureguard.errors import ModelError
-from postureguard.landmarks import PoseIndex as I
-from postureguard.pose import MediaPipePose
+from postureguard.files import resources
+from postureguard.vision.pose import MediaPipePose
 
 
 @pytest.fixture(scope="module")

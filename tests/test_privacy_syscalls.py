@@ -150,7 +150,7 @@ PROBE = textwrap.dedent(
         real_load()
     nf._build_and_load = watched
     from postureguard.cli import entry  # noqa: F401 - the program's own start-up path
-    from postureguard.paths import settings_file
+    from postureguard.files.paths import settings_file
     status = nf.install(settings_path=settings_file())
     out = {"active": status.active, "reason": status.reason, **loaded}
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from postureguard import paths
 from postureguard.errors import DataError
-from postureguard.knowledge import PREGNANCY_AVOID, TRIGGERS, UnknownName, load_knowledge
-from postureguard.recommender import (
+from postureguard.files import paths
+from postureguard.knowledge.loader import PREGNANCY_AVOID, TRIGGERS, UnknownName, load_knowledge
+from postureguard.knowledge.recommender import (
     NoRoutine,
     Recommendation,
     Recommender,
@@ -240,7 +240,7 @@ def test_safety_settings_reject_bad_limits(bad):
 
 def test_recommender_imports_no_gui_camera_or_database_modules():
     code = (
-        "import sys, postureguard.recommender, postureguard.knowledge\n"
+        "import sys, postureguard.knowledge.recommender, postureguard.knowledge.loader\n"
         "heavy = {'cv2', 'mediapipe', 'sqlite3', 'tkinter', 'pystray', 'PIL', 'gi', 'numpy'}\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))\n"
     )

@@ -36,10 +36,10 @@ from faulty import (
 )
 from postureguard.engine.core import PostureEngine
 from postureguard.engine.settings import EngineSettings
-from postureguard.frame_health import FrameHealth, frame_stats
-from postureguard.monitor import Monitor, MonitorStatus, Owner
 from postureguard.platform.screenlock import LockTracker, ScreenLockWatcher
-from postureguard.runtime import Analysed, StatusChanged
+from postureguard.runtime.messages import Analysed, StatusChanged
+from postureguard.runtime.monitor import Monitor, MonitorStatus, Owner
+from postureguard.vision.frame_health import FrameHealth, frame_stats
 
 REPO = Path(__file__).resolve().parents[1]
 SRC = REPO / "src"
@@ -91,7 +91,7 @@ def make_monitor(engine, open_source, open_model, on_update, on_status, *, every
 
 
 def _mediapipe_model(source):
-    from postureguard.pose import MediaPipePose
+    from postureguard.vision.pose import MediaPipePose
 
     return MediaPipePose(mode="video")
 
@@ -106,7 +106,7 @@ class ReusedModel:
     """
 
     def __init__(self) -> None:
-        from postureguard.pose import MediaPipePose
+        from postureguard.vision.pose import MediaPipePose
 
         self.model = MediaPipePose(mode="video")
         self.lent = 0
@@ -841,7 +841,7 @@ def test_analyze_opens_no_socket_and_writes_only_its_output(tmp_path, clip, isol
     report_figure(_observed("privacy, analyze", seen))
     assert len(out.read_text().splitlines()) >= 15  # it really analysed the clip (2 frames a second)
     # The guard saw the write it was meant to: the output goes to a temporary file beside it (and its
-    # lock file), renamed over ``out`` when complete (postureguard.paths.atomic_output).
+    # lock file), renamed over ``out`` when complete (postureguard.files.paths.atomic_output).
     beside = sorted({w for w in seen["writes"] if w.startswith(str(out.parent / f".{out.name}."))})
     assert any(w.endswith(".tmp") for w in beside), seen["writes"]
     scan = [tmp_path / "cwd", tmp_path / "tmp", tmp_path / "home"]
@@ -862,16 +862,16 @@ HEADLESS = textwrap.dedent(
     from postureguard.engine.events import PostureAlert
     from postureguard.engine.geometry import measure
     from postureguard.engine.settings import EngineSettings
-    from postureguard.frame_health import FrameHealth, frame_stats
-    from postureguard.knowledge import load_knowledge
-    from postureguard.monitor import Monitor, Owner
-    from postureguard.pipeline import open_model
-    from postureguard.runtime import Analysed
+    from postureguard.vision.frame_health import FrameHealth, frame_stats
+    from postureguard.knowledge.loader import load_knowledge
+    from postureguard.runtime.monitor import Monitor, Owner
+    from postureguard.vision.analyzer import open_model
+    from postureguard.runtime.messages import Analysed
     from postureguard.platform.screenlock import ScreenLockWatcher
-    from postureguard.recommender import Recommender
-    from postureguard.sources import open_source
-    from postureguard.store import AlertRecord, open_store
-    from postureguard.store.aggregate import MinuteAggregator
+    from postureguard.knowledge.recommender import Recommender
+    from postureguard.vision.sources import open_source
+    from postureguard.history import AlertRecord, open_store
+    from postureguard.history.aggregate import MinuteAggregator
 
     clip = sys.argv[1]
     store = open_store()

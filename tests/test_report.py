@@ -24,15 +24,16 @@ from PIL import Image
 
 from clips import posture_frames
 from photos import photo
-from postureguard import cli, paths
+from postureguard import cli
 from postureguard.commands.today import day_bounds
-from postureguard.config import Settings
 from postureguard.engine.calibration import calibrate
 from postureguard.engine.core import PostureEngine
 from postureguard.engine.events import BreakTaken, PostureAlert, SittingAlert
 from postureguard.engine.geometry import measure
-from postureguard.pose import MediaPipePose
-from postureguard.report import (
+from postureguard.files import paths
+from postureguard.history import AlertRecord, BreakRecord, MinuteRecord
+from postureguard.history.aggregate import MinuteAggregator
+from postureguard.history.report import (
     FIGURE_SIZE_PX,
     ReportSettings,
     build_day,
@@ -40,9 +41,9 @@ from postureguard.report import (
     render_day,
     render_week,
 )
-from postureguard.store import AlertRecord, BreakRecord, MinuteRecord
-from postureguard.store.aggregate import MinuteAggregator
-from postureguard.store.sqlite import SQLiteStore
+from postureguard.history.sqlite import SQLiteStore
+from postureguard.settings.config import Settings
+from postureguard.vision.pose import MediaPipePose
 
 REPO = Path(__file__).resolve().parents[1]
 SRC = REPO / "src"

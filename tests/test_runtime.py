@@ -16,7 +16,7 @@ from postureguard.engine.calibration import calibrate
 from postureguard.engine.core import PostureEngine, Update
 from postureguard.engine.geometry import measure
 from postureguard.engine.sample import Posture, PostureState, Sample
-from postureguard.runtime import (
+from postureguard.runtime.messages import (
     Analysed,
     CalibrationDone,
     CalibrationStarted,
@@ -126,7 +126,7 @@ def berlin(monkeypatch):
 
 def test_the_day_the_clocks_go_forward_has_23_hours_in_today_and_in_the_tray(berlin, tmp_path, kb):
     from postureguard.commands.today import day_bounds
-    from postureguard.store.base import MinuteRecord
+    from postureguard.history.base import MinuteRecord
 
     start, end = day_bounds(date(2026, 3, 29))
     assert end - start == 23 * 3600
@@ -196,6 +196,6 @@ def test_a_hung_notification_server_stalls_the_sink_not_the_frames(tmp_path, kb)
 
 @pytest.fixture
 def kb():
-    from postureguard.knowledge import load_knowledge
+    from postureguard.knowledge.loader import load_knowledge
 
     return load_knowledge(include_user=False)

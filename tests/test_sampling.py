@@ -20,10 +20,10 @@ from postureguard.engine.events import PostureAlert
 from postureguard.engine.sample import Sample
 from postureguard.engine.sampling import SamplingPolicy, SamplingSettings
 from postureguard.engine.settings import EngineSettings
-from postureguard.gate import ChangeGate, tiny_grey
-from postureguard.pipeline import AdaptiveAnalyzer
-from postureguard.pose import MediaPipePose
-from postureguard.sources import Frame
+from postureguard.vision.analyzer import AdaptiveAnalyzer
+from postureguard.vision.gate import ChangeGate, tiny_grey
+from postureguard.vision.pose import MediaPipePose
+from postureguard.vision.sources import Frame
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 

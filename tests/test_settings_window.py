@@ -18,9 +18,9 @@ import numpy as np
 import pytest
 
 from desktop import COMMAND_S, EXIT_S, REACT_S, RESULTS_DIR, START_S, DesktopSession, wait_for
-from postureguard.config import Settings, load_settings, save_settings
 from postureguard.errors import DataError
-from postureguard.knowledge import load_knowledge
+from postureguard.knowledge.loader import load_knowledge
+from postureguard.settings.config import Settings, load_settings, save_settings
 from postureguard.ui import first_run
 from postureguard.ui.settings_window import SettingsController, sensitivity_text, validate_change
 from postureguard.ui.tk_support import ERROR_FG, font_sizes, ui_scale
@@ -98,7 +98,7 @@ def test_sitting_choices_and_fit():
 
 def test_landmarks_are_drawn_on_a_real_photo():
     from photos import photo
-    from postureguard.pose import MediaPipePose
+    from postureguard.vision.pose import MediaPipePose
 
     image = photo("grace_hopper")
     with MediaPipePose(mode="image") as model:
@@ -256,7 +256,7 @@ def test_settings_window_at_125_percent(desktop_session, isolated_home):
 @pytest.mark.e2e
 def test_first_run_walks_through_and_calibrates_from_real_frames(desktop_session, isolated_home, tmp_path):
     from clips import posture_frames, write_clip
-    from postureguard.calibration_file import load_calibration
+    from postureguard.settings.calibration_file import load_calibration
 
     session = desktop_session
     clip = write_clip(tmp_path / "upright.avi", posture_frames(30, 0), 10.0)

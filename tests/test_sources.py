@@ -7,7 +7,7 @@ import pytest
 
 from photos import photo
 from postureguard.errors import SourceError
-from postureguard.sources import ImageSource, VideoSource, natural_key, open_source
+from postureguard.vision.sources import ImageSource, VideoSource, natural_key, open_source
 
 
 def test_natural_sort_orders_numbers_by_value():

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from postureguard.store import (
+from postureguard.history import (
     AlertRecord,
     BreakRecord,
     GapRecord,
@@ -26,7 +26,7 @@ from postureguard.store import (
     StoreError,
     open_store,
 )
-from postureguard.store.sqlite import SCHEMA_VERSION, SQLiteStore
+from postureguard.history.sqlite import SCHEMA_VERSION, SQLiteStore
 
 REPO = Path(__file__).resolve().parents[1]
 T0 = 1_700_000_000 - (1_700_000_000 % 60)  # a minute boundary in 2023
@@ -343,7 +343,7 @@ def test_sqlite_store_used_from_another_thread_than_its_creator(tmp_path):
 WRITER = textwrap.dedent(
     """
     import sys
-    from postureguard.store import AlertRecord, open_store
+    from postureguard.history import AlertRecord, open_store
     store = open_store(sys.argv[1])
     i = 0
     while True:

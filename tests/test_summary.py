@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from postureguard.engine.sample import Sample
-from postureguard.store import AlertRecord, BreakRecord, GapRecord, MinuteRecord, RoutineRecord, open_store
-from postureguard.store.aggregate import MinuteAggregator, minute_of
-from postureguard.store.summary import DaySummary, format_summary, summarize_day
+from postureguard.history import AlertRecord, BreakRecord, GapRecord, MinuteRecord, RoutineRecord, open_store
+from postureguard.history.aggregate import MinuteAggregator, minute_of
+from postureguard.history.summary import DaySummary, format_summary, summarize_day
 
 REPO = Path(__file__).resolve().parents[1]
 T0 = 1_717_000_000 - (1_717_000_000 % 60)

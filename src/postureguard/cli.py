@@ -15,7 +15,7 @@ import os
 import sys
 
 from postureguard import __version__
-from postureguard.errors import UserError
+from postureguard.errors import UserError, exit_code
 
 log = logging.getLogger("postureguard")
 
@@ -65,7 +65,7 @@ def entry() -> int:
     filter that refuses internet sockets is installed for this process and all it starts. Then
     :func:`main`. (Tests call :func:`main` directly, in their own process, without the filter.)
     """
-    from postureguard.paths import settings_file
+    from postureguard.files.paths import settings_file
     from postureguard.platform import native_logs, network_filter
 
     native_logs.quiet_native_libraries()
@@ -83,7 +83,7 @@ def _private_tmp() -> None:
     import os
     import tempfile
 
-    from postureguard.paths import ensure_private_dir, private_tmp_dir
+    from postureguard.files.paths import ensure_private_dir, private_tmp_dir
 
     try:
         folder = ensure_private_dir(private_tmp_dir())
@@ -93,7 +93,7 @@ def _private_tmp() -> None:
     tempfile.tempdir = None  # recomputed from TMPDIR on next use
 
 
-#: Commands that also log to :func:`postureguard.paths.log_file`: the tray app, started at login with
+#: Commands that also log to :func:`postureguard.files.paths.log_file`: the tray app, started at login with
 #: no terminal to read, whose notices ("camera unavailable", "alert not shown") would otherwise be lost.
 _LOGGED_COMMANDS = ("run",)
 _LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
@@ -118,7 +118,7 @@ def _configure_logging(verbose: int, command: str | None) -> None:
     logging.basicConfig(level=console, handlers=[terminal])
     if command not in _LOGGED_COMMANDS:
         return
-    from postureguard.paths import LOG_BACKUPS, LOG_MAX_BYTES, ensure_private_dir, log_file
+    from postureguard.files.paths import LOG_BACKUPS, LOG_MAX_BYTES, ensure_private_dir, log_file
 
     path = log_file()
     to_file = min(logging.INFO, console)
@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None, *, network=None) -> int:
         return int(args.func(args) or 0)
     except UserError as exc:
         print(f"postureguard: {exc}", file=sys.stderr)  # noqa: T201 - the user-facing error line
-        return exc.exit_code
+        return exit_code(exc)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

@@ -9,19 +9,19 @@ import sys
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from postureguard import paths
 from postureguard.engine.calibration import CalibrationSession
 from postureguard.engine.core import PostureEngine
 from postureguard.engine.settings import SENSITIVITIES, EngineSettings
 from postureguard.errors import UserError
-from postureguard.validate import (
+from postureguard.files import paths
+from postureguard.files.validate import (
     MAX_CALIBRATE_FRAMES,
     MAX_FPS,
     MAX_PHOTO_INTERVAL_S,
     finite_number,
     quote,
-    setting_option,
 )
+from postureguard.settings.config import setting_option
 
 FRAME_FIELDS = [
     "source",
@@ -147,12 +147,12 @@ class _Progress:
 
 
 def input_files(specs) -> list[Path]:
-    """The files that reading ``specs`` (as :func:`postureguard.sources.open_source` takes them) opens.
+    """The files that reading ``specs`` (as :func:`postureguard.vision.sources.open_source` takes them) opens.
 
     Folders give the images and videos inside them, sub-folders included; a camera index or a missing
     path gives nothing (opening the source reports those).
     """
-    from postureguard.sources import IMAGE_SUFFIXES, VIDEO_SUFFIXES
+    from postureguard.vision.sources import IMAGE_SUFFIXES, VIDEO_SUFFIXES
 
     readable = IMAGE_SUFFIXES | VIDEO_SUFFIXES
     found: list[Path] = []
@@ -170,7 +170,7 @@ _WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO}
 
 @contextmanager
 def _output(name: str):
-    """:func:`postureguard.paths.atomic_output` for ``--out``, its failures as one-line errors."""
+    """:func:`postureguard.files.paths.atomic_output` for ``--out``, its failures as one-line errors."""
     body_error = False
     try:
         with paths.atomic_output(name, newline="") as fh:
@@ -187,9 +187,9 @@ def _output(name: str):
 
 
 def run(args) -> int:
-    from postureguard.calibration_file import load_calibration
-    from postureguard.pipeline import observe, open_model, thin
-    from postureguard.sources import open_source
+    from postureguard.settings.calibration_file import load_calibration
+    from postureguard.vision.analyzer import observe, open_model, thin
+    from postureguard.vision.sources import open_source
 
     if args.calibrate_frames is not None and args.calibrate_frames < 1:
         raise UserError("--calibrate-frames must be at least 1")

@@ -2,7 +2,7 @@
 
 The recording is replayed on the live monitor's clock: each frame "arrives" at its timestamp, and the
 production path (check -> change gate -> pose model -> engine, with the adaptive sampling policy)
-decides what to decode and analyse, exactly as :class:`postureguard.monitor.Monitor` does with a
+decides what to decode and analyse, exactly as :class:`postureguard.runtime.monitor.Monitor` does with a
 camera. Time is simulated (the run does not wait for the clock), CPU is real: it is the process's
 CPU time (all threads, MediaPipe's included) spent inside the path, excluding the decoding of the
 recording, which a camera driver does in live use.
@@ -22,7 +22,8 @@ import sys
 import time
 
 from postureguard.errors import UserError
-from postureguard.validate import MAX_CALIBRATE_FRAMES, MAX_FPS, finite_number, setting_option
+from postureguard.files.validate import MAX_CALIBRATE_FRAMES, MAX_FPS, finite_number
+from postureguard.settings.config import setting_option
 
 
 def register(sub) -> None:
@@ -55,10 +56,10 @@ def _rss_mb() -> float:
 
 
 def _calibration(args):
-    from postureguard.calibration_file import load_calibration
     from postureguard.engine.calibration import CalibrationSession
-    from postureguard.pipeline import observe, open_model
-    from postureguard.sources import open_source
+    from postureguard.settings.calibration_file import load_calibration
+    from postureguard.vision.analyzer import observe, open_model
+    from postureguard.vision.sources import open_source
 
     if args.calibration:
         return load_calibration(args.calibration)
@@ -80,8 +81,8 @@ def _production(args, calibration) -> dict:
     from postureguard.engine.events import PostureAlert
     from postureguard.engine.sampling import SamplingPolicy, SamplingSettings
     from postureguard.engine.settings import EngineSettings
-    from postureguard.pipeline import AdaptiveAnalyzer, open_model
-    from postureguard.sources import open_source
+    from postureguard.vision.analyzer import AdaptiveAnalyzer, open_model
+    from postureguard.vision.sources import open_source
 
     wall0 = time.perf_counter()
     source = open_source([args.source])
@@ -138,8 +139,8 @@ def _baseline(args, calibration) -> dict:
     from postureguard.engine.core import PostureEngine
     from postureguard.engine.events import PostureAlert
     from postureguard.engine.settings import EngineSettings
-    from postureguard.pipeline import open_model
-    from postureguard.sources import open_source
+    from postureguard.vision.analyzer import open_model
+    from postureguard.vision.sources import open_source
 
     source = open_source([args.source])
     model = open_model(source, args.model)
@@ -176,7 +177,7 @@ def _baseline(args, calibration) -> dict:
 def run(args) -> int:
     import mediapipe
 
-    from postureguard.pipeline import quiet_native_logs
+    from postureguard.vision.analyzer import quiet_native_logs
 
     quiet_native_logs()
     if args.calibrate_frames < 3:

@@ -9,7 +9,12 @@ from pathlib import Path
 
 from postureguard.engine.calibration import MIN_CALIBRATION_SAMPLES, CalibrationSession
 from postureguard.errors import UserError
-from postureguard.validate import MAX_CALIBRATE_FRAMES, MAX_COUNTDOWN_S, MAX_PHOTO_INTERVAL_S, finite_number
+from postureguard.files.validate import (
+    MAX_CALIBRATE_FRAMES,
+    MAX_COUNTDOWN_S,
+    MAX_PHOTO_INTERVAL_S,
+    finite_number,
+)
 
 
 def register(sub) -> None:
@@ -40,11 +45,11 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from postureguard import paths
-    from postureguard.calibration_file import save_calibration
     from postureguard.commands.analyze import input_files
-    from postureguard.pipeline import observe, open_model
-    from postureguard.sources import CameraSource, open_source
+    from postureguard.files import paths
+    from postureguard.settings.calibration_file import save_calibration
+    from postureguard.vision.analyzer import observe, open_model
+    from postureguard.vision.sources import CameraSource, open_source
 
     if args.frames < MIN_CALIBRATION_SAMPLES:
         raise UserError(f"--frames must be at least {MIN_CALIBRATION_SAMPLES}")

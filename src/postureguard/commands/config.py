@@ -31,7 +31,7 @@ def register(sub) -> None:
 
 
 def _load():
-    from postureguard.config import load_settings
+    from postureguard.settings.config import load_settings
 
     result = load_settings()
     for warning in result.warnings:
@@ -40,7 +40,7 @@ def _load():
 
 
 def run_show(args) -> int:
-    from postureguard.config import DEFAULTS, SECTIONS, SPECS, allowed_text, format_value
+    from postureguard.settings.config import DEFAULTS, SECTIONS, SPECS, allowed_text, format_value
 
     result = _load()
     out = [f"# {result.path}{'' if result.path.exists() else ' (not created yet: all defaults)'}"]
@@ -61,7 +61,7 @@ def run_show(args) -> int:
 
 
 def run_get(args) -> int:
-    from postureguard.config import format_value, resolve_key
+    from postureguard.settings.config import format_value, resolve_key
 
     spec = resolve_key(args.key)
     settings = _load().settings
@@ -70,9 +70,9 @@ def run_get(args) -> int:
 
 
 def run_set(args) -> int:
-    from postureguard import paths
-    from postureguard.config import format_value, resolve_key, save_settings, with_value
     from postureguard.errors import DataError
+    from postureguard.files import paths
+    from postureguard.settings.config import format_value, resolve_key, save_settings, with_value
 
     spec = resolve_key(args.key)
     target = paths.settings_file()
@@ -92,7 +92,7 @@ def run_set(args) -> int:
 
 
 def run_path(args) -> int:
-    from postureguard import paths
+    from postureguard.files import paths
 
     sys.stdout.write(f"{paths.settings_file()}\n")
     return 0

@@ -50,7 +50,7 @@ def register(sub) -> None:
 
 def check_model(custom: str | None = None) -> Check:
     from postureguard.errors import ModelError
-    from postureguard.resources import POSE_MODEL_SHA256, verified_model_path
+    from postureguard.files.resources import POSE_MODEL_SHA256, verified_model_path
 
     try:
         path = verified_model_path(custom)
@@ -63,7 +63,7 @@ def check_model(custom: str | None = None) -> Check:
 
 def check_knowledge() -> Check:
     from postureguard.errors import UserError
-    from postureguard.knowledge import load_knowledge
+    from postureguard.knowledge.loader import load_knowledge
 
     try:
         kb = load_knowledge()
@@ -201,7 +201,7 @@ def check_notifications() -> Check:
 
 
 def check_settings() -> tuple[Check, object]:
-    from postureguard.config import Settings, load_settings
+    from postureguard.settings.config import Settings, load_settings
 
     result = load_settings(backup=False)  # doctor only reports: no backup copy of a broken file
     if result.warnings:
@@ -212,9 +212,9 @@ def check_settings() -> tuple[Check, object]:
 
 
 def check_history() -> Check:
-    from postureguard import paths
     from postureguard.errors import UserError
-    from postureguard.store.sqlite import inspect_history
+    from postureguard.files import paths
+    from postureguard.history.sqlite import inspect_history
 
     path = paths.history_file()
     if not path.exists():
@@ -233,9 +233,9 @@ def check_history() -> Check:
 
 
 def check_calibration() -> Check:
-    from postureguard import paths
-    from postureguard.calibration_file import load_calibration
     from postureguard.errors import CalibrationError
+    from postureguard.files import paths
+    from postureguard.settings.calibration_file import load_calibration
 
     path = paths.calibration_file()
     if not path.exists():
@@ -249,7 +249,7 @@ def check_calibration() -> Check:
 
 def check_log() -> Check:
     """Where the tray app (``postureguard run``) logs; only looked at, never created."""
-    from postureguard import paths
+    from postureguard.files import paths
 
     path = paths.log_file()
     try:

@@ -15,23 +15,31 @@ import contextlib
 import csv
 import json
 import logging
-import os
 import re
-import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
-from postureguard.commands.today import day_bounds
 from postureguard.errors import UserError
+from postureguard.history.report_files import (  # noqa: F401 - reports_dir and open_today_report are this command's too
+    REPORTS_FOLDER,
+    day_report,
+    history_for_reading,
+    open_in_viewer,
+    open_today_report,
+    report_settings,
+    reports_dir,
+    week_report,
+    write_report,
+)
+from postureguard.history.summary import day_bounds
 
 log = logging.getLogger(__name__)
 
 #: Folder (inside the data folder) where reports are saved when no ``--out`` is given.
-REPORTS_FOLDER = "reports"
 _REPORT_NAME = re.compile(r"^(day|week)-(\d{4}-\d{2}-\d{2})\.(png|html)$")
 
 EXPORT_FIELDS = (
@@ -101,104 +109,18 @@ def register(sub) -> None:
 
 def parse_day(text: str, option: str) -> date:
     """``YYYY-MM-DD`` as a date in the range every clock handles, or a one-line :class:`UserError`
-    naming ``option`` (see :func:`postureguard.validate.parse_day`)."""
-    from postureguard.validate import parse_day as parse
+    naming ``option`` (see :func:`postureguard.files.validate.parse_day`)."""
+    from postureguard.files.validate import parse_day as parse
 
     return parse(text, option)
-
-
-def _settings():
-    from postureguard.config import load_settings
-    from postureguard.report import ReportSettings
-
-    result = load_settings()
-    for warning in result.warnings:
-        sys.stderr.write(f"postureguard: warning: {warning}\n")
-    return ReportSettings.from_settings(result.settings)
-
-
-@contextmanager
-def _history() -> Iterator:
-    """The history store, or an empty in-memory one when there is none yet (reading creates no file)."""
-    from postureguard import paths
-    from postureguard.store import MemoryStore, open_store
-
-    path = paths.history_file()
-    store = open_store(path) if path.exists() else MemoryStore()
-    try:
-        if store.notice:
-            sys.stderr.write(f"postureguard: {store.notice}\n")
-        yield store
-    finally:
-        store.close()
-
-
-def reports_dir() -> Path:
-    from postureguard import paths
-
-    return paths.data_dir() / REPORTS_FOLDER
-
-
-def _default_out(kind: str, day: date) -> Path:
-    from postureguard import paths
-
-    folder = reports_dir()
-    try:
-        paths.ensure_private_dir(folder)
-    except OSError as exc:
-        raise UserError(f"cannot create the reports folder {folder}: {exc.strerror or exc}") from None
-    return folder / f"{kind}-{day.isoformat()}.png"
 
 
 # ---------------------------------------------------------------------------------------------------
 # report
 
 
-def day_report(store, day: date, settings, *, now: float | None = None):
-    """Build the :class:`~postureguard.report.DayReport` of ``day`` from ``store``."""
-    from postureguard.report import build_day
-
-    start, end = day_bounds(day)
-    return build_day(
-        day, start, end, store.minutes(start, end), store.alerts(start, end), store.routines(start, end),
-        store.breaks(start, end), store.gaps(start, end), settings, until=now,
-    )
-
-
-def week_report(store, last_day: date, settings):
-    """Build the :class:`~postureguard.report.WeekReport` of the seven days ending with ``last_day``."""
-    from postureguard.report import build_week
-
-    days = [last_day - timedelta(days=6 - i) for i in range(7)]
-    bounds = [(d, *day_bounds(d)) for d in days]
-    start, end = bounds[0][1], bounds[-1][2]
-    return build_week(
-        bounds, store.minutes(start, end), store.alerts(start, end), store.routines(start, end),
-        store.breaks(start, end), store.gaps(start, end), settings,
-    )
-
-
-def write_report(*, day: date | None = None, week_end: date | None = None, out: Path | None = None,
-                 now: datetime | None = None) -> Path:
-    """Render the report of ``day`` (or of the week ending ``week_end``) to ``out`` (default: data folder)."""
-    from postureguard.report import render_day, render_week
-
-    now = now or datetime.now()
-    settings = _settings()
-    with _history() as store:
-        if week_end is not None:
-            report = week_report(store, week_end, settings)
-            target = out or _default_out("week", week_end)
-            return render_week(report, target)
-        day = day or now.date()
-        # Today's minutes after now have not happened yet: they are left blank, not "not monitored".
-        report = day_report(store, day, settings, now=now.timestamp())
-        target = out or _default_out("day", day)
-        return render_day(report, target)
-
-
 def run_report(args) -> int:
-    from postureguard.paths import check_destination, output_lock
+    from postureguard.files.paths import check_destination, output_lock
 
     out = Path(args.out).expanduser() if args.out else None
     if out is not None and out.suffix.lower() not in (".png", ".html", ".htm"):
@@ -219,36 +141,6 @@ def run_report(args) -> int:
             path = write_report(day=day, out=out)
     sys.stdout.write(f"{path}\n")
     return 0
-
-
-def open_in_viewer(path: Path) -> None:
-    """Open ``path`` in the desktop's default viewer without waiting for it (xdg-open, open, startfile)."""
-    path = Path(path)
-    try:
-        if sys.platform.startswith("win"):
-            os.startfile(str(path))  # type: ignore[attr-defined]  # noqa: S606 - the user's own report
-            return
-        opener = "open" if sys.platform == "darwin" else "xdg-open"
-        subprocess.Popen(  # noqa: S603 - fixed program, our own file
-            [opener, str(path)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True,
-        )
-    except FileNotFoundError:
-        raise UserError(f"no program to open {path} with ('{opener}' is not installed); open it yourself") \
-            from None
-    except OSError as exc:
-        raise UserError(f"cannot open {path}: {exc.strerror or exc}") from None
-
-
-def open_today_report(*, now: datetime | None = None) -> Path:
-    """Render today's report (PNG) into the data folder, open it in the default viewer, return its path.
-
-    For the tray's "Report…" item: returns as soon as the viewer has been started. Raises
-    :class:`UserError` (one line) when the report cannot be drawn, written or opened.
-    """
-    path = write_report(now=now)
-    open_in_viewer(path)
-    return path
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -302,10 +194,10 @@ def _jsonl_text(rows: list[dict]) -> str:
 def _private_output(path: Path) -> Iterator:
     """A text file that replaces ``path`` (mode 0600: it is the user's history) only when all is written.
 
-    See :func:`postureguard.paths.atomic_output`: a failure or a kill leaves ``path`` as it was, and a
+    See :func:`postureguard.files.paths.atomic_output`: a failure or a kill leaves ``path`` as it was, and a
     second command writing the same file meanwhile fails in one line.
     """
-    from postureguard.paths import atomic_output
+    from postureguard.files.paths import atomic_output
 
     try:
         # Tracked: should the export be killed, `forget --all` still finds its half-written copy.
@@ -316,7 +208,7 @@ def _private_output(path: Path) -> Iterator:
 
 
 def run_export(args) -> int:
-    from postureguard.paths import check_destination
+    from postureguard.files.paths import check_destination
 
     first = parse_day(args.date_from, "--from") if args.date_from else None
     last = parse_day(args.date_to, "--to") if args.date_to else None
@@ -330,7 +222,7 @@ def run_export(args) -> int:
         check_destination(out)
     with contextlib.ExitStack() as stack:
         fh = stack.enter_context(_private_output(out)) if out is not None else sys.stdout
-        with _history() as store:
+        with history_for_reading() as store:
             rows = export_rows(store, since, until)
         fh.write(_csv_text(rows) if args.format == "csv" else _jsonl_text(rows))
     if out is not None:
@@ -370,7 +262,7 @@ def _saved_reports(before: date | None) -> list[Path]:
 
 def _set_aside_copies() -> list[Path]:
     """History databases moved aside as damaged or newer (``history.sqlite3.corrupt-…``), and journals."""
-    from postureguard import paths
+    from postureguard.files import paths
 
     history = paths.history_file()
     pattern = re.compile(re.escape(history.name)
@@ -394,8 +286,8 @@ def _confirm(question: str) -> bool:
 
 
 def run_forget(args) -> int:
-    from postureguard import paths
-    from postureguard.store import open_store
+    from postureguard.files import paths
+    from postureguard.history import open_store
 
     before = parse_day(args.before, "--before") if args.before else None
     cutoff = day_bounds(before)[0] if before else None

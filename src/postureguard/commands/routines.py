@@ -12,7 +12,7 @@ import sys
 import textwrap
 
 from postureguard.errors import UserError
-from postureguard.validate import visible_controls
+from postureguard.files.validate import visible_controls
 
 WIDTH = 100
 _INDENT = "    "
@@ -245,7 +245,7 @@ def format_point(kb, point) -> str:
 
 
 def _load():
-    from postureguard.knowledge import load_knowledge
+    from postureguard.knowledge.loader import load_knowledge
 
     return load_knowledge()
 

@@ -24,7 +24,8 @@ import threading
 from pathlib import Path
 
 from postureguard.errors import UserError
-from postureguard.validate import MAX_PHOTO_INTERVAL_S, finite_number, setting_option
+from postureguard.files.validate import MAX_PHOTO_INTERVAL_S, finite_number
+from postureguard.settings.config import setting_option
 
 log = logging.getLogger(__name__)
 
@@ -107,8 +108,8 @@ def register(sub) -> None:
 
 
 def _load_calibration(path: Path, explicit: bool):
-    from postureguard.calibration_file import load_calibration
     from postureguard.errors import CalibrationError
+    from postureguard.settings.calibration_file import load_calibration
 
     if not explicit and not path.exists():
         return None
@@ -139,10 +140,10 @@ def run(args) -> int:
 def notification_icon() -> Path:
     """Draw the icon notifications show into the data folder and return its path (PNG, 128 px).
 
-    Written through :func:`postureguard.paths.write_atomic`: mode 0600 like every other file of ours,
+    Written through :func:`postureguard.files.paths.write_atomic`: mode 0600 like every other file of ours,
     and never half an image. Raises :class:`OSError` when the data folder cannot be written.
     """
-    from postureguard import paths
+    from postureguard.files import paths
     from postureguard.ui.icons import icon_for
 
     path = paths.ensure_private_dir(paths.data_dir()) / "notification-icon.png"
@@ -152,24 +153,24 @@ def notification_icon() -> Path:
 
 
 def _run(args) -> int:
-    from postureguard import paths
+    from postureguard.files import paths
     from postureguard.platform.tray_backend import load_pystray
 
     # Fail fast, in one line, when there is no desktop to show a tray in.
     backend = load_pystray()
 
-    from postureguard.app import App, Overrides
-    from postureguard.config import load_settings
     from postureguard.engine.core import PostureEngine
     from postureguard.engine.sampling import SamplingSettings
-    from postureguard.knowledge import load_knowledge
-    from postureguard.monitor import Monitor
-    from postureguard.pipeline import open_model
+    from postureguard.history import open_store
+    from postureguard.knowledge.loader import load_knowledge
+    from postureguard.knowledge.recommender import Recommender, SafetySettings, resolve_avoid_points
     from postureguard.platform.notifications import DesktopNotifications
-    from postureguard.recommender import Recommender, SafetySettings, resolve_avoid_points
-    from postureguard.sources import open_source
-    from postureguard.store import open_store
-    from postureguard.tray import Tray
+    from postureguard.runtime.app import App, Overrides
+    from postureguard.runtime.monitor import Monitor
+    from postureguard.settings.config import load_settings
+    from postureguard.ui.tray import Tray
+    from postureguard.vision.analyzer import open_model
+    from postureguard.vision.sources import open_source
 
     kb = load_knowledge()  # a broken knowledge base or routines.json stops here, before anything starts
     loaded = load_settings()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
-from datetime import date, datetime, time, timedelta
+from datetime import date
+
+from postureguard.history.summary import day_bounds  # noqa: F401 - imported from here by tests and docs
 
 
 def register(sub) -> None:
@@ -17,21 +19,11 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def day_bounds(day: date) -> tuple[float, float]:
-    """Epoch seconds of local midnight starting ``day`` and the next one (23 or 25 h apart at DST changes).
-
-    The one definition of "a day" for summaries: ``today`` and the tray's "Today's summary" use it.
-    """
-    start = datetime.combine(day, time()).astimezone()
-    end = datetime.combine(day + timedelta(days=1), time()).astimezone()
-    return start.timestamp(), end.timestamp()
-
-
 def run(args) -> int:
-    from postureguard import paths
-    from postureguard.store import open_store
-    from postureguard.store.summary import format_summary, summarize_day
-    from postureguard.validate import parse_day
+    from postureguard.files import paths
+    from postureguard.files.validate import parse_day
+    from postureguard.history import open_store
+    from postureguard.history.summary import format_summary, summarize_day
 
     if args.date:
         day = parse_day(args.date, "--date")

@@ -3,7 +3,7 @@
 Pure: :func:`calibrate` takes features and returns a frozen :class:`Calibration`; a
 :class:`CalibrationSession` decides which frames of a camera, a video or photos go into it (the same
 rules for ``calibrate``, ``analyze --calibrate-frames``, ``bench``, the first-run setup and the tray).
-Reading and writing the JSON file lives in :mod:`postureguard.calibration_file`.
+Reading and writing the JSON file lives in :mod:`postureguard.settings.calibration_file`.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from postureguard.engine.errors import CalibrationError
 from postureguard.engine.geometry import Features, forward_angle_deg, measure
-from postureguard.errors import CalibrationError
-from postureguard.landmarks import Pose
+from postureguard.engine.landmarks import Pose
 
 #: Calibration JSON schema version; bump when fields change meaning.
 CALIBRATION_VERSION = 1
@@ -133,7 +133,7 @@ class CalibrationSession:
     """One calibration: feed it frames, get the upright reference. The same rules for every caller.
 
     Feed every analysed frame to :meth:`add` as ``(pose, t)``: ``pose`` is the model's
-    :class:`~postureguard.landmarks.Pose` (landmarks normalised to the analysed image, 0..1, x right,
+    :class:`~postureguard.engine.landmarks.Pose` (landmarks normalised to the analysed image, 0..1, x right,
     y down) or ``None`` when it found no one; ``t`` is seconds on any clock the caller chooses (a
     source's frame time, or the monitor's monotonic clock) that never goes backwards. The session
     reads no clock of its own and is not thread-safe: one thread feeds it, or the caller locks.
@@ -150,7 +150,7 @@ class CalibrationSession:
       when its input ends; :data:`LOOK_LIMIT_FACTOR` times ``frames`` for a camera);
     * statistic: :meth:`finish` gives :func:`calibrate` of the frames taken (the trimmed mean), and
       needs at least ``min(MIN_CALIBRATION_SAMPLES, frames)`` of them to show a person; fewer raise
-      :class:`~postureguard.errors.CalibrationError` with the one refusal message of :func:`calibrate`.
+      :class:`~postureguard.engine.errors.CalibrationError` with the one refusal message of :func:`calibrate`.
 
     :meth:`wants` answers, before decoding or analysing a frame at ``t``, whether :meth:`add` would
     take it (suitable as a source's ``frames(want)`` filter).

@@ -41,9 +41,9 @@ from postureguard.engine.events import (
     SittingAlert,
 )
 from postureguard.engine.geometry import EXTENSION_PITCH_MARGIN, Features, measure
+from postureguard.engine.landmarks import Pose
 from postureguard.engine.sample import Posture, PostureState, Sample
 from postureguard.engine.settings import EngineSettings
-from postureguard.landmarks import Pose
 
 NECK_STRAIN = "neck_strain"
 

@@ -46,7 +46,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from postureguard.landmarks import Pose, PoseIndex
+from postureguard.engine.landmarks import Pose, PoseIndex
 
 #: Upright craniovertebral angle assumed for every user (degrees); see the module docstring.
 REFERENCE_CVA_DEG = 50.0

@@ -7,7 +7,7 @@ Two rates, both in seconds between frames:
 * **analysis interval**: the longest the last pose analysis may age before the model runs again even
   though nothing changed.
 
-A scene change seen by the cheap check (see :mod:`postureguard.gate`) always triggers an analysis at
+A scene change seen by the cheap check (see :mod:`postureguard.vision.gate`) always triggers an analysis at
 once, so a slow steady rate costs no reaction time: the user slouching changes the picture, and the
 model runs on the next check. On top of that:
 

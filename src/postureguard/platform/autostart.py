@@ -168,7 +168,7 @@ def parse_desktop_entry(text: str) -> dict[str, str]:
 
 def _write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
-    from postureguard.paths import write_atomic
+    from postureguard.files.paths import write_atomic
 
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, data, mode=0o644)  # desktop sessions read autostart entries; 0644 is the norm

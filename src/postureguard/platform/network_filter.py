@@ -92,7 +92,7 @@ def _switched_off(env: Mapping[str, str], settings_path: Path | None) -> str | N
     if settings_path is None:
         return None
     try:
-        from postureguard.config import network_filter_setting
+        from postureguard.settings.config import network_filter_setting
 
         if network_filter_setting(settings_path) is False:
             return f"turned off by network_filter = false in {settings_path}"

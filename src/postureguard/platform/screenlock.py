@@ -14,7 +14,7 @@ screen saver reports itself active at start, ``on_lock`` fires once at start as 
 Like :mod:`postureguard.platform.notifications`, the watcher runs its own asyncio loop on a thread
 of its own; callbacks run on that thread and must be short and thread-safe: they post a
 command (the app's ``on_lock`` / ``on_unlock`` post ``ScreenLocked`` / ``ScreenUnlocked`` to the
-monitor's inbox, see postureguard.runtime) and return at once. A missing bus, or no screen saver
+monitor's inbox, see postureguard.runtime.messages) and return at once. A missing bus, or no screen saver
 on it, is not an error: the watcher logs what it could not reach and watches what is left, possibly
 nothing.
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-from postureguard.errors import UserError
+from postureguard.errors import TrayUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +50,6 @@ MENU_HINT = (
 ANALYZE_HINT = "to check posture without a tray, use 'postureguard analyze'"
 
 
-class TrayUnavailable(UserError):
-    """No tray can be shown: no display, no tray host, or no usable pystray backend."""
-
-    exit_code = 8
 
 
 @dataclass(frozen=True)

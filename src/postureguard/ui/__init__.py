@@ -1,1 +1,2 @@
-"""User-interface pieces that do not depend on a particular toolkit (icons, texts)."""
+"""What the user sees: the tray icon and its menu (pystray), the Tk windows (routine player, settings,
+first-run setup) and the drawings they share (body and hand figures, icons)."""

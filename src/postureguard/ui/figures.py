@@ -1,7 +1,7 @@
 """Canonical landmark layouts: the body and hand figures the routine player draws points on.
 
 Pure data and pure functions; no toolkit. Every figure is built from MediaPipe landmark positions, so
-the same :class:`postureguard.knowledge.Anchor` that places a point on a camera frame places it on the
+the same :class:`postureguard.knowledge.loader.Anchor` that places a point on a camera frame places it on the
 diagram (one source of truth).
 
 Units: figure units. A layout lives in a box ``(0, 0)``–``(width, height)`` with x to the right and
@@ -33,7 +33,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from postureguard.knowledge import HAND_LANDMARKS, POSE_LANDMARKS, VIRTUAL_POSE_LANDMARKS, Anchor, Point
+from postureguard.knowledge.loader import (
+    HAND_LANDMARKS,
+    POSE_LANDMARKS,
+    VIRTUAL_POSE_LANDMARKS,
+    Anchor,
+    Point,
+)
 
 XY = tuple[float, float]
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in figure units

@@ -7,7 +7,7 @@ Four steps in one window:
    (``--source`` feeds a video or photos instead, for demonstrations and tests);
 3. calibration: "sit upright, look at your screen", a countdown, then a few seconds of frames whose
    measurements become the upright reference (:func:`postureguard.engine.calibration.calibrate`), saved to
-   :func:`postureguard.paths.calibration_file`;
+   :func:`postureguard.files.paths.calibration_file`;
 4. the three main settings: sensitivity, the sitting reminder and start at login.
 
 Finishing saves those settings, installs or removes the login entry and records that setup is done in
@@ -32,10 +32,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from postureguard import paths
 from postureguard.engine.calibration import MIN_CALIBRATION_SAMPLES, CalibrationProgress, CalibrationSession
 from postureguard.engine.settings import SENSITIVITY_THRESHOLDS_DEG
 from postureguard.errors import UserError
+from postureguard.files import paths
 
 log = logging.getLogger(__name__)
 
@@ -225,7 +225,7 @@ class FrameWorker:
             self.previews.put_nowait(preview)
 
     def _run(self) -> None:
-        from postureguard.pipeline import open_model
+        from postureguard.vision.analyzer import open_model
 
         source = None
         model = None
@@ -301,7 +301,7 @@ class FirstRunWindow:
     STEPS = ("Before you start", "Camera", "Calibration", "Main settings")
 
     def __init__(self, options: SetupOptions, on_finish: Callable[[], None] | None = None) -> None:
-        from postureguard.config import load_settings
+        from postureguard.settings.config import load_settings
         from postureguard.ui.tk_support import bring_to_front, import_tk, make_root
 
         tk = import_tk()
@@ -406,7 +406,7 @@ class FirstRunWindow:
 
     # -- step 1 ------------------------------------------------------------------------------------------
     def _notice(self) -> None:
-        from postureguard.knowledge import load_knowledge
+        from postureguard.knowledge.loader import load_knowledge
 
         try:
             kb = load_knowledge()
@@ -587,7 +587,7 @@ class FirstRunWindow:
             self._save_calibration(session)
 
     def _save_calibration(self, session: CalibrationSession) -> None:
-        from postureguard.calibration_file import save_calibration
+        from postureguard.settings.calibration_file import save_calibration
 
         self.start_button.state(["!disabled"])
         self.start_button.configure(text="Calibrate again")
@@ -651,8 +651,8 @@ class FirstRunWindow:
         self.finish_status.pack_configure(pady=(gap, 0))
 
     def finish(self) -> None:
-        from postureguard.config import load_settings, save_settings
         from postureguard.platform import autostart
+        from postureguard.settings.config import load_settings, save_settings
 
         current = load_settings().settings  # re-read: keep anything changed elsewhere meanwhile
         updated = replace(
@@ -677,7 +677,7 @@ class FirstRunWindow:
 
     # -- background work ---------------------------------------------------------------------------------
     def _source_factory(self) -> Callable[[], Any]:
-        from postureguard.sources import CameraSource, open_source
+        from postureguard.vision.sources import CameraSource, open_source
 
         if self.options.source:
             specs = list(self.options.source)

@@ -1,6 +1,6 @@
 """The guided routine player: one window, one step at a time, with a diagram and a countdown.
 
-Run as its own process by ``postureguard routine play ID`` (see :mod:`postureguard.launch`), so the
+Run as its own process by ``postureguard routine play ID`` (see :mod:`postureguard.runtime.children`), so the
 tray never waits on it. The module has two halves:
 
 * a functional core with no toolkit and no clock: :func:`plan_phases` turns a routine into timed
@@ -37,8 +37,8 @@ from pathlib import Path
 from typing import Any
 
 from postureguard.errors import DataError, MissingDependency, UserError
-from postureguard.knowledge import KnowledgeBase, Point, Routine, Step
-from postureguard.recommender import NoRoutine, Recommendation, Recommender, SafetySettings
+from postureguard.knowledge.loader import KnowledgeBase, Point, Routine, Step
+from postureguard.knowledge.recommender import NoRoutine, Recommendation, Recommender, SafetySettings
 
 log = logging.getLogger(__name__)
 
@@ -390,8 +390,8 @@ def prefs_to_doc(prefs: PlayerPrefs) -> dict[str, Any]:
 
 
 def state_file() -> Path:
-    """The player's state file (``player.json`` in :func:`postureguard.paths.config_dir`)."""
-    from postureguard import paths
+    """The player's state file (``player.json`` in :func:`postureguard.files.paths.config_dir`)."""
+    from postureguard.files import paths
 
     return paths.config_dir() / STATE_FILE_NAME
 
@@ -413,7 +413,7 @@ def load_prefs(path: Path) -> PlayerPrefs:
 
 def save_prefs(path: Path, prefs: PlayerPrefs) -> None:
     """Write the state file atomically (temp file, fsync, rename), mode 0600, folder 0700."""
-    from postureguard import paths
+    from postureguard.files import paths
 
     paths.ensure_private_dir(path.parent)
     paths.write_atomic(path, (json.dumps(prefs_to_doc(prefs), indent=2) + "\n").encode("utf-8"))
@@ -427,7 +427,7 @@ def save_prefs(path: Path, prefs: PlayerPrefs) -> None:
 class HistoryLog:
     """Writes one routine run to the history store; problems are logged, never raised.
 
-    ``opener`` returns a :class:`postureguard.store.HistoryStore` (opened on first use).
+    ``opener`` returns a :class:`postureguard.history.HistoryStore` (opened on first use).
     """
 
     opener: Callable[[], Any]
@@ -1214,10 +1214,10 @@ def run(
 
     Raises :class:`UserError` subclasses for an unknown routine, a missing Tk or no display.
     """
-    from postureguard.config import load_settings
-    from postureguard.knowledge import load_knowledge
-    from postureguard.store import open_store
-    from postureguard.store.base import ROUTINE_SOURCES
+    from postureguard.history import open_store
+    from postureguard.history.base import ROUTINE_SOURCES
+    from postureguard.knowledge.loader import load_knowledge
+    from postureguard.settings.config import load_settings
 
     if source not in ROUTINE_SOURCES:
         raise UserError(f"--source must be one of {', '.join(ROUTINE_SOURCES)}, not {source!r}")

@@ -1,7 +1,7 @@
 """The settings window (``postureguard settings``, and Settings… in the tray), in its own process.
 
 Every entry is checked as it is typed. A valid change is written at once (after a short pause in typing,
-so "120" is not saved as "1" and "12" first) through :func:`postureguard.config.save_settings`, which
+so "120" is not saved as "1" and "12" first) through :func:`postureguard.settings.config.save_settings`, which
 replaces the file atomically; the running tray app watches that file and picks the change up. An invalid
 entry is marked in red with the reason under it and is not saved; the file keeps the last good value.
 
@@ -23,7 +23,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from postureguard.config import (
+from postureguard.engine.settings import SENSITIVITY_THRESHOLDS_DEG
+from postureguard.errors import DataError, UserError
+from postureguard.settings.config import (
     SPEC_BY_NAME,
     LoadResult,
     Settings,
@@ -32,8 +34,6 @@ from postureguard.config import (
     parse_value,
     save_settings,
 )
-from postureguard.engine.settings import SENSITIVITY_THRESHOLDS_DEG
-from postureguard.errors import DataError, UserError
 
 log = logging.getLogger(__name__)
 
@@ -214,7 +214,7 @@ class SettingsController:
 def load_points() -> tuple[PointLookup | None, str | None]:
     """The knowledge base for point validation, or ``(None, reason)`` when it cannot be read."""
     try:
-        from postureguard.knowledge import load_knowledge
+        from postureguard.knowledge.loader import load_knowledge
 
         return load_knowledge(), None
     except UserError as exc:
@@ -535,7 +535,7 @@ class SettingsWindow:
         log.info("cameras: %s", text)
 
     def _open_setup(self) -> None:
-        from postureguard.launch import start_postureguard
+        from postureguard.runtime.children import start_postureguard
 
         start_postureguard(["setup"])
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
-from postureguard.store.base import AlertRecord, BreakRecord, GapRecord, MinuteRecord, RoutineRecord
+from postureguard.history.base import AlertRecord, BreakRecord, GapRecord, MinuteRecord, RoutineRecord
 
 #: A minute counts towards a stretch at the desk when the person was in view for at least this share of it.
 PRESENT_FOR_STRETCH = 0.5
@@ -126,3 +127,13 @@ def format_summary(summary: DaySummary, title: str = "Today") -> str:
     if extra:
         lines.append(extra[0][0].upper() + "; ".join(extra)[1:])
     return "\n".join(lines)
+
+
+def day_bounds(day: date) -> tuple[float, float]:
+    """Epoch seconds of local midnight starting ``day`` and the next one (23 or 25 h apart at DST changes).
+
+    The one definition of "a day" for summaries: ``today`` and the tray's "Today's summary" use it.
+    """
+    start = datetime.combine(day, time()).astimezone()
+    end = datetime.combine(day + timedelta(days=1), time()).astimezone()
+    return start.timestamp(), end.timestamp()

@@ -1,6 +1,6 @@
 """The tray icon and its menu (pystray). Its main loop owns the main thread.
 
-The menu reads the app's :class:`~postureguard.app.TrayState` when it is drawn, so radio items and
+The menu reads the app's :class:`~postureguard.runtime.app.TrayState` when it is drawn, so radio items and
 enabled states are always current; the icon image and tooltip are redrawn only when they change.
 
 pystray's GTK backends also open a D-Bus proxy to the notification server for ``Icon.notify`` (which
@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from postureguard.app import App, TrayState
+from postureguard.runtime.app import App, TrayState
 from postureguard.ui.icons import icon_for
 
 log = logging.getLogger(__name__)
@@ -251,7 +251,7 @@ class Tray:
 def open_settings_window() -> None:
     """The settings window runs as its own process, so Tk and the tray never share a thread."""
     try:
-        from postureguard.launch import start_postureguard
+        from postureguard.runtime.children import start_postureguard
 
         start_postureguard(["settings"])
     except OSError:

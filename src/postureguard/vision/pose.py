@@ -1,4 +1,5 @@
-"""The pose model adapter: MediaPipe Tasks PoseLandmarker in, :class:`~postureguard.landmarks.Pose` out.
+"""The pose model adapter: MediaPipe Tasks PoseLandmarker in, :class:`~postureguard.engine.landmarks.Pose`
+out.
 
 This is the only module that imports mediapipe. VIDEO mode (tracking between frames, cheaper) serves
 streams; IMAGE mode serves unrelated photos. Frames are BGR ``uint8`` arrays; times are seconds.
@@ -14,9 +15,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
+from postureguard.engine.landmarks import Point, Pose
 from postureguard.errors import ModelError, require
-from postureguard.landmarks import Point, Pose
-from postureguard.resources import verified_model_path
+from postureguard.files.resources import verified_model_path
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from postureguard.store.base import (
+from postureguard.history.base import (
     AlertRecord,
     BreakRecord,
     GapRecord,
@@ -13,7 +13,7 @@ from postureguard.store.base import (
     RoutineRecord,
     StoreError,
 )
-from postureguard.store.memory import MemoryStore
+from postureguard.history.memory import MemoryStore
 
 __all__ = [
     "AlertRecord",
@@ -29,11 +29,11 @@ __all__ = [
 
 
 def open_store(path: str | Path | None = None) -> HistoryStore:
-    """Open the SQLite history at ``path`` (default :func:`postureguard.paths.history_file`).
+    """Open the SQLite history at ``path`` (default :func:`postureguard.files.paths.history_file`).
 
     Check ``store.notice`` afterwards: it says when a damaged or newer file was moved aside.
     """
-    from postureguard import paths
-    from postureguard.store.sqlite import SQLiteStore
+    from postureguard.files import paths
+    from postureguard.history.sqlite import SQLiteStore
 
     return SQLiteStore(Path(path) if path is not None else paths.history_file())

@@ -1,6 +1,6 @@
 """Pick the routine to suggest for a trigger, safely, and say why in words.
 
-Pure logic: it takes a :class:`~postureguard.knowledge.KnowledgeBase` and the user's
+Pure logic: it takes a :class:`~postureguard.knowledge.loader.KnowledgeBase` and the user's
 :class:`SafetySettings` and never reads files, the clock or a random source. Rotation (so the same
 routine is not proposed every time) is deterministic: the caller either passes the ids suggested
 recently (``exclude_recent``, oldest first) or lets the :class:`Recommender` remember what it
@@ -9,7 +9,7 @@ suggested itself.
 Safety rules, in order:
 
 1. Pregnancy mode drops every step on a point traditionally avoided in pregnancy
-   (:data:`postureguard.knowledge.PREGNANCY_AVOID`: LI4, SP6, GB21, BL60, BL67, plus any point marked
+   (:data:`postureguard.knowledge.loader.PREGNANCY_AVOID`: LI4, SP6, GB21, BL60, BL67, plus any point marked
    ``pregnancy_caution``, such as the lower-back BL23).
 2. Steps on points the user chose to avoid are dropped.
 3. A routine that loses steps this way is kept only while at least one press step and at least half
@@ -28,7 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from postureguard.errors import DataError
-from postureguard.knowledge import PREGNANCY_AVOID, KnowledgeBase, Routine, Step
+from postureguard.knowledge.loader import PREGNANCY_AVOID, KnowledgeBase, Routine, Step
 
 #: A routine that lost steps must keep at least this share of its press steps (and at least one).
 MIN_PRESS_SHARE = 0.5
@@ -238,7 +238,7 @@ class Recommender:
     def recommend(
         self, trigger: str, *, exclude_recent: Sequence[str] | None = None
     ) -> Recommendation | NoRoutine:
-        """The routine to suggest for ``trigger`` (a name in :data:`postureguard.knowledge.TRIGGERS`).
+        """The routine to suggest for ``trigger`` (a name in :data:`postureguard.knowledge.loader.TRIGGERS`).
 
         ``exclude_recent``: routine ids suggested recently, oldest first. The best-ranked fitting
         routine not among them is chosen; when all are, the one used longest ago. ``None`` uses

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from postureguard.engine.geometry import Features, measure
-from postureguard.landmarks import Pose
-from postureguard.sources import Frame, FrameSource
+from postureguard.engine.landmarks import Pose
+from postureguard.vision.sources import Frame, FrameSource
 
 if TYPE_CHECKING:
     from postureguard.engine.core import Update
@@ -35,7 +35,7 @@ class Observation:
 def open_model(source: FrameSource, model: str | None = None):
     """The pose model in the right mode for ``source``: VIDEO (tracking) for streams, IMAGE for photos."""
     quiet_native_logs()
-    from postureguard.pose import MediaPipePose
+    from postureguard.vision.pose import MediaPipePose
 
     return MediaPipePose(model, mode="video" if source.is_stream else "image")
 
@@ -92,7 +92,7 @@ class AdaptiveAnalyzer:
         *,
         observe: Callable[[Pose | None, float], Update] | None = None,
     ):
-        from postureguard.gate import ChangeGate
+        from postureguard.vision.gate import ChangeGate
 
         self.engine = engine
         self.model = model
@@ -108,7 +108,7 @@ class AdaptiveAnalyzer:
         return self._next_check is None or t >= self._next_check - 1e-6
 
     def process(self, frame: Frame, now: float):
-        from postureguard.gate import tiny_grey
+        from postureguard.vision.gate import tiny_grey
 
         self.counts.checks += 1
         self._next_check = frame.t + self.policy.check_interval()

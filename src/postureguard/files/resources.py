@@ -12,7 +12,7 @@ from pathlib import Path
 
 from postureguard.errors import ModelError
 
-_PACKAGE_DIR = Path(__file__).resolve().parent
+_PACKAGE_DIR = Path(__file__).resolve().parents[1]  # postureguard/ (data/ and models/ beside files/)
 _REPO_ROOT = _PACKAGE_DIR.parent.parent
 
 POSE_MODEL_NAME = "pose_landmarker_lite.task"

@@ -30,8 +30,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 from postureguard.errors import UserError
-from postureguard.store.base import AlertRecord, BreakRecord, GapRecord, MinuteRecord, RoutineRecord
-from postureguard.store.summary import PRESENT_FOR_STRETCH, summarize_day
+from postureguard.history.base import AlertRecord, BreakRecord, GapRecord, MinuteRecord, RoutineRecord
+from postureguard.history.summary import PRESENT_FOR_STRETCH, summarize_day
 
 #: Output size in pixels (width, height) and the resolution it is drawn at.
 FIGURE_SIZE_PX = (1600, 1200)
@@ -66,7 +66,8 @@ class ReportSettings:
 
     @classmethod
     def from_settings(cls, settings) -> ReportSettings:
-        """From :class:`postureguard.config.Settings` (threshold from the engine's sensitivity table)."""
+        """From :class:`postureguard.settings.config.Settings` (threshold from the engine's sensitivity
+        table)."""
         from postureguard.engine.settings import EngineSettings
 
         return cls(
@@ -195,7 +196,7 @@ def sitting_stretches(
     """Sitting stretches of a day: spans of time at the desk between breaks.
 
     A minute is *at the desk* when the person was in view for at least
-    :data:`~postureguard.store.summary.PRESENT_FOR_STRETCH` of it. A stretch runs from its first such
+    :data:`~postureguard.history.summary.PRESENT_FOR_STRETCH` of it. A stretch runs from its first such
     minute to the end of its last one; ``break_min`` or more minutes in a row not at the desk (away, or
     not monitored at all) end it, as does a break the app recorded, while shorter absences stay inside it,
     as they do for the sitting reminder.
@@ -761,7 +762,7 @@ def _day_notes(report: DayReport) -> list[str]:
 
 def _write(path: Path, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically, readable by the user only (a report shows private history)."""
-    from postureguard.paths import write_atomic
+    from postureguard.files.paths import write_atomic
 
     path = Path(path)
     try:

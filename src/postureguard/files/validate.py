@@ -240,17 +240,3 @@ def strip_controls(text: str) -> str:
 def visible_controls(text: str) -> str:
     """``text`` with every control character but newline shown as an escape (``\\x1b``), for a terminal."""
     return _CONTROLS.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
-
-
-def setting_option(key: str, *, scale: float = 1.0, unit: str = "") -> Callable[[str], float]:
-    """An argparse ``type=`` for an option that overrides setting ``key`` for one run.
-
-    The range is the setting's own (:data:`postureguard.config.SPECS`), times ``scale`` when the option
-    counts in another unit (``--cooldown`` in seconds for ``cooldown_minutes``: ``scale=60``). The
-    option takes fractions; the setting file keeps whole numbers.
-    """
-    from postureguard.config import SPEC_BY_NAME
-
-    spec = SPEC_BY_NAME[key]
-    assert spec.lo is not None and spec.hi is not None, key
-    return finite_number(spec.lo * scale, spec.hi * scale, unit=unit)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import replace
 
-from postureguard.store.base import (
+from postureguard.history.base import (
     AlertRecord,
     BreakRecord,
     GapRecord,

@@ -10,8 +10,20 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-from postureguard.config import is_quiet_time
 from postureguard.engine.events import PostureAlert, SittingAlert
+
+
+def is_quiet_time(window: tuple[int, int] | None, minute_of_day: int) -> bool:
+    """Whether ``minute_of_day`` (0..1439, local time) falls in ``window`` (start inclusive, end exclusive).
+
+    A window whose end is before its start wraps past midnight (22:00-07:00).
+    """
+    if window is None:
+        return False
+    start, end = window
+    if start < end:
+        return start <= minute_of_day < end
+    return minute_of_day >= start or minute_of_day < end
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 The thread owns the camera (or the replayed recording), the pose model and an :class:`Owner`: the
 engine, the calibration in progress, the pause and the alert decisions. Nothing else touches them.
-Other threads post commands (:mod:`postureguard.runtime`) to :attr:`Monitor.inbox`; they are applied
+Other threads post commands (:mod:`postureguard.runtime.messages`) to :attr:`Monitor.inbox`; they are applied
 between two frames. What happens is emitted as events through the owner's ``emit`` (the app's
 outbox, drained by its sink thread), so nothing slow (history, notifications, the tray) ever runs
 between two frames.
@@ -27,13 +27,11 @@ from typing import Protocol
 from postureguard.engine.calibration import CalibrationSession
 from postureguard.engine.core import PostureEngine, Update
 from postureguard.engine.events import PostureAlert, SittingAlert
+from postureguard.engine.landmarks import Pose
+from postureguard.engine.policy import NotificationPolicy
 from postureguard.engine.sampling import SamplingPolicy, SamplingSettings
 from postureguard.errors import CalibrationError, ModelError, SourceError
-from postureguard.landmarks import Pose
-from postureguard.pipeline import AdaptiveAnalyzer
-from postureguard.policy import NotificationPolicy
-from postureguard.pose import PoseModel
-from postureguard.runtime import (
+from postureguard.runtime.messages import (
     AlertRaised,
     Analysed,
     AppEvent,
@@ -58,7 +56,9 @@ from postureguard.runtime import (
     UseCalibration,
     Wake,
 )
-from postureguard.sources import Frame, FrameSource
+from postureguard.vision.analyzer import AdaptiveAnalyzer
+from postureguard.vision.pose import PoseModel
+from postureguard.vision.sources import Frame, FrameSource
 
 __all__ = ["Monitor", "MonitorState", "MonitorStatus", "Owner", "paced"]
 
@@ -105,7 +105,7 @@ class Owner:
 
     Not thread-safe, by design: one thread calls it, the monitor's while it runs (before the monitor
     starts or after it ends, whoever posts a command). Every change is told through ``emit`` as an
-    event of :mod:`postureguard.runtime`; ``emit`` must be quick (the app's outbox ``put``).
+    event of :mod:`postureguard.runtime.messages`; ``emit`` must be quick (the app's outbox ``put``).
     ``wall_clock`` gives epoch seconds (history, quiet hours), ``mono_clock`` the engine's seconds
     (snooze, calibration delay, timed pauses).
     """
@@ -139,7 +139,7 @@ class Owner:
 
     # -- commands ---------------------------------------------------------------------------------
     def apply(self, command: Command) -> None:
-        """Apply one command (see :mod:`postureguard.runtime`)."""
+        """Apply one command (see :mod:`postureguard.runtime.messages`)."""
         if isinstance(command, Pause):
             self._pause(command.seconds, command.reason)
         elif isinstance(command, Resume):
@@ -453,7 +453,7 @@ class Monitor(threading.Thread):
 
     def _run_source(self) -> bool:
         """Analyse one opened source until it ends (True), or pause/stop interrupts it (False)."""
-        from postureguard.frame_health import FrameHealth, frame_stats
+        from postureguard.vision.frame_health import FrameHealth, frame_stats
 
         source = self._open_source()
         self.source_open = True

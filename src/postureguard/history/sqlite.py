@@ -21,8 +21,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from postureguard.paths import ensure_private_dir
-from postureguard.store.base import (
+from postureguard.files.paths import ensure_private_dir
+from postureguard.history.base import (
     AlertRecord,
     BreakRecord,
     GapRecord,

@@ -14,8 +14,8 @@ from postureguard.engine.calibration import (
     Calibration,
 )
 from postureguard.errors import CalibrationError
-from postureguard.paths import ensure_private_dir, write_atomic
-from postureguard.validate import OutOfRange, check_range, load_json, quote, read_user_file
+from postureguard.files.paths import ensure_private_dir, write_atomic
+from postureguard.files.validate import OutOfRange, check_range, load_json, quote, read_user_file
 
 SCHEMA = "postureguard.calibration"
 #: Largest calibration file read (bytes); the files this program writes are about 300 bytes.

@@ -1,11 +1,11 @@
 """The tray app's messages between threads, and what the tray shows. Pure: no I/O, no clock, no threads.
 
-Two queues connect the app's threads (see :mod:`postureguard.app`):
+Two queues connect the app's threads (see :mod:`postureguard.runtime.app`):
 
 * **commands** go into the monitor's inbox from any thread (the tray menu, notification buttons, the
   screen-lock and settings watchers, the setup waiter). The monitor thread, the one owner of the
   engine, the calibration in progress, the pause and the alert decisions, applies them between two
-  frames (see :class:`postureguard.monitor.Owner`);
+  frames (see :class:`postureguard.runtime.monitor.Owner`);
 * **events** go from the monitor thread into the outbox, which one sink thread drains: history,
   notifications and the tray. A notification server that hangs stalls the sink, never a frame.
 
@@ -27,10 +27,10 @@ from postureguard.engine.events import PostureAlert, SittingAlert
 from postureguard.engine.sample import PostureState, Sample, TextEnum
 
 if TYPE_CHECKING:
-    from postureguard.config import Settings
     from postureguard.engine.calibration import Calibration
     from postureguard.engine.core import Update
     from postureguard.engine.settings import EngineSettings
+    from postureguard.settings.config import Settings
 
 
 class MonitorState(TextEnum):

@@ -1,8 +1,8 @@
 """The acupressure knowledge base: points, routines, triggers, red flags, and a validating loader.
 
-The data lives in ``data/acupoints.json`` (found through :func:`postureguard.resources.acupoints_path`);
+The data lives in ``data/acupoints.json`` (found through :func:`postureguard.files.resources.acupoints_path`);
 a user may add routines in ``routines.json`` in their config folder
-(:func:`postureguard.paths.user_routines_file`). :func:`load_knowledge` reads both, checks every entry
+(:func:`postureguard.files.paths.user_routines_file`). :func:`load_knowledge` reads both, checks every entry
 and field, and returns an immutable :class:`KnowledgeBase`; any problem raises
 :class:`postureguard.errors.DataError` with one line naming the file, the entry and the field, so the
 program never starts with half-valid data. This module does no GUI, camera or database work.
@@ -51,9 +51,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from postureguard.engine.landmarks import PoseIndex
 from postureguard.errors import DataError, UserError
-from postureguard.landmarks import PoseIndex
-from postureguard.validate import load_json, quote, read_user_file, strip_controls
+from postureguard.files.validate import load_json, quote, read_user_file, strip_controls
 
 log = logging.getLogger(__name__)
 
@@ -351,8 +351,6 @@ class RedFlag:
 class UnknownName(UserError, LookupError):
     """A point code or routine id that the knowledge base does not know; lists close matches."""
 
-    exit_code = 2
-
     def __init__(self, kind: str, name: str, suggestions: Sequence[str]) -> None:
         self.kind = kind
         self.name = name
@@ -474,7 +472,8 @@ def _display(path: Path) -> str:
 
 
 def _read_json(path: Path, max_bytes: int = MAX_USER_FILE_BYTES) -> Any:
-    """The JSON document in ``path``: at most ``max_bytes`` and :data:`~postureguard.validate.MAX_JSON_DEPTH`
+    """The JSON document in ``path``: at most ``max_bytes`` and
+    :data:`~postureguard.files.validate.MAX_JSON_DEPTH`
     levels deep, else :class:`DataError` naming the file and the limit."""
     name = _display(path)
     try:
@@ -885,12 +884,12 @@ def load_knowledge(
     """Load, validate and merge the knowledge base.
 
     ``path`` defaults to the bundled ``data/acupoints.json``. ``user_file`` defaults to the user's
-    ``routines.json`` (:func:`postureguard.paths.user_routines_file`), which is optional: a missing
+    ``routines.json`` (:func:`postureguard.files.paths.user_routines_file`), which is optional: a missing
     default file means no user routines, while a missing file named explicitly is an error. With
     ``include_user=False`` no user file is read. User routines are validated like the built-in ones;
     one with a built-in routine's id replaces it. Raises :class:`DataError` naming file, entry and field.
     """
-    from postureguard import paths, resources
+    from postureguard.files import paths, resources
 
     kb_path = Path(path) if path is not None else resources.acupoints_path()
     file = _display(kb_path)

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 
 from postureguard.engine.sample import Sample
-from postureguard.store.base import MinuteRecord
+from postureguard.history.base import MinuteRecord
 
 
 def minute_of(t: float) -> int:

@@ -1,18 +1,18 @@
 """The tray app's controller: the one place that wires source, pose, engine, store, notifier and tray.
 
-Threads and the two queues (see :mod:`postureguard.runtime` for the messages):
+Threads and the two queues (see :mod:`postureguard.runtime.messages` for the messages):
 
-* the **monitor** thread (:class:`~postureguard.monitor.Monitor`) owns the engine, the calibration
-  in progress, the pause and the alert decisions (its :class:`~postureguard.monitor.Owner`). Every
+* the **monitor** thread (:class:`~postureguard.runtime.monitor.Monitor`) owns the engine, the calibration
+  in progress, the pause and the alert decisions (its :class:`~postureguard.runtime.monitor.Owner`). Every
   other thread changes them only by posting a command to the monitor's inbox (:meth:`App.post`),
   applied between two frames;
 * the monitor emits events into :attr:`App.outbox`; ONE **sink** thread drains it: it writes
   history, shows notifications and redraws the tray. A notification server that hangs holds up the
   sink, never a frame;
 * the tray's main loop owns the main thread; the screen-lock watcher, the settings watcher, the
-  setup waiter and the report thread only post commands (or a :class:`~postureguard.runtime.Notify`).
+  setup waiter and the report thread only post commands (or a :class:`~postureguard.runtime.messages.Notify`).
 
-The tray's state is a pure fold of the events (:func:`postureguard.runtime.reduce`), kept by the
+The tray's state is a pure fold of the events (:func:`postureguard.runtime.messages.reduce`), kept by the
 sink as one immutable value that any thread may read. No lock is held around engine, history or
 notification work; the only locks guard hand-overs (a command queued vs. applied in place, below).
 
@@ -33,15 +33,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from postureguard import paths
-from postureguard.config import Settings, load_settings, save_settings, with_value
 from postureguard.engine.core import PostureEngine
 from postureguard.engine.events import BreakTaken, PostureAlert
+from postureguard.engine.policy import NotificationPolicy, alert_text, alert_title, suggestion_text
 from postureguard.errors import CalibrationError, UserError
-from postureguard.monitor import CALIBRATION_DELAY_S, CALIBRATION_FRAMES, Monitor, Owner
+from postureguard.files import paths
+from postureguard.history.aggregate import MinuteAggregator
+from postureguard.history.base import AlertRecord, BreakRecord, HistoryStore
+from postureguard.history.summary import format_summary, summarize_day
 from postureguard.platform.notifications import Notifier
-from postureguard.policy import NotificationPolicy, alert_text, alert_title, suggestion_text
-from postureguard.runtime import (
+from postureguard.runtime.messages import (
     AlertRaised,
     Analysed,
     AppEvent,
@@ -70,9 +71,8 @@ from postureguard.runtime import (
     reduce,
     tray_state,
 )
-from postureguard.store.aggregate import MinuteAggregator
-from postureguard.store.base import AlertRecord, BreakRecord, HistoryStore
-from postureguard.store.summary import format_summary, summarize_day
+from postureguard.runtime.monitor import CALIBRATION_DELAY_S, CALIBRATION_FRAMES, Monitor, Owner
+from postureguard.settings.config import Settings, load_settings, save_settings, with_value
 
 __all__ = ["CALIBRATION_DELAY_S", "CALIBRATION_FRAMES", "App", "Overrides", "TrayState", "View"]
 
@@ -107,7 +107,7 @@ class Overrides:
 
 
 def _launch_routine(routine_id: str, source: str) -> Any:
-    from postureguard.launch import launch_routine
+    from postureguard.runtime.children import launch_routine
 
     return launch_routine(routine_id, source)
 
@@ -318,7 +318,7 @@ class App:
         return users_of(camera_device(self.settings.camera))
 
     def _save_calibration(self, event: CalibrationDone) -> None:
-        from postureguard.calibration_file import save_calibration
+        from postureguard.settings.calibration_file import save_calibration
 
         try:
             save_calibration(event.calibration, self.calibration_path, note="made by the tray app")
@@ -327,7 +327,7 @@ class App:
         self._send("Calibration done", "PostureGuard now measures your posture against this position.")
 
     def _alert(self, raised: AlertRaised) -> None:
-        from postureguard.recommender import Recommendation
+        from postureguard.knowledge.recommender import Recommendation
 
         event, now = raised.alert, raised.wall
         rec = self.recommender.recommend(event.trigger)
@@ -397,7 +397,7 @@ class App:
         if routine_id is None:
             suggestion = self.suggestion
             if suggestion is None:
-                from postureguard.recommender import Recommendation
+                from postureguard.knowledge.recommender import Recommendation
 
                 rec = self.recommender.recommend("neck_strain")
                 suggestion = rec if isinstance(rec, Recommendation) else None
@@ -454,7 +454,7 @@ class App:
 
     def open_setup(self) -> None:
         """Open the first-run walk-through (its own process); the camera is released meanwhile."""
-        from postureguard.launch import start_postureguard
+        from postureguard.runtime.children import start_postureguard
 
         if self._setup_proc is not None and self._setup_proc.poll() is None:
             return
@@ -469,7 +469,7 @@ class App:
         threading.Thread(target=self._after_setup, args=(proc,), name="setup-waiter", daemon=True).start()
 
     def _after_setup(self, proc) -> None:
-        from postureguard.calibration_file import load_calibration
+        from postureguard.settings.calibration_file import load_calibration
 
         proc.wait()
         try:
@@ -487,7 +487,7 @@ class App:
         """Draw today's report and open it in the default viewer, off the tray's thread."""
 
         def work() -> None:
-            from postureguard.commands.report import open_today_report
+            from postureguard.history.report_files import open_today_report
 
             try:
                 open_today_report()
@@ -497,7 +497,7 @@ class App:
         threading.Thread(target=work, name="report", daemon=True).start()
 
     def summary_text(self) -> str:
-        from postureguard.commands.today import day_bounds
+        from postureguard.history.summary import day_bounds
 
         # Local midnight to the next one: 23 or 25 hours on the days the clocks change.
         start, end = day_bounds(datetime.fromtimestamp(self._wall()).date())

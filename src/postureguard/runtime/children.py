@@ -43,7 +43,7 @@ def player_command(
 def child_environment(env: Mapping[str, str] | None = None) -> dict[str, str]:
     """``env`` (default: this process's environment) with this PostureGuard first on PYTHONPATH."""
     out = dict(os.environ if env is None else env)
-    package_parent = str(Path(__file__).resolve().parent.parent)
+    package_parent = str(Path(__file__).resolve().parents[2])  # the folder holding postureguard/
     parts = [p for p in out.get("PYTHONPATH", "").split(os.pathsep) if p]
     if package_parent not in parts:
         out["PYTHONPATH"] = os.pathsep.join([package_parent, *parts])

@@ -1,6 +1,6 @@
 """User settings: defaults as data, a forgiving TOML loader and an atomic writer.
 
-The settings file (``settings.toml`` in the platform config folder, see :mod:`postureguard.paths`) is
+The settings file (``settings.toml`` in the platform config folder, see :mod:`postureguard.files.paths`) is
 grouped in sections; every key name is unique across sections, so the command line and the tray address
 a key by its bare name (``sensitivity``) or, equally, as ``section.key`` (``posture.sensitivity``)::
 
@@ -23,18 +23,20 @@ import difflib
 import functools
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from postureguard.engine.policy import is_quiet_time  # noqa: F401 - part of this module's interface
 from postureguard.engine.settings import SENSITIVITIES, EngineSettings
 from postureguard.errors import DataError
-from postureguard.validate import (
+from postureguard.files.validate import (
     MAX_USER_FILE_BYTES,
     OutOfRange,
     check_range,
+    finite_number,
     parse_number,
     quote,
     range_text,
@@ -156,19 +158,6 @@ def parse_quiet_hours(text: str) -> tuple[int, int] | None:
     if start == end:
         raise ValueError(f"quiet hours start and end at the same time: {quote(text)}")
     return start, end
-
-
-def is_quiet_time(window: tuple[int, int] | None, minute_of_day: int) -> bool:
-    """Whether ``minute_of_day`` (0..1439, local time) falls in ``window`` (start inclusive, end exclusive).
-
-    A window whose end is before its start wraps past midnight (22:00-07:00).
-    """
-    if window is None:
-        return False
-    start, end = window
-    if start < end:
-        return start <= minute_of_day < end
-    return minute_of_day >= start or minute_of_day < end
 
 
 def _check(spec: KeySpec, value: Any) -> Any:
@@ -375,7 +364,7 @@ def with_value(settings: Settings, key: str, text: str) -> Settings:
 def _points_lookup():
     """The bundled knowledge base (without the user's routines, which add no points), or None."""
     from postureguard.errors import UserError
-    from postureguard.knowledge import load_knowledge
+    from postureguard.knowledge.loader import load_knowledge
 
     try:
         return load_knowledge(include_user=False)
@@ -549,12 +538,13 @@ class LoadResult:
 def load_settings(
     path: str | Path | None = None, *, now: datetime | None = None, backup: bool = True
 ) -> LoadResult:
-    """Read the settings file (default :func:`postureguard.paths.settings_file`); never raises for content.
+    """Read the settings file (default :func:`postureguard.files.paths.settings_file`); never raises for
+    content.
 
     A missing file gives the defaults. ``now`` (local time) names a backup; it defaults to the clock.
     ``backup=False`` only reads: a broken file is reported but no backup copy is written (``doctor``).
     """
-    from postureguard import paths
+    from postureguard.files import paths
 
     path = Path(path) if path is not None else paths.settings_file()
     try:
@@ -616,7 +606,7 @@ def _drop_unknown_points(checked: Checked) -> Checked:
 def _read(raw: bytes) -> tuple[Checked, list[str]]:
     """Parse the file's bytes: strict TOML first, line by line when that fails.
 
-    A file larger than :data:`~postureguard.validate.MAX_USER_FILE_BYTES` is not parsed at all (the
+    A file larger than :data:`~postureguard.files.validate.MAX_USER_FILE_BYTES` is not parsed at all (the
     defaults, and one problem saying why): no hand-edited settings file comes near that size.
     """
     preamble: list[str] = []
@@ -703,11 +693,11 @@ def save_settings(settings: Settings, path: str | Path | None = None) -> Path:
 
     A missing folder is made 0700; an existing one keeps the permissions its owner gave it. A symbolic
     link is written through to its target; a read-only file is never replaced (see
-    :func:`postureguard.paths.write_atomic`). A file already there that does not read cleanly is backed
+    :func:`postureguard.files.paths.write_atomic`). A file already there that does not read cleanly is backed
     up first, so hand edits are never lost. Raises :class:`DataError` naming the file when it cannot be
     written (read-only file or folder, disk full).
     """
-    from postureguard import paths
+    from postureguard.files import paths
 
     path = Path(path) if path is not None else paths.settings_file()
     try:
@@ -727,7 +717,7 @@ def save_settings(settings: Settings, path: str | Path | None = None) -> Path:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    from postureguard.paths import write_atomic
+    from postureguard.files.paths import write_atomic
 
     write_atomic(path, data)
 
@@ -740,7 +730,7 @@ def network_filter_setting(path: str | Path | None = None) -> bool | None:
     explicit ``false`` keeps the filter on.
     """
     if path is None:
-        from postureguard.paths import settings_file
+        from postureguard.files.paths import settings_file
 
         path = settings_file()
     try:
@@ -752,3 +742,16 @@ def network_filter_setting(path: str | Path | None = None) -> bool | None:
     section = doc.get("privacy")
     value = section.get("network_filter") if isinstance(section, dict) else None
     return value if isinstance(value, bool) else None
+
+
+def setting_option(key: str, *, scale: float = 1.0, unit: str = "") -> Callable[[str], float]:
+    """An argparse ``type=`` for an option that overrides setting ``key`` for one run.
+
+    The range is the setting's own (:data:`postureguard.settings.config.SPECS`), times ``scale`` when
+    the option
+    counts in another unit (``--cooldown`` in seconds for ``cooldown_minutes``: ``scale=60``). The
+    option takes fractions; the setting file keeps whole numbers.
+    """
+    spec = SPEC_BY_NAME[key]
+    assert spec.lo is not None and spec.hi is not None, key
+    return finite_number(spec.lo * scale, spec.hi * scale, unit=unit)
