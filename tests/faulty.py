@@ -75,6 +75,7 @@ class FaultySource:
 
     is_stream = True
     is_live = True  # like a camera: the monitor must not pace it as a recording
+    expected_frames: int | None = None
 
     def __init__(self, owner: FaultyCamera, fault: Fault, serial: int, *, live: bool = True):
         self._owner = owner

@@ -274,7 +274,11 @@ def test_deep_routines_json_stops_run_before_anything_starts(desktop_session, is
     before = snapshot(isolated_home)
     res = pg("run", home=isolated_home, env_extra=desktop_session.env, timeout=120)
     assert_one_line(res, errors.exit_code(errors.DataError), "routines.json", "more than 64 levels deep")
-    assert snapshot(isolated_home) == before
+    after = snapshot(isolated_home)
+    # The tray app's log file (state folder) records why it stopped; nothing else is created or changed.
+    log = after.pop("state/postureguard.log", b"").decode()
+    assert "more than 64 levels deep" in log, log
+    assert after == before
 
 
 # --------------------------------------------------------------------------------------------------

@@ -169,6 +169,9 @@ def main(argv: list[str] | None = None, *, network=None) -> int:
         return int(args.func(args) or 0)
     except UserError as exc:
         print(f"postureguard: {exc}", file=sys.stderr)  # noqa: T201 - the user-facing error line
+        # At INFO, so the terminal keeps its one line; a tray app started at login has its log file
+        # (INFO and up) say why it stopped.
+        log.info("stopped (exit %d): %s", exit_code(exc), exc)
         return exit_code(exc)
     except KeyboardInterrupt:
         return 130

@@ -220,8 +220,7 @@ def run(args) -> int:
         model = open_model(source, args.model)
         stack.callback(model.close)
         writer = _Writer(out, args.format)
-        progress = _Progress(len(source) if hasattr(source, "__len__") else None,  # type: ignore[arg-type]
-                             not args.no_progress)
+        progress = _Progress(source.expected_frames, not args.no_progress)
 
         pending: list = []  # frames kept until the reference exists, then judged against it
         session = None

@@ -234,7 +234,7 @@ class FrameWorker:
             model = open_model(source, self._model_path)
             clock = 0.0  # model time, seconds: grows across re-opened recordings
             while not self._stop.is_set():
-                live = bool(getattr(source, "is_live", False))
+                live = source.is_live
                 start_wall, first_t, prev_t = time.monotonic(), None, None
                 for frame in source:
                     if self._stop.is_set():

@@ -82,6 +82,9 @@ class FrameSource(Protocol):
     #: True when frames arrive in real time (a camera); recordings are paced by the monitor instead.
     is_live: bool
     description: str
+    #: How many frames the source will give, when known in advance (photos, most videos); None for a
+    #: camera or a video whose container does not say.
+    expected_frames: int | None
 
     def __iter__(self) -> Iterator[Frame]: ...
 
@@ -113,6 +116,7 @@ class ImageSource:
         self._paths = list(paths)
         self.interval = interval
         self.description = f"{len(self._paths)} image(s)"
+        self.expected_frames: int | None = len(self._paths)
 
     def __len__(self) -> int:
         return len(self._paths)
@@ -166,6 +170,7 @@ class VideoSource:
         self.fps = self._cap.get(cv2.CAP_PROP_FPS) or 0.0
         count = int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
         self.frame_count = count if count > 0 else None
+        self.expected_frames = self.frame_count
         self.description = f"video {label}"
 
     def __len__(self) -> int:
@@ -206,6 +211,7 @@ class CameraSource:
 
     is_stream = True
     is_live = True  # frames arrive in real time; recordings are paced by the monitor instead
+    expected_frames: int | None = None  # a camera has no end
 
     def __init__(self, index: int, width: int = 640, height: int = 480, fps: float = 5.0):
         cv2 = _cv2()
