@@ -271,3 +271,17 @@ def test_tooltip_before_the_first_frame_says_starting(tmp_path, kb):
     assert app.tray_state().tooltip == "PostureGuard · starting"
     feed(app, wall, mono, None, 30)
     assert "nobody in view" in app.tray_state().tooltip
+
+
+def test_show_log_file_says_where_the_log_will_be_before_anything_was_logged(tmp_path, kb, isolated_home):
+    from postureguard.files import paths
+
+    app, *_ = make_app(tmp_path, kb)
+    assert not paths.log_file().exists()
+    app.open_log()
+    deadline = time.monotonic() + 30
+    while not app.notifier.sent and time.monotonic() < deadline:
+        app.drain()
+        time.sleep(0.05)
+    note = app.notifier.sent[-1]
+    assert "Log file" in str(note) and str(paths.log_file()) in str(note)

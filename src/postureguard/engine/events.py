@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 
 @dataclass(frozen=True)
@@ -11,7 +11,7 @@ class Event:
     t: float
     kind: ClassVar[str] = "event"
 
-    def to_record(self) -> dict:
+    def to_record(self) -> dict[str, Any]:
         """A flat dict for JSON/CSV output and the history store (``event`` names the type)."""
         return {"event": self.kind, **asdict(self)}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from enum import Enum
+from typing import Any
 
 
 class TextEnum(str, Enum):
@@ -74,5 +75,5 @@ class Sample:
     sitting_s: float = 0.0
     poor_for_s: float = 0.0
 
-    def to_record(self) -> dict:
+    def to_record(self) -> dict[str, Any]:
         return asdict(self)

@@ -496,6 +496,24 @@ class App:
 
         threading.Thread(target=work, name="report", daemon=True).start()
 
+    def open_log(self) -> None:
+        """Open the tray app's log file (``paths.log_file()``) in the desktop's viewer, off the tray's
+        thread; if there is none yet, say where it will be."""
+
+        def work() -> None:
+            from postureguard.files import paths
+            from postureguard.history.report_files import open_in_viewer
+
+            path = paths.log_file()
+            try:
+                if not path.exists():
+                    raise UserError(f"nothing logged yet; the log will be {path}")
+                open_in_viewer(path)
+            except UserError as exc:
+                self.notify("Log file", str(exc))
+
+        threading.Thread(target=work, name="open-log", daemon=True).start()
+
     def summary_text(self) -> str:
         from postureguard.history.summary import day_bounds
 

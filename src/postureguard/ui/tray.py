@@ -143,6 +143,7 @@ class Tray:
             Item("Report…", lambda icon, item: app.open_report()),
             Item("Settings…", lambda icon, item: open_settings_window()),
             Item("Setup…", lambda icon, item: app.open_setup()),
+            Item("Show log file", lambda icon, item: app.open_log()),
             Menu.SEPARATOR,
             Item("Quit", lambda icon, item: self.stop()),
         )
