@@ -56,4 +56,8 @@ if [ ! -e "$stamp" ] || [ -n "$(find pyproject.toml requirements.lock src data m
     touch "$stamp"
 fi
 
+# The applications-menu entry and icon, so PostureGuard can be found like any other app (idempotent;
+# 'postureguard uninstall-desktop' removes them). A failure is reported but does not stop the start.
+.venv/bin/postureguard install-desktop >/dev/null || say "could not add PostureGuard to the applications menu"
+
 exec .venv/bin/postureguard "$@"

@@ -33,8 +33,9 @@ APT_PACKAGES=(
     libgl1 libglib2.0-0
     # the private desktop session of the e2e tests (tests/desktop.py)
     xvfb xauth dbus dbus-bin dbus-x11 dunst trayer xdotool x11-utils imagemagick fonts-dejavu-core
-    # validates the start-at-login entry in tests/test_autostart.py
-    desktop-file-utils
+    # validates the start-at-login and menu entries (tests/test_autostart.py, test_desktop_menu.py);
+    # the hicolor theme and the SVG loader GTK needs to find and draw the installed icon
+    desktop-file-utils hicolor-icon-theme librsvg2-common librsvg2-bin
     # the kernel filter that refuses internet sockets (pyseccomp loads it), and the tests that
     # check privacy at the system-call level and run the desktop tests on a busy machine
     libseccomp2 strace stress-ng

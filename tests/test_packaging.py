@@ -29,7 +29,8 @@ def wheel(tmp_path_factory) -> Path:
 def test_wheel_contains_data_model_and_entry_point(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in ("postureguard/data/acupoints.json", "postureguard/models/pose_landmarker_lite.task",
-                   "postureguard/models/README.md", "postureguard/engine/core.py"):  # fmt: skip
+                   "postureguard/models/README.md", "postureguard/engine/core.py",
+                   "postureguard/data/postureguard.svg"):  # fmt: skip
         assert needed in names, needed
     entry = next(n for n in names if n.endswith("entry_points.txt"))
     assert "postureguard = postureguard.cli:entry" in zipfile.ZipFile(wheel).read(entry).decode()

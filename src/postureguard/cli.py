@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "postureguard.commands.report",
     "postureguard.commands.doctor",
     "postureguard.commands.settings",
+    "postureguard.commands.desktop",
     "postureguard.commands.run",
     "postureguard.commands.bench",
 )

@@ -124,6 +124,17 @@ def _load_calibration(path: Path, explicit: bool):
 
 def run(args) -> int:
     """Start the tray app and return its exit status (0 after Quit, SIGTERM or SIGINT)."""
+    from postureguard.files import instance
+
+    try:
+        # One tray app per user: a second start (the menu entry clicked again) only says so.
+        instance.acquire()
+    except instance.AlreadyRunning as exc:
+        print(f"postureguard: {exc}", file=sys.stderr)  # noqa: T201 - the user-facing line; not an error
+        return 0
+    except OSError as exc:
+        log.warning("cannot take the instance lock %s (%s); a second start would not be noticed",
+                    instance.lock_path(), exc.strerror or exc)
     _tray_entered.clear()
     for sig in _SIGNALS:
         signal.signal(sig, _on_signal)
@@ -135,6 +146,7 @@ def run(args) -> int:
     finally:
         for sig in _SIGNALS:
             signal.signal(sig, signal.SIG_DFL)
+        instance.release()
 
 
 def notification_icon() -> Path:

@@ -38,6 +38,13 @@ def acupoints_path() -> Path:
     return _first_existing(_PACKAGE_DIR / "data" / "acupoints.json", _REPO_ROOT / "data" / "acupoints.json")
 
 
+def app_icon_path() -> Path:
+    """Path of the application icon (data/postureguard.svg, scalable, for the hicolor icon theme)."""
+    return _first_existing(
+        _PACKAGE_DIR / "data" / "postureguard.svg", _REPO_ROOT / "data" / "postureguard.svg"
+    )
+
+
 def bundled_model_path() -> Path:
     """Path of the bundled pose model (which may be missing; see :func:`verified_model_path`)."""
     return _first_existing(_PACKAGE_DIR / "models" / POSE_MODEL_NAME, _REPO_ROOT / "models" / POSE_MODEL_NAME)
