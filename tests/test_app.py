@@ -96,14 +96,14 @@ def test_posture_alert_is_stored_notified_and_shown(tmp_path, kb):
     assert len(alerts) == 1 and alerts[0].trigger == "neck_strain" and alerts[0].kind == "posture"
     note = app.notifier.sent[-1]
     assert note["title"] == "Time to sit up"
-    assert "about 12° forward of your upright position for 5 seconds" in note["body"]
+    assert "about 12° more forward than your upright for 5 seconds" in note["body"]
     routine = kb.routine(alerts[0].routine_id)
     assert f"Suggested: {routine.title}" in note["body"]
     assert set(note["buttons"]) == {"Start routine", "Snooze 30 min"}
     state = app.tray_state()
     assert (
         state.icon == "poor"
-        and "head 12° forward" in state.tooltip
+        and "head about 12° more forward than your upright" in state.tooltip
         and state.suggestion_title == routine.title
     )
 

@@ -134,6 +134,68 @@ def test_safety_flags_follow_the_reference(kb):
     assert "varicose" in kb.point("BL40").cautions
 
 
+#: The points the issue names as missing the broken-skin caution.
+BROKEN_SKIN = ("GB20", "BL10", "GV14", "BL23", "BL40", "BL2", "EX-HN3", "EX-HN5")
+
+
+def test_every_point_not_pressed_lightly_warns_about_blood_thinners(kb):
+    firmer = [p for p in kb.points if p.technique.pressure != "light"]
+    assert {"GB21", "LI4", "GB20", "BL23", "SI11"} <= {p.code for p in firmer}
+    for point in firmer:
+        assert "blood thinners or a bleeding disorder, press only lightly" in point.cautions, point.code
+    caution = kb.bleeding_caution.lower()
+    for word in ("anticoagulant", "antiplatelet", "haemophilia", "low platelets", "lightly", "doctor"):
+        assert word in caution
+
+
+@pytest.mark.parametrize("code", BROKEN_SKIN)
+def test_points_named_in_the_issue_warn_about_broken_skin(kb, code):
+    assert "broken skin" in kb.point(code).cautions
+
+
+def test_gb20_is_left_out_after_whiplash(kb):
+    assert "whiplash" in kb.point("GB20").cautions and "neck injury" in kb.point("GB20").cautions
+
+
+def test_red_flags_include_heart_attack_stroke_and_clot(kb):
+    def flag(*words):
+        found = [f for f in kb.red_flags if all(w in f.text.lower() for w in words)]
+        assert len(found) == 1, words
+        return found[0]
+
+    heart = flag("chest", "jaw", "arm", "heart attack")
+    assert heart.emergency and "emergency services" in heart.text
+    stroke = flag("sudden", "one side", "drooping face", "speaking", "seeing", "stroke")
+    assert stroke.emergency and "emergency services" in stroke.text
+    clot = flag("calf", "swollen", "sitting")
+    assert clot.same_day and not clot.emergency and "today" in clot.text
+    gradual = flag("numbness or weakness in an arm or leg")
+    assert not gradual.emergency and "weeks" in gradual.text
+    for old in ("saddle", "sudden, severe headache", "stiff neck"):
+        assert flag(old).emergency
+    assert sum(f.same_day for f in kb.red_flags) == 1
+
+
+def test_find_texts_follow_the_who_landmarks(kb):
+    si14 = kb.point("SI14").find
+    assert "T1" in si14 and "below that one" in si14
+    assert "distal palmar crease" in kb.point("SI3").find
+    sp6 = kb.point("SP6")
+    assert "most prominent point" in sp6.location and "most prominent point" in sp6.find
+    assert "top of the inner ankle" not in sp6.location
+
+
+def test_evidence_says_what_the_trials_studied(kb):
+    headache = kb.routine("tension-headache").evidence.source
+    assert "chronic headache" in headache and "with tension headache" not in headache
+    for rid in ("low-back-release", "seated-legs-low-back"):
+        source = kb.routine(rid).evidence.source
+        assert "found moderate effects" not in source
+        assert "moderate only against physical therapy and low against usual care" in source
+    assert "TE3 was not among the points tested" in kb.routine("neck-release").evidence.source
+    assert "SI11 was not among the points tested" in kb.routine("shoulders-upper-back").evidence.source
+
+
 def test_seed_article_corrections_are_recorded(kb):
     li4 = kb.point("LI4")
     assert "metacarpal" in li4.location and "LI6" in li4.note and "forearm" in li4.note
@@ -463,6 +525,14 @@ BROKEN = {
     "missing top-level": (
         lambda d: d.pop("disclaimer"),
         ["top level", "field 'disclaimer'", "missing"],
+    ),
+    "no bleeding caution": (
+        lambda d: d.pop("bleeding_caution"),
+        ["top level", "field 'bleeding_caution'", "missing"],
+    ),
+    "red flag both urgent and same-day": (
+        lambda d: _set(next(f for f in d["red_flags"] if f.get("same_day")), "emergency", True),
+        ["red_flags item", "field 'same_day'", "emergency"],
     ),
 }
 

@@ -252,7 +252,7 @@ def test_engine_history_report_numbers_match_the_samples(engine_day, tmp_path):
         f"{posture_alerts + sitting_alerts} ({posture_alerts} posture, {sitting_alerts} sitting)",
         "1 of 2",
     ]
-    assert "5° head-forward angle (sensitivity medium)" in page and "sitting limit 20 min" in page
+    assert "5° more forward than your upright (sensitivity medium)" in page and "sitting limit 20 min" in page
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -57,10 +57,13 @@ def test_before_the_first_frame_the_tray_says_starting():
 
 def test_the_tray_follows_the_posture_and_the_sitting_time():
     model = fold(StatusChanged(MonitorStatus(MonitorState.RUNNING, "camera 0")), analysed(sample()))
-    assert tray_state(model).icon == "good" and tray_state(model).tooltip == "PostureGuard · head 4° forward"
+    assert tray_state(model).icon == "good"
+    assert tray_state(model).tooltip == "PostureGuard · head about 4° more forward than your upright"
     model = reduce(model, analysed(sample(PostureState.POOR, 14.0, sitting_s=1800)))
     state = tray_state(model)
-    assert state.icon == "poor" and state.tooltip == "PostureGuard · head 14° forward · sitting 30 min"
+    assert state.icon == "poor" and state.tooltip == (
+        "PostureGuard · head about 14° more forward than your upright · sitting 30 min"
+    )
     assert state.status_line == "camera 0"
 
 

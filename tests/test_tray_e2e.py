@@ -119,7 +119,7 @@ def test_alert_notification_routine_and_quit(desktop_session: DesktopSession, sc
         entries = wait_for(lambda: [e for e in session.dunst_history() if "Suggested:" in str(e["body"])],
                            REACT_S, "the alert in dunst's history")  # fmt: skip
         body = str(entries[0]["body"])
-        assert "forward of your upright position" in body
+        assert "more forward than your upright" in body
         assert f"Suggested: {routine_title} (" in body, (body, title)
 
         # 4. History: the alert with its suggested routine; the player records the start on Start.

@@ -146,6 +146,8 @@ def format_routine(kb, routine) -> str:
         f"Time: {format_duration(routine.total_seconds)} "
         f"(short version: {format_duration(routine.short_total_seconds)})"
     )
+    if kb.bleeding_caution:  # before the steps, like the player's first screen
+        out.append(_wrap(kb.bleeding_caution, "  ", first="Before you start: "))
     out.append("")
     out.append("Steps:")
     seen: dict[str, int] = {}
@@ -183,7 +185,9 @@ def format_routine(kb, routine) -> str:
 def format_red_flags(kb) -> str:
     lines = ["Stop and see a doctor instead if:"]
     for flag in kb.red_flags:
-        text = ("URGENT, get care now: " if flag.emergency else "") + flag.text
+        prefix = "URGENT, get care now: " if flag.emergency else ""
+        prefix = "See a doctor today: " if flag.same_day else prefix
+        text = prefix + flag.text
         lines.append(_wrap(text, "    ", first="  - "))
     return "\n".join(lines)
 

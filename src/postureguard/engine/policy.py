@@ -72,7 +72,7 @@ def alert_text(event: PostureAlert | SittingAlert) -> str:
     """What was seen, in plain words (degrees are the head-forward angle, see engine/geometry.py)."""
     if isinstance(event, PostureAlert):
         return (
-            f"Your head has been about {round(event.angle_deg)}° forward of your upright position "
+            f"Your head has been about {round(event.angle_deg)}° more forward than your upright "
             f"for {_duration_words(event.duration_s)}."
         )
     return f"You have been sitting for {_duration_words(event.minutes * 60)} without a break."

@@ -527,7 +527,7 @@ def day_figure(report: DayReport):
             bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1})
     ax.set_ylim(0, top)
     ax.set_xlim(x0, x1)
-    ax.set_ylabel("Head forward (degrees)", fontsize=12)
+    ax.set_ylabel("Degrees more forward than your upright", fontsize=12)
     ax.set_title("Head-forward angle, per-minute mean", fontsize=13, loc="left")
     ax.grid(axis="y", color="#e5e8e8", lw=0.8)
     ax.xaxis.set_major_locator(MultipleLocator(step))
@@ -741,7 +741,7 @@ def html_document(title: str, png: bytes, headings: Sequence[str], rows: Sequenc
 def _day_notes(report: DayReport) -> list[str]:
     s = report.settings
     notes = [
-        f"Threshold: {s.threshold_deg:g}° head-forward angle (sensitivity {s.sensitivity}); "
+        f"Threshold: {s.threshold_deg:g}° more forward than your upright (sensitivity {s.sensitivity}); "
         + (f"sitting limit {s.sitting_limit_min} min; " if s.sitting_limit_min else "sitting reminder off; ")
         + f"a break is {s.break_min} min or more away from the desk."
     ]
@@ -802,7 +802,7 @@ def render_week(report: WeekReport, path: str | Path) -> Path:
     rows = [(d.day.isoformat(), *table_cells(d.numbers)) for d in report.days]
     rows.append(("Week", *table_cells(report.totals)))
     s = report.settings
-    notes = [f"Threshold: {s.threshold_deg:g}° head-forward angle (sensitivity {s.sensitivity}). "
+    notes = [f"Threshold: {s.threshold_deg:g}° more forward than your upright (sensitivity {s.sensitivity}). "
              "Days without monitoring are marked, not estimated."]
     page = html_document(week_title(report), png, ("Day", *TABLE_HEADINGS), rows, notes)
     return _write(path, page.encode("utf-8"))

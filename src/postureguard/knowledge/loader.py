@@ -342,10 +342,15 @@ class Routine:
 
 @dataclass(frozen=True)
 class RedFlag:
-    """A sign that means "see a doctor instead"; ``emergency`` means urgent care."""
+    """A sign that means "see a doctor instead".
+
+    ``emergency``: get urgent care now (call emergency services); ``same_day``: see a doctor today.
+    Neither: see a doctor soon. A flag is never both.
+    """
 
     text: str
     emergency: bool
+    same_day: bool = False
 
 
 class UnknownName(UserError, LookupError):
@@ -378,6 +383,9 @@ class KnowledgeBase:
     red_flags: tuple[RedFlag, ...]
     disclaimer: str
     anchor_spec: str = ""
+    #: Shown on the first screen of every routine: light pressure only with blood thinners or a
+    #: bleeding disorder (firm pressure bruises).
+    bleeding_caution: str = ""
     source: Path | None = None
     user_source: Path | None = None
     _point_index: Mapping[str, Point] = field(init=False, repr=False, compare=False)
@@ -870,8 +878,13 @@ def _parse_triggers(file: str, raw: Any, routines: Mapping[str, Routine]) -> dic
 def _parse_red_flags(file: str, raw_flags: list) -> tuple[RedFlag, ...]:
     flags = []
     for i, raw in enumerate(raw_flags, 1):
-        c = _Checker(file, f"red_flags item {i}", raw, ("text", "emergency"), ("text", "emergency"))
-        flags.append(RedFlag(text=c.str("text"), emergency=c.bool("emergency")))
+        allowed = ("text", "emergency", "same_day")
+        c = _Checker(file, f"red_flags item {i}", raw, allowed, ("text", "emergency"))
+        emergency = c.bool("emergency")
+        same_day = c.bool("same_day") if c.has("same_day") else False
+        if emergency and same_day:
+            c.fail("an emergency flag is not also a same-day one; set one of them", "same_day")
+        flags.append(RedFlag(text=c.str("text"), emergency=emergency, same_day=same_day))
     return tuple(flags)
 
 
@@ -897,8 +910,9 @@ def load_knowledge(
     top = _check_version(
         file,
         doc,
-        ("version", "anchor_spec", "points", "routines", "triggers", "red_flags", "disclaimer"),
-        ("version", "points", "routines", "triggers", "red_flags", "disclaimer"),
+        ("version", "anchor_spec", "points", "routines", "triggers", "red_flags", "bleeding_caution",
+         "disclaimer"),
+        ("version", "points", "routines", "triggers", "red_flags", "bleeding_caution", "disclaimer"),
     )
     points = _parse_points(file, top.list("points"))
     index = {_norm(name): p for p in points for name in (p.code, *p.aliases)}
@@ -906,6 +920,7 @@ def load_knowledge(
     triggers = _parse_triggers(file, top.obj["triggers"], {r.id: r for r in routines})
     red_flags = _parse_red_flags(file, top.list("red_flags"))
     disclaimer = top.str("disclaimer")
+    bleeding_caution = top.str("bleeding_caution")
     anchor_spec = top.str("anchor_spec") if top.has("anchor_spec") else ""
 
     user_path: Path | None = None
@@ -926,6 +941,7 @@ def load_knowledge(
         red_flags=red_flags,
         disclaimer=disclaimer,
         anchor_spec=anchor_spec,
+        bleeding_caution=bleeding_caution,
         source=kb_path,
         user_source=user_path,
     )

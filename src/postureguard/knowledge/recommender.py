@@ -35,15 +35,16 @@ MIN_PRESS_SHARE = 0.5
 #: How many suggestions the Recommender remembers for rotation when the caller keeps no history.
 HISTORY_SIZE = 20
 
-#: What the trigger means for the user (first half of the reason sentence).
+#: What was seen (the camera's two triggers) or asked (the others, which only the user names), as the
+#: first half of the reason sentence. Never a diagnosis: the app cannot tell what kind of pain it is.
 _SITUATION = {
     "neck_strain": "Your head has been carried forward for a while",
-    "shoulder_tension": "Your shoulders have been held tense for a while",
+    "shoulder_tension": "You asked for help with tense shoulders",
     "prolonged_sitting": "You have been sitting for a long stretch",
-    "eye_strain": "Your eyes have been on the screen for a long time",
-    "headache": "You have a tension-type headache",
-    "stress": "You are feeling stressed",
-    "low_back": "Your lower back is bothering you",
+    "eye_strain": "You asked for a break for your eyes",
+    "headache": "You asked for help with a headache",
+    "stress": "You asked for help with stress",
+    "low_back": "You asked for help with your lower back",
 }
 #: What the routine offers for the trigger (second half); worded as an aim, never as a cure.
 _PURPOSE = {

@@ -321,7 +321,8 @@ def _what(model: TrayModel, icon: TrayIcon) -> str | None:
     if model.calibrating:
         return "calibrating: sit upright"
     if sample is not None and sample.head_forward_deg is not None:
-        return f"head {sample.head_forward_deg:.0f}° forward"
+        # An estimate of the change from the user's own calibrated upright, not an absolute angle.
+        return f"head about {sample.head_forward_deg:.0f}° more forward than your upright"
     if sample is None and status in (MonitorState.STARTING, MonitorState.RUNNING):
         return "starting"  # no frame analysed yet: say so rather than "nobody in view"
     if status == MonitorState.FINISHED:

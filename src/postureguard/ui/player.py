@@ -811,6 +811,12 @@ class PlayerWindow:
             left_out = "; ".join(f"{code} ({why})" for code, why in self.choice.removed)
             self.label(box, f"Left out for your safety settings: {left_out}.", "PGBody",
                        fg=COLOURS["warn_text"]).pack(fill="x")  # fmt: skip
+        if self.kb.bleeding_caution:
+            # On the first screen of every routine, not only in the scrolled cautions: firm presses
+            # of 1-3 minutes bruise people on blood thinners.
+            bleed = self.tk.Frame(body, bg=COLOURS["warn_bg"], padx=self.px(12), pady=self.px(8))
+            bleed.pack(fill="x", pady=(0, self.px(8)))
+            self.label(bleed, self.kb.bleeding_caution, "PGBody", fg=COLOURS["warn_text"]).pack(fill="x")
 
         bar = self.tk.Frame(body, bg=COLOURS["bg"])
         bar.pack(side="bottom", fill="x", pady=(self.px(12), 0))
@@ -888,6 +894,8 @@ class PlayerWindow:
         for flag in self.kb.red_flags:
             if flag.emergency:
                 text.insert("end", "•  Urgent, get care now: ", "urgent")
+            elif flag.same_day:
+                text.insert("end", "•  See a doctor today: ", "urgent")
             else:
                 text.insert("end", "•  ", "body")
             text.insert("end", f"{flag.text}\n", "body")

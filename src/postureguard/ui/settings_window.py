@@ -51,7 +51,7 @@ def sensitivity_text(level: str) -> str:
     """Radio-button text for a sensitivity level, naming the head-forward angle it alerts at."""
     angle = SENSITIVITY_THRESHOLDS_DEG[level]
     words = {"low": "relaxed", "medium": "balanced", "high": "strict"}.get(level, "")
-    return f"{level.capitalize()} ({words}): alert when the head is {angle:g}° or more forward"
+    return f"{level.capitalize()} ({words}): alert at {angle:g}° or more forward of your upright"
 
 
 @dataclass(frozen=True)
