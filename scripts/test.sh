@@ -33,6 +33,8 @@ APT_PACKAGES=(
     libgl1 libglib2.0-0
     # the private desktop session of the e2e tests (tests/desktop.py)
     xvfb xauth dbus dbus-bin dbus-x11 dunst trayer xdotool x11-utils imagemagick fonts-dejavu-core
+    # ... and its StatusNotifierItem host and watcher (tests/test_tray_sni.py)
+    haskell-gtk-sni-tray-utils
     # validates the start-at-login and menu entries (tests/test_autostart.py, test_desktop_menu.py);
     # the hicolor theme and the SVG loader GTK needs to find and draw the installed icon
     desktop-file-utils hicolor-icon-theme librsvg2-common librsvg2-bin

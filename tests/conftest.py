@@ -74,6 +74,12 @@ def desktop_session():
 
 
 @pytest.fixture(scope="session")
+def sni_desktop_session():
+    """An X server, a session bus and a StatusNotifierItem host and watcher (no XEmbed tray, no dunst)."""
+    yield from _desktop(with_dunst=False, with_tray=False, with_sni=True)
+
+
+@pytest.fixture(scope="session")
 def bare_desktop_session():
     """An X server and a session bus with no tray host and no notification server."""
     yield from _desktop(with_dunst=False, with_tray=False)

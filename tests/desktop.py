@@ -52,6 +52,12 @@ REQUIRED_PROGRAMS: dict[str, str] = {
 }
 
 
+#: The StatusNotifierItem host of ``start_session(with_sni=True)`` (program -> Debian package).
+SNI_PROGRAMS: dict[str, str] = {"gtk-sni-tray-standalone": "haskell-gtk-sni-tray-utils"}
+
+SNI_WATCHER = "org.kde.StatusNotifierWatcher"
+
+
 def _slowdown() -> float:
     """``POSTUREGUARD_TEST_SLOWDOWN`` (a factor >= 1, default 1): for machines slower than the baseline."""
     raw = os.environ.get("POSTUREGUARD_TEST_SLOWDOWN", "").strip()
@@ -420,6 +426,68 @@ class DesktopSession:
         match = re.search(r"uint32 (\d+)", result.stdout)
         return int(match.group(1)) if match else None
 
+    def dbus_call(
+        self, destination: str, path: str, interface: str, member: str, signature: str = "",
+        body: list[object] | None = None,
+    ) -> list[object]:  # fmt: skip
+        """Call a D-Bus method on the session bus (dbus-fast) and return the reply's body, unwrapped.
+
+        Variants in the reply become their values, recursively, so callers read plain Python data.
+        Raises :class:`RuntimeError` with the D-Bus error name when the call fails.
+        """
+        import asyncio
+
+        from dbus_fast import Message, MessageType
+        from dbus_fast.aio import MessageBus
+
+        assert self.bus_address is not None
+
+        async def call() -> list[object]:
+            bus = await asyncio.wait_for(MessageBus(bus_address=self.bus_address).connect(), TOOL_S)
+            try:
+                reply = await asyncio.wait_for(bus.call(Message(
+                    destination=destination, path=path, interface=interface, member=member,
+                    signature=signature, body=body or [],
+                )), TOOL_S)  # fmt: skip
+            finally:
+                bus.disconnect()
+            assert reply is not None
+            if reply.message_type == MessageType.ERROR:
+                raise RuntimeError(f"{member} on {destination}{path}: {reply.error_name} {reply.body}")
+            return [_unwrap(value) for value in reply.body]
+
+        return asyncio.run(call())
+
+    def dbus_property(self, destination: str, path: str, interface: str, name: str) -> object:
+        """One D-Bus property's value (org.freedesktop.DBus.Properties.Get), unwrapped."""
+        return self.dbus_call(destination, path, "org.freedesktop.DBus.Properties", "Get", "ss",
+                              [interface, name])[0]  # fmt: skip
+
+    def sni_items(self) -> list[str]:
+        """``RegisteredStatusNotifierItems`` of the watcher: ``"<bus name><object path>"`` strings."""
+        items = self.dbus_property(SNI_WATCHER, "/StatusNotifierWatcher", SNI_WATCHER,
+                                   "RegisteredStatusNotifierItems")  # fmt: skip
+        return list(items)  # type: ignore[call-overload]
+
+    def sni_item_path(self, entry: str) -> tuple[str, str]:
+        """``(bus name, object path)`` of a watcher entry. Watchers keep ``name/path`` or only the bus
+        name (gtk-sni-tray's does); then the path is found as hosts find it, by introspection: the
+        first object that implements org.kde.StatusNotifierItem."""
+        import xml.etree.ElementTree as ET
+
+        name, slash, path = entry.partition("/")
+        if slash:
+            return name, "/" + path
+        pending = ["/"]
+        while pending:
+            where = pending.pop(0)
+            xml = self.dbus_call(name, where, "org.freedesktop.DBus.Introspectable", "Introspect")[0]
+            root = ET.fromstring(str(xml))
+            if any(i.get("name") == "org.kde.StatusNotifierItem" for i in root.findall("interface")):
+                return name, where
+            pending += [f"{where.rstrip('/')}/{node.get('name')}" for node in root.findall("node")]
+        raise LookupError(f"{name} exports no org.kde.StatusNotifierItem")
+
     def dunst_history(self) -> list[dict[str, object]]:
         """Notifications dunst has closed, newest first, as ``{field: value}`` dicts.
 
@@ -480,6 +548,19 @@ class DesktopSession:
             elif proc.popen is None and proc.pid:
                 _kill_pid(proc.pid)
         self._procs.clear()
+
+
+def _unwrap(value: object) -> object:
+    """A D-Bus value with every ``Variant`` replaced by its value (lists, tuples and dicts walked)."""
+    from dbus_fast import Variant
+
+    if isinstance(value, Variant):
+        return _unwrap(value.value)
+    if isinstance(value, dict):
+        return {key: _unwrap(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_unwrap(item) for item in value)
+    return value
 
 
 def _kill_group(popen: subprocess.Popen[bytes], grace: float = 3.0) -> None:
@@ -604,12 +685,14 @@ def _start_xvfb(session_env: dict[str, str], workdir: Path) -> tuple[subprocess.
 
 @contextlib.contextmanager
 def start_session(
-    with_dunst: bool = True, with_tray: bool = True, results_dir: Path = RESULTS_DIR
+    with_dunst: bool = True, with_tray: bool = True, results_dir: Path = RESULTS_DIR, with_sni: bool = False
 ) -> Iterator[DesktopSession]:
     """Start a private desktop session and stop everything in it on exit, even after an error.
 
     ``with_dunst`` starts the notification server, ``with_tray`` the trayer panel (the XEmbed tray
-    host); without them the session is a bare X server and bus, for "no tray host" tests.
+    host); without them the session is a bare X server and bus, for "no tray host" tests. ``with_sni``
+    starts gtk-sni-tray-standalone, a StatusNotifierItem host that is also the watcher
+    (org.kde.StatusNotifierWatcher), drawn as a bar along the top of the screen.
     Raises :class:`SessionUnavailable` when a program is missing or a process does not come up.
     """
     wanted = dict(REQUIRED_PROGRAMS)
@@ -617,6 +700,8 @@ def start_session(
         wanted = {p: k for p, k in wanted.items() if not p.startswith("dunst")}
     if not with_tray:
         wanted.pop("trayer")
+    if with_sni:
+        wanted.update(SNI_PROGRAMS)
     missing = missing_programs(wanted)
     if missing:
         packages = " ".join(sorted(set(missing.values())))
@@ -667,6 +752,8 @@ def start_session(
             _start_dunst(session)
         if with_tray:
             _start_trayer(session)
+        if with_sni:
+            _start_sni_tray(session)
         yield session
     finally:
         if session is not None:
@@ -769,3 +856,24 @@ def _start_trayer(session: DesktopSession) -> None:
         wait_for(ready, READY_TIMEOUT_S, "trayer to own _NET_SYSTEM_TRAY_S0")
     except TimeoutError as exc:
         raise SessionUnavailable(f"{exc}; trayer log: {session.read_log('trayer.log')}") from exc
+
+
+def _start_sni_tray(session: DesktopSession) -> None:
+    """Start gtk-sni-tray-standalone with its own watcher and wait until a host is registered with it."""
+    proc = session.popen(
+        ["gtk-sni-tray-standalone", "--top", "--end", "--size", "32", "--watcher", "--color", "#333333"],
+        "sni-tray.log",
+    )  # fmt: skip
+
+    def ready() -> bool:
+        if proc.poll() is not None:
+            raise SessionUnavailable(f"gtk-sni-tray-standalone exited: {session.read_log('sni-tray.log')}")
+        if session.bus_name_owner_pid(SNI_WATCHER) != proc.pid:
+            return False
+        return bool(session.dbus_property(SNI_WATCHER, "/StatusNotifierWatcher", SNI_WATCHER,
+                                          "IsStatusNotifierHostRegistered"))  # fmt: skip
+
+    try:
+        wait_for(ready, READY_TIMEOUT_S, "gtk-sni-tray-standalone to own the watcher and register its host")
+    except TimeoutError as exc:
+        raise SessionUnavailable(f"{exc}; its log: {session.read_log('sni-tray.log')}") from exc

@@ -147,8 +147,27 @@ def test_doctor_in_a_desktop_session_reports_tray_menus_and_notification_actions
     result = _doctor(env)
     tray = _line(result.stdout, "tray")
     assert tray.startswith("ok") and "with menus" in tray, result.stdout + result.stderr
+    assert "XEmbed system tray (X11), backend 'gtk'" in tray, tray
     notes = _line(result.stdout, "notifications")
     assert notes.startswith("ok") and "dunst" in notes and "actions" in notes, result.stdout
     autostart_line = _line(result.stdout, "start at login")
     assert desktop_session.env["XDG_CONFIG_HOME"] in autostart_line
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.e2e
+def test_doctor_names_the_status_notifier_path(sni_desktop_session, tmp_path):
+    """With only a StatusNotifierItem host (KDE, Xfce, GNOME's extension, Wayland panels), that path."""
+    result = _doctor(_env(tmp_path / "home", base=sni_desktop_session.env))
+    tray = _line(result.stdout, "tray")
+    wanted = "StatusNotifierItem over D-Bus, backend 'appindicator' with menus"
+    assert tray.startswith("ok") and wanted in tray, result.stdout + result.stderr
+
+
+@pytest.mark.e2e
+def test_doctor_without_any_tray_says_what_to_install(bare_desktop_session, tmp_path):
+    result = _doctor(_env(tmp_path / "home", base=bare_desktop_session.env))
+    tray = _line(result.stdout, "tray")
+    assert tray.startswith("FAIL") and "no tray host" in tray, result.stdout
+    assert "AppIndicator extension" in tray and "gnome-shell-extension-appindicator" in tray, tray
+    assert result.returncode == 1

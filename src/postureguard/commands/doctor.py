@@ -99,6 +99,7 @@ def check_tray() -> Check:
         choose_backend,
         load_pystray,
         probe_desktop,
+        tray_path,
     )
 
     choice = choose_backend(probe_desktop())
@@ -108,13 +109,16 @@ def check_tray() -> Check:
         backend = load_pystray()
     except TrayUnavailable as exc:
         return Check("tray", FAIL, str(exc))
+    # Which of the two ways the icon reaches the panel: support requests start from this.
+    path = tray_path(backend.name)
     if backend.has_menu:
-        return Check("tray", OK, f"backend '{backend.name}' with menus ({choice.reason})")
+        return Check("tray", OK, f"{path}, backend '{backend.name}' with menus ({choice.reason})")
     hint = f"; {choice.hint}" if choice.hint else ""
     return Check(
         "tray",
         WARN,
-        f"backend '{backend.name}' has no menus; clicking the icon starts the suggested routine{hint}",
+        f"{path}, backend '{backend.name}' has no menus; clicking the icon starts the suggested "
+        f"routine{hint}",
     )
 
 

@@ -49,6 +49,26 @@ MENU_HINT = (
 
 ANALYZE_HINT = "to check posture without a tray, use 'postureguard analyze'"
 
+#: What to install when the desktop shows no tray at all, by desktop (GNOME hides tray icons unless
+#: the AppIndicator extension is on; KDE Plasma and Xfce have a tray in their default panels).
+NO_TRAY_HINT = (
+    "on GNOME install and turn on the AppIndicator extension (Debian/Ubuntu: gnome-shell-extension-"
+    "appindicator, then log in again); on other desktops add a system tray or status notifier to the "
+    "panel (KDE Plasma: System Tray; Xfce: Status Tray Plugin)"
+)
+
+#: The two ways an icon reaches a Linux tray, by the pystray backend that takes them.
+TRAY_PATHS = {
+    "appindicator": "StatusNotifierItem over D-Bus",
+    "gtk": "XEmbed system tray (X11)",
+    "xorg": "XEmbed system tray (X11)",
+}
+
+
+def tray_path(backend: str | None) -> str:
+    """Which way the icon reaches the tray for a pystray backend name (plain words, for ``doctor``)."""
+    return TRAY_PATHS.get(backend or "", f"pystray's '{backend or 'default'}' backend")
+
 
 
 
@@ -144,7 +164,7 @@ def choose_backend(probe: DesktopProbe) -> BackendChoice:
         False,
         "no _NET_SYSTEM_TRAY selection owner and no StatusNotifierWatcher",
         problem="no tray host: the desktop shows no system tray (no XEmbed tray on the display and no "
-        f"StatusNotifierWatcher on the session bus); start a panel with a tray, or {ANALYZE_HINT}",
+        f"StatusNotifierWatcher on the session bus); {NO_TRAY_HINT}; or {ANALYZE_HINT}",
     )
 
 

@@ -1,0 +1,209 @@
+"""The tray through StatusNotifierItem: `postureguard run` in a session with a real SNI host and watcher.
+
+The session (tests/desktop.py, ``with_sni=True``) runs gtk-sni-tray-standalone, a StatusNotifierItem
+host that is also the org.kde.StatusNotifierWatcher, and no XEmbed tray: this is how KDE Plasma, Xfce,
+GNOME with the AppIndicator extension and Wayland panels show tray icons. Everything is observed from
+outside, as such a panel sees it: the item registered with the watcher, its properties (the icon file
+the panel draws, the title that is the tooltip), its dbusmenu (com.canonical.dbusmenu), clicks sent
+through that menu's ``Event`` method exactly as a panel sends them, and the bar on screen.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from clips import posture_frames, write_clip
+from desktop import COMMAND_S, EXIT_S, REACT_S, START_S, DesktopSession, wait_for
+
+pytestmark = pytest.mark.e2e
+
+ITEM = "org.kde.StatusNotifierItem"
+DBUSMENU = "com.canonical.dbusmenu"
+
+
+@pytest.fixture
+def app_env(tmp_path, sni_desktop_session: DesktopSession):
+    """A clip (8 s upright, then a sustained lowered head), its calibration and the app's environment."""
+    frames = posture_frames(32, 400)
+    clip = write_clip(tmp_path / "clip.avi", frames, fps=4)
+    upright = []
+    for i, img in enumerate(frames[:6]):
+        path = tmp_path / f"upright-{i}.png"
+        cv2.imwrite(str(path), img)
+        upright.append(str(path))
+    env = {**sni_desktop_session.env, "POSTUREGUARD_HOME": str(tmp_path / "pg")}
+    cal = tmp_path / "cal.json"
+    res = subprocess.run([sys.executable, "-m", "postureguard", "calibrate", "--source", *upright, "--out",
+                          str(cal)], env=env, capture_output=True, text=True, timeout=COMMAND_S)  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    return {"clip": clip, "cal": cal, "env": env, "home": tmp_path / "pg"}
+
+
+def _our_item(session: DesktopSession, proc, log_name: str) -> tuple[str, str] | None:
+    """``(bus name, object path)`` of the item the app registered with the watcher, once it has."""
+    if proc.poll() is not None:
+        raise AssertionError(f"the app exited early ({proc.returncode}):\n{session.read_log(log_name)}")
+    for entry in session.sni_items():
+        name = entry.partition("/")[0]
+        if session.bus_name_owner_pid(name) == proc.pid:
+            return session.sni_item_path(entry)
+    return None
+
+
+def _props(session: DesktopSession, item: tuple[str, str]) -> dict:
+    return session.dbus_call(item[0], item[1], "org.freedesktop.DBus.Properties", "GetAll", "s", [ITEM])[0]
+
+
+def _icon_file(props: dict) -> Path:
+    """The file the panel draws: IconName is a path, or a name inside IconThemePath."""
+    name = Path(props["IconName"])
+    if name.is_absolute():
+        return name
+    return Path(props["IconThemePath"]) / f"{name}.png"
+
+
+def _menu(session: DesktopSession, item: tuple[str, str], menu_path: str) -> dict[str, tuple[int, dict]]:
+    """The dbusmenu's items by label, each ``(id, properties)``, submenus included (as panels read it)."""
+    _revision, layout = session.dbus_call(item[0], menu_path, DBUSMENU, "GetLayout", "iias", [0, -1, []])
+    found: dict[str, tuple[int, dict]] = {}
+
+    def walk(node) -> None:
+        node_id, props, children = node
+        if "label" in props:
+            found[props["label"].replace("_", "")] = (node_id, props)
+        for child in children:
+            walk(child)
+
+    walk(layout)
+    return found
+
+
+def _click(session: DesktopSession, item: tuple[str, str], menu_path: str, item_id: int) -> None:
+    """What a panel sends when the user picks a menu item."""
+    from dbus_fast import Variant
+
+    session.dbus_call(item[0], menu_path, DBUSMENU, "Event", "isvu", [item_id, "clicked", Variant("i", 0), 0])
+
+
+def _share(path: Path, predicate) -> float:
+    with Image.open(path) as img:
+        pixels = np.asarray(img.convert("RGBA")).reshape(-1, 4).tolist()
+    opaque = [p for p in pixels if p[3] > 128]
+    return sum(predicate(*p[:3]) for p in opaque) / max(1, len(opaque))
+
+
+def _orange(r, g, b) -> bool:
+    return r > 180 and 60 < g < 140 and b < 60
+
+
+def _green(r, g, b) -> bool:
+    return g > 130 and r < 90 and b < 100
+
+
+def _blue(r, g, b) -> bool:
+    return b > 160 and r < 80
+
+
+def test_tray_through_a_status_notifier_host(sni_desktop_session: DesktopSession, app_env):
+    session = sni_desktop_session
+    log_name = "app-sni.log"
+    argv = [sys.executable, "-m", "postureguard", "-v", "run", "--source", str(app_env["clip"]),
+            "--calibration", str(app_env["cal"]), "--sustain", "5", "--sample-interval", "0.25"]  # fmt: skip
+    proc = session.popen(argv, log_name, env=app_env["env"])
+    try:
+        # 1. The app chose the SNI path and registered an item with the watcher.
+        item = wait_for(lambda: _our_item(session, proc, log_name), START_S, "the app's item at the watcher")
+        assert "tray backend: appindicator (a StatusNotifierWatcher is on the session bus)" in \
+            session.read_log(log_name)  # fmt: skip
+        props = _props(session, item)
+        assert props["Id"] == "postureguard" and props["Status"] == "Active", props
+        assert props["Category"] == "ApplicationStatus", props
+        # The title (what SNI hosts show as the name and, with AppIndicator items, the tooltip).
+        assert props["Title"].startswith("PostureGuard"), props
+        menu_path = props["Menu"]
+
+        # 2. On screen: the host draws our icon (green, upright so far) in its bar at the top right.
+        def icon_on_screen() -> Path | None:
+            shot = session.screenshot("sni-tray.png", crop=(1280 - 160, 0, 160, 32), zoom=3)
+            return shot if _share(shot, _green) > 0.02 else None
+
+        wait_for(icon_on_screen, REACT_S, "the green icon in the SNI host's bar")
+
+        # 3. The sustained lowered head turns the icon orange, with the tooltip's angle.
+        def poor() -> dict | None:
+            now = _props(session, item)
+            return now if _share(_icon_file(now), _orange) > 0.3 else None
+
+        now = wait_for(poor, START_S, "the poor-posture icon")
+        assert "more forward than your upright" in now["Title"], now
+        session.screenshot("sni-tray-poor.png", crop=(1280 - 160, 0, 160, 32), zoom=3)
+
+        # 4. The menu, as the panel reads it: the suggested routine first, then the rest, Quit last.
+        menu = _menu(session, item, menu_path)
+        labels = list(menu)
+        assert labels[0].startswith("Start suggested routine"), labels
+        for wanted in ("Pause", "15 minutes", "Resume", "Sensitivity", "Calibrate now", "Settings…", "Quit"):
+            assert wanted in menu, (wanted, labels)
+        assert menu["Resume"][1].get("enabled", True) is False, menu["Resume"]
+
+        # 5. Clicks through the menu act: Pause 15 min turns the icon blue and says so in the title.
+        _click(session, item, menu_path, menu["15 minutes"][0])
+
+        def paused() -> dict | None:
+            now = _props(session, item)
+            return now if "paused" in now["Title"] and _share(_icon_file(now), _blue) > 0.3 else None
+
+        wait_for(paused, REACT_S, "the paused icon and title")
+        # The menu is rebuilt on every change (new item ids), so each click reads it afresh.
+        resume = _menu(session, item, menu_path)["Resume"]
+        assert resume[1].get("enabled", True) is True, resume
+        session.screenshot("sni-tray-paused.png", crop=(1280 - 160, 0, 160, 32), zoom=3)
+        _click(session, item, menu_path, resume[0])
+        wait_for(lambda: "paused" not in _props(session, item)["Title"], REACT_S, "monitoring to resume")
+
+        # The click action (on SNI a click opens the menu; its first item starts the suggested routine).
+        first = _menu(session, item, menu_path)
+        _click(session, item, menu_path, next(iter(first.values()))[0])
+        player = wait_for(lambda: session.search_windows(name="^PostureGuard ", visible=True), START_S,
+                          "the routine player window")  # fmt: skip
+        assert player
+        session.settled_screenshot("sni-player.png")
+        _end_players(app_env["home"])
+
+        # 6. Quit from the menu ends the app and its item leaves the watcher.
+        _click(session, item, menu_path, _menu(session, item, menu_path)["Quit"][0])
+        assert proc.wait(timeout=EXIT_S) == 0, session.read_log(log_name)
+        wait_for(lambda: item[0] not in (e.partition("/")[0] for e in session.sni_items()), REACT_S,
+                 "the item to leave the watcher")  # fmt: skip
+        log = session.read_log(log_name)
+        assert "monitor stopped; source released: True" in log and "Traceback" not in log, log
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=EXIT_S)
+        _end_players(app_env["home"])
+
+
+def _end_players(home: Path) -> None:
+    """End routine players started with this test's ``POSTUREGUARD_HOME`` (no one else's)."""
+    import os
+
+    wanted = f"POSTUREGUARD_HOME={home}".encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmd = (entry / "cmdline").read_bytes().split(b"\0")
+            environ = (entry / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"postureguard" in cmd and b"routine" in cmd and wanted in environ:
+            os.kill(int(entry.name), signal.SIGTERM)
