@@ -70,9 +70,15 @@ def test_to_engine_maps_minutes_to_seconds():
 
 
 def test_to_safety():
-    s = Settings(pregnancy_mode=True, avoid_points=("LI4", "GB21"), max_routine_minutes=5)
-    assert s.to_safety() == {"pregnancy": True, "avoid_points": ("LI4", "GB21"), "max_minutes": 5}
-    assert Settings().to_safety() == {"pregnancy": False, "avoid_points": (), "max_minutes": None}
+    s = Settings(
+        pregnancy_mode=True, blood_thinners=True, avoid_points=("LI4", "GB21"), max_routine_minutes=5
+    )
+    assert s.to_safety() == {
+        "pregnancy": True, "blood_thinners": True, "avoid_points": ("LI4", "GB21"), "max_minutes": 5
+    }
+    assert Settings().to_safety() == {
+        "pregnancy": False, "blood_thinners": False, "avoid_points": (), "max_minutes": None
+    }
 
 
 def test_settings_validate_on_construction():
@@ -515,3 +521,25 @@ def test_property_toml_ish_text_never_loses_a_valid_key(data):
 def test_property_arbitrary_bytes_never_crash(data):
     _load_text(data)
 
+
+
+def test_blood_thinners_is_a_safety_setting_set_by_the_real_command(isolated_home):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "POSTUREGUARD_HOME": str(isolated_home)}
+    run = subprocess.run(
+        [sys.executable, "-m", "postureguard", "config", "set", "blood_thinners", "yes"],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    text = (isolated_home / "config" / "settings.toml").read_text(encoding="utf-8")
+    assert tomllib.loads(text)["safety"]["blood_thinners"] is True
+    assert load_settings(isolated_home / "config" / "settings.toml").settings.to_safety()["blood_thinners"]
+    bad = subprocess.run(
+        [sys.executable, "-m", "postureguard", "config", "set", "blood_thinners", "maybe"],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert bad.returncode != 0 and bad.stderr.count("\n") == 1 and "blood_thinners" in bad.stderr
+    assert (isolated_home / "config" / "settings.toml").read_text(encoding="utf-8") == text

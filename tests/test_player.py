@@ -126,6 +126,13 @@ def test_choose_applies_the_safety_settings(kb):
     assert blocked.alternative is not None
     assert "TE3" not in blocked.alternative.routine.point_codes
     assert "neck_strain" in blocked.alternative.routine.triggers
+    # blood thinners or a bleeding disorder: nothing removed, every point lightly, said on the first screen
+    plain_text = P.bleeding_text(kb, plain)
+    assert plain_text == kb.bleeding_caution and "blood thinner" in plain_text
+    thinners = P.choose(kb, "neck-release", SafetySettings(blood_thinners=True))
+    assert thinners.playable is not None and thinners.removed == () and thinners.light_only
+    assert "press every point in this routine lightly" in P.bleeding_text(kb, thinners)
+    assert not P.choose(kb, "eye-strain", SafetySettings(blood_thinners=True)).light_only
     # --short gives the short timing, to the alternative as well
     short = P.choose(kb, "neck-release", SafetySettings(avoid_points=frozenset({"TE3"})), short=True)
     assert short.alternative.routine.variant == "short"
@@ -143,6 +150,10 @@ def test_words_on_the_screens(kb):
     gb21 = kb.point("GB21")
     assert P.side_text(gb21, P.Phase(0, "right", 3, 2, 2)).startswith("Right side (2 of 2")
     assert P.technique_text(kb.point("BL40")).startswith("Light pressure only")
+    assert P.technique_text(kb.point("GB21")).startswith("Firm pressure")
+    assert P.technique_text(kb.point("GB21"), light_only=True).startswith(
+        "Light pressure only (blood thinners or a bleeding disorder)"
+    )
     cautions = dict(P.routine_cautions(kb, kb.routine("neck-release")))
     assert set(cautions) == {"This routine", gb21.label, te3.label}
     assert "pregnan" in cautions[gb21.label]

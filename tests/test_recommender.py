@@ -247,3 +247,34 @@ def test_recommender_imports_no_gui_camera_or_database_modules():
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_blood_thinners_press_lightly_and_prefer_the_gentler_routine(kb):
+    plain = Recommender(kb).recommend("prolonged_sitting")
+    assert plain.routine.id == "seated-legs-low-back" and not plain.light_only
+    assert "lightly" not in plain.reason
+    rec = Recommender(kb, SafetySettings(blood_thinners=True))
+    sitting = rec.recommend("prolonged_sitting")
+    # Same trigger, less time on firmly pressed points (BL40 is light anyway): it comes first now.
+    assert sitting.routine.id == "low-back-release" and sitting.light_only
+    assert "Press every point lightly" in sitting.reason and "blood thinners" in sitting.reason
+    assert sitting.removed == ()  # nothing is dropped, only pressed lightly
+    neck = rec.recommend("neck_strain")
+    assert neck.light_only and neck.routine.id == "neck-release"
+    # An eye routine has only light points: nothing to lighten.
+    assert not rec.recommend("eye_strain").light_only
+    assert rec.prepare("shoulders-upper-back").light_only
+
+
+def test_both_answers_together(kb):
+    rec = Recommender(kb, SafetySettings(pregnancy=True, blood_thinners=True))
+    neck = rec.recommend("neck_strain")
+    assert "GB21" not in neck.routine.point_codes and neck.light_only
+    assert "Left out for safety: GB21" in neck.reason and "lightly" in neck.reason
+
+
+@pytest.mark.parametrize("trigger", ["headache", "stress", "low_back", "shoulder_tension", "eye_strain"])
+def test_reasons_say_what_was_asked_not_a_diagnosis(kb, trigger):
+    reason = Recommender(kb).recommend(trigger).reason
+    assert reason.startswith("You asked for"), reason
+    assert "You have a" not in reason and "tension-type" not in reason

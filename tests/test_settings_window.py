@@ -253,6 +253,76 @@ def test_settings_window_at_125_percent(desktop_session, isolated_home):
             proc.kill()
 
 
+def _answer_step_one(session: DesktopSession, window: int, *, pregnant: bool, blood_thinners: bool) -> None:
+    """Tick "I understand", then answer the two safety questions with the keyboard.
+
+    The focus starts on the tick box; Tab then visits Yes and No of the first question, then of the second.
+    """
+    keys = ["space", "Tab"]  # tick; focus on the first question's Yes
+    keys += ["space", "Tab", "Tab"] if pregnant else ["Tab", "space", "Tab"]
+    keys += ["space"] if blood_thinners else ["Tab", "space"]
+    session.key(window, *keys)
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("pregnant, blood_thinners", [(True, False), (False, True)])
+def test_first_run_asks_the_safety_questions_and_the_answers_change_the_suggestions(
+    desktop_session, isolated_home, tmp_path, pregnant, blood_thinners
+):
+    from clips import posture_frames, write_clip
+    from postureguard.knowledge.recommender import Recommender, SafetySettings
+
+    session = desktop_session
+    clip = write_clip(tmp_path / "upright.avi", posture_frames(30, 0), 10.0)
+    log_name = f"first-run-safety-{int(pregnant)}{int(blood_thinners)}.log"
+    argv = [sys.executable, "-m", "postureguard", "-v", "setup", "--source", str(clip), "--countdown", "0",
+            "--frames", "3"]  # fmt: skip
+    proc = session.popen(argv, log_name, env=_app_env(session, isolated_home, "2"))
+    try:
+        window = _window(session, "PostureGuard setup", proc, log_name)
+        _wait_log(session, log_name, "setup step 1")
+        session.key(window, "space", "Return")  # tick only, then try Next: the questions are unanswered
+        _wait_log(session, log_name, "setup answers: pregnancy_mode=unanswered, blood_thinners=unanswered")
+        session.key(window, "Tab", "space")  # answer the first question Yes: logged after the Return
+        _wait_log(session, log_name, "setup answers: pregnancy_mode=yes")
+        assert "setup step 2" not in session.read_log(log_name), "Next works only once both are answered"
+        session.key(window, *(["Tab"] if pregnant else ["Tab", "space"]))  # keep Yes, or change it to No
+        session.key(window, *(["Tab", "space"] if blood_thinners else ["Tab", "Tab", "space"]))
+        words = {True: "yes", False: "no"}
+        _wait_log(session, log_name, f"setup answers: pregnancy_mode={words[pregnant]}, "
+                  f"blood_thinners={words[blood_thinners]}")  # fmt: skip
+        _shot(session, window, f"first-run-1-safety-{int(pregnant)}{int(blood_thinners)}.png")
+        session.key(window, "Return")
+        _wait_log(session, log_name, "setup step 2")
+        session.key(window, "Return")
+        _wait_log(session, log_name, "setup step 3")
+        session.key(window, "Return")  # Start calibrating
+        _wait_log(session, log_name, "setup calibration saved", timeout=START_S)
+        session.key(window, "Return")
+        _wait_log(session, log_name, "setup step 4")
+        session.key(window, "Return")  # Finish
+        assert proc.wait(timeout=EXIT_S) == 0, session.read_log(log_name)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    saved = load_settings(isolated_home / "config" / "settings.toml")
+    assert saved.warnings == []
+    assert (saved.settings.pregnancy_mode, saved.settings.blood_thinners) == (pregnant, blood_thinners)
+
+    # The answers as the tray app reads them, through the real knowledge base and recommender.
+    kb = load_knowledge(include_user=False)
+    neck = Recommender(kb, SafetySettings(**saved.settings.to_safety())).recommend("neck_strain")
+    sitting = Recommender(kb, SafetySettings(**saved.settings.to_safety())).recommend("prolonged_sitting")
+    neck_codes = set(neck.routine.point_codes)
+    sitting_codes = set(sitting.routine.point_codes)
+    assert ("GB21" in neck_codes) != pregnant and ("BL23" in sitting_codes) != pregnant
+    assert neck.light_only == blood_thinners and sitting.light_only == blood_thinners
+    assert ("Press every point lightly" in neck.reason) == blood_thinners
+    # Blood thinners: the sitting routine with less firm pressing comes first.
+    if blood_thinners:
+        assert sitting.routine.id == "low-back-release"
+
+
 @pytest.mark.e2e
 def test_first_run_walks_through_and_calibrates_from_real_frames(desktop_session, isolated_home, tmp_path):
     from clips import posture_frames, write_clip
@@ -268,7 +338,8 @@ def test_first_run_walks_through_and_calibrates_from_real_frames(desktop_session
         window = _window(session, "PostureGuard setup", proc, log_name)
         _wait_log(session, log_name, "setup step 1")
         _shot(session, window, "first-run-1-notice.png")
-        session.key(window, "space", "Return")  # tick "I understand", then Next
+        _answer_step_one(session, window, pregnant=False, blood_thinners=False)
+        session.key(window, "Return")  # Next
         _wait_log(session, log_name, "setup step 2")
         _wait_log(session, log_name, "setup preview: first frame shown (You are in view")
         _shot(session, window, "first-run-2-camera.png")

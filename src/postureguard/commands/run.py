@@ -208,7 +208,10 @@ def _run(args) -> int:
         return Recommender(
             kb,
             SafetySettings(
-                pregnancy=safety["pregnancy"], avoid_points=avoid, max_minutes=safety["max_minutes"]
+                pregnancy=safety["pregnancy"],
+                blood_thinners=safety["blood_thinners"],
+                avoid_points=avoid,
+                max_minutes=safety["max_minutes"],
             ),
         )
 

@@ -17,6 +17,9 @@ Safety rules, in order:
    trigger is tried.
 4. With a maximum length, a routine longer than it is offered in its short variant when that fits,
    and skipped when even that is too long.
+5. With blood thinners or a bleeding disorder every point is pressed lightly
+   (:attr:`Recommendation.light_only`, said in the reason), and routines with less firm pressing
+   (fewer seconds on points not already pressed lightly) are preferred.
 
 When nothing fits the answer is a :class:`NoRoutine` with the reasons, never an empty routine.
 """
@@ -66,11 +69,14 @@ def _words(trigger: str) -> str:
 class SafetySettings:
     """The user's safety choices.
 
-    ``pregnancy``: pregnant or trying to conceive. ``avoid_points``: point codes or aliases never to
-    suggest. ``max_minutes``: longest routine to suggest (minutes, > 0), or None for no limit.
+    ``pregnancy``: pregnant or trying to conceive. ``blood_thinners``: takes an anticoagulant or
+    antiplatelet medicine, or has a bleeding disorder (light pressure only). ``avoid_points``: point
+    codes or aliases never to suggest. ``max_minutes``: longest routine to suggest (minutes, > 0), or
+    None for no limit.
     """
 
     pregnancy: bool = False
+    blood_thinners: bool = False
     avoid_points: frozenset[str] = frozenset()
     max_minutes: float | None = None
 
@@ -99,7 +105,8 @@ class Recommendation:
 
     ``routine.variant`` is 'short' when it was shortened to fit ``max_minutes``. ``removed`` lists
     the steps left out for safety; ``skipped`` the (routine id, reason) of better-ranked routines
-    that did not fit.
+    that did not fit. ``light_only``: every point is to be pressed lightly, whatever its usual
+    pressure (blood thinners or a bleeding disorder).
     """
 
     trigger: str
@@ -107,6 +114,7 @@ class Recommendation:
     reason: str
     removed: tuple[RemovedStep, ...] = ()
     skipped: tuple[tuple[str, str], ...] = ()
+    light_only: bool = False
 
     @property
     def minutes(self) -> float:
@@ -234,7 +242,21 @@ class Recommender:
                 skipped.append((routine.id, result))
             else:
                 fits.append(result)
+        if self.safety.blood_thinners:
+            # Stable: among routines with the same amount of firm pressing the data's order stands.
+            fits.sort(key=lambda fit: self._firm_seconds(fit.routine))
         return fits, skipped
+
+    def _firm_seconds(self, routine: Routine) -> float:
+        """Seconds of the routine spent on points not pressed lightly anyway (their usual technique)."""
+        return sum(
+            step.seconds
+            for step in routine.press_steps
+            if step.point is not None and not self.kb.point(step.point).light_pressure
+        )
+
+    def _light_only(self, routine: Routine) -> bool:
+        return self.safety.blood_thinners and self._firm_seconds(routine) > 0
 
     def recommend(
         self, trigger: str, *, exclude_recent: Sequence[str] | None = None
@@ -260,6 +282,7 @@ class Recommender:
             reason=reason + _notes(chosen, self.safety),
             removed=chosen.removed,
             skipped=tuple(skipped),
+            light_only=self._light_only(chosen.routine),
         )
 
     def prepare(self, routine_id: str) -> Recommendation | NoRoutine:
@@ -281,6 +304,7 @@ class Recommender:
             routine=result.routine,
             reason=f"You chose '{routine.title}'." + _notes(result, self.safety),
             removed=result.removed,
+            light_only=self._light_only(result.routine),
         )
 
     def safe_alternative(
@@ -310,6 +334,7 @@ class Recommender:
                     reason=reason + _notes(chosen, self.safety),
                     removed=chosen.removed,
                     skipped=tuple(all_skipped),
+                    light_only=self._light_only(chosen.routine),
                 )
         triggers = ", ".join(_words(t) for t in original.triggers)
         return NoRoutine(
@@ -343,4 +368,6 @@ def _notes(fit: _Fit, safety: SafetySettings) -> str:
     if fit.removed:
         codes = ", ".join(dict.fromkeys(r.step.point or "" for r in fit.removed))
         notes += f" Left out for safety: {codes}."
+    if safety.blood_thinners and fit.routine.press_steps:
+        notes += " Press every point lightly: your settings say blood thinners or a bleeding disorder."
     return notes

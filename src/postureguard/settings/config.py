@@ -100,6 +100,8 @@ SPECS: tuple[KeySpec, ...] = (
     KeySpec("camera_height", "camera", "int", 480, "requested capture height, pixels", lo=120, hi=2160),
     KeySpec("pregnancy_mode", "safety", "bool", False,
             "never suggest points traditionally avoided in pregnancy"),
+    KeySpec("blood_thinners", "safety", "bool", False,
+            "blood thinners or a bleeding disorder: light pressure only, gentlest routines first"),
     KeySpec("avoid_points", "safety", "points", (),
             "acupoint codes never to suggest, e.g. LI4, GB21 (empty = none)"),
     KeySpec("max_routine_minutes", "safety", "int", 0,
@@ -226,6 +228,7 @@ class Settings:
     camera_width: int = DEFAULTS["camera_width"]
     camera_height: int = DEFAULTS["camera_height"]
     pregnancy_mode: bool = DEFAULTS["pregnancy_mode"]
+    blood_thinners: bool = DEFAULTS["blood_thinners"]
     avoid_points: tuple[str, ...] = field(default=DEFAULTS["avoid_points"])
     max_routine_minutes: int = DEFAULTS["max_routine_minutes"]
     start_at_login: bool = DEFAULTS["start_at_login"]
@@ -277,6 +280,7 @@ class Settings:
         """
         return {
             "pregnancy": self.pregnancy_mode,
+            "blood_thinners": self.blood_thinners,
             "avoid_points": tuple(self.avoid_points),
             "max_minutes": self.max_routine_minutes or None,
         }

@@ -2,7 +2,9 @@
 
 Four steps in one window:
 
-1. the "not medical advice" notice from the knowledge base, acknowledged with a tick;
+1. the "not medical advice" notice from the knowledge base, acknowledged with a tick, and two safety
+   questions that must be answered (pregnant or trying to conceive; blood thinners or a bleeding
+   disorder), saved only in the local settings as ``pregnancy_mode`` and ``blood_thinners``;
 2. the camera: the cameras found, with a live preview that draws the pose landmarks PostureGuard sees
    (``--source`` feeds a video or photos instead, for demonstrations and tests);
 3. calibration: "sit upright, look at your screen", a countdown, then a few seconds of frames whose
@@ -10,9 +12,9 @@ Four steps in one window:
    :func:`postureguard.files.paths.calibration_file`;
 4. the three main settings: sensitivity, the sitting reminder and start at login.
 
-Finishing saves those settings, installs or removes the login entry and records that setup is done in
-``setup.json`` beside the settings (:func:`is_done`, :func:`mark_done`), which the tray app reads to decide
-whether to open this window on its first start.
+Finishing saves those settings and the two answers, installs or removes the login entry and records that
+setup is done in ``setup.json`` beside the settings (:func:`is_done`, :func:`mark_done`), which the tray app
+reads to decide whether to open this window on its first start.
 
 Frames stay in memory: they are read, measured, drawn into the preview and dropped; no image is written.
 A worker thread owns the source and the pose model; the Tk thread only shows what it hands over.
@@ -45,6 +47,22 @@ STATE_VERSION = 1
 SITTING_CHOICES = (30, 45, 60, 90, 0)
 #: Seconds each still photo is shown when photos stand in for a camera.
 PHOTO_INTERVAL_S = 0.5
+#: The safety questions of step 1: (setting, question). Answered "yes", the setting is switched on.
+SAFETY_QUESTIONS = (
+    ("pregnancy_mode", "Are you pregnant or trying to conceive?"),
+    # Short enough for one line at 200 %: the routines' first screens spell out which medicines.
+    ("blood_thinners", "Do you take blood thinners, or have a bleeding disorder?"),
+)
+#: A question's value before it is answered (not "": ttk shows "" as a half-set button).
+UNANSWERED = "unanswered"
+
+
+def known_answer(value: bool, asked_before: bool) -> str:
+    """The answer to show for a setting: 'yes' when it is on, 'no' when it is off and setup was
+    completed before (the question was answered then), otherwise :data:`UNANSWERED`."""
+    if value:
+        return "yes"
+    return "no" if asked_before else UNANSWERED
 
 
 @dataclass(frozen=True)
@@ -324,6 +342,11 @@ class FirstRunWindow:
         self._camera_queue: queue.Queue = queue.Queue()
         self.camera_var = tk.IntVar(value=self.settings.camera)
         self.ack_var = tk.BooleanVar(value=False)
+        asked_before = is_done()
+        self.safety_vars = {
+            key: tk.StringVar(value=known_answer(getattr(self.settings, key), asked_before))
+            for key, _ in SAFETY_QUESTIONS
+        }
         self.sensitivity_var = tk.StringVar(value=self.settings.sensitivity)
         self.sitting_var = tk.IntVar(value=self.settings.sitting_limit_minutes)
         self.login_var = tk.BooleanVar(value=self.settings.start_at_login)
@@ -373,8 +396,12 @@ class FirstRunWindow:
         if self.step > 0:
             self.show(self.step - 1)
 
+    def _step_one_complete(self) -> bool:
+        answered = all(var.get() in ("yes", "no") for var in self.safety_vars.values())
+        return bool(self.ack_var.get()) and answered
+
     def next(self) -> None:
-        if self.step == 0 and not self.ack_var.get():
+        if self.step == 0 and not self._step_one_complete():
             return
         if self.step < len(self.STEPS) - 1:
             self.show(self.step + 1)
@@ -411,7 +438,8 @@ class FirstRunWindow:
         try:
             kb = load_knowledge()
             disclaimer = kb.disclaimer
-            flags = [f"• {flag.text}" for flag in kb.red_flags][:3]
+            # Two examples leave room for the safety questions at 200 %; the player lists them all.
+            flags = [f"• {flag.text}" for flag in kb.red_flags][:2]
         except UserError as exc:
             disclaimer = (
                 "PostureGuard gives general self-care suggestions, not medical advice, diagnosis or "
@@ -433,11 +461,32 @@ class FirstRunWindow:
         box.pack(anchor="w", pady=(round(8 * self.scale), 0))
         box.focus_set()
         self._focus_target = box
+        gap = round(8 * self.scale)
+        self._text(
+            self.content,
+            "Two safety questions (answers stay on this computer; change them in Settings):",
+        ).pack_configure(pady=(gap, 0))
+        # Created after the tick box, so Tab goes tick box, then Yes/No of each question, in order.
+        grid = self.ttk.Frame(self.content)
+        grid.pack(anchor="w", fill="x")
+        for row, (key, question) in enumerate(SAFETY_QUESTIONS):
+            self.ttk.Label(grid, text=question, wraplength=round(self.wrap * 0.75), justify="left").grid(
+                row=row, column=0, sticky="w"
+            )
+            for column, text in enumerate(("Yes", "No"), start=1):
+                self.ttk.Radiobutton(
+                    grid, text=text, value=text.lower(), variable=self.safety_vars[key],
+                    command=self._ack_changed,
+                ).grid(row=row, column=column, sticky="w", padx=(gap, 0))
         self._ack_changed()
 
     def _ack_changed(self) -> None:
         if self.step == 0:
-            self.next_button.state(["!disabled"] if self.ack_var.get() else ["disabled"])
+            self.next_button.state(["!disabled"] if self._step_one_complete() else ["disabled"])
+            log.info(
+                "setup answers: %s",
+                ", ".join(f"{key}={var.get()}" for key, var in self.safety_vars.items()),
+            )
 
     # -- step 2 ------------------------------------------------------------------------------------------
     def _camera(self) -> None:
@@ -660,6 +709,8 @@ class FirstRunWindow:
             sensitivity=self.sensitivity_var.get(),
             sitting_limit_minutes=int(self.sitting_var.get()),
             start_at_login=bool(self.login_var.get()),
+            pregnancy_mode=self.safety_vars["pregnancy_mode"].get() == "yes",
+            blood_thinners=self.safety_vars["blood_thinners"].get() == "yes",
             camera=int(self.camera_var.get()) if not self.options.source else current.camera,
         )
         try:

@@ -199,6 +199,11 @@ class Choice:
     removed: tuple[tuple[str, str], ...] = ()
     alternative: Recommendation | None = None
 
+    @property
+    def light_only(self) -> bool:
+        """Every point of the playable routine is pressed lightly (blood thinners, a bleeding disorder)."""
+        return self.playable is not None and self.playable.light_only
+
 
 def _timed(routine: Routine, short: bool) -> Routine:
     return routine.with_variant("short") if short and routine.variant == "full" else routine
@@ -226,6 +231,17 @@ def choose(kb: KnowledgeBase, routine_id: str, safety: SafetySettings, *, short:
             reason = f"{reason} {found.reason}".strip()
     unique_removed = tuple(dict.fromkeys(removed))
     return Choice(requested, playable, reason, unique_removed, alternative)
+
+
+def bleeding_text(kb: KnowledgeBase, choice: Choice) -> str:
+    """The blood-thinner line of a routine's first screen: the general caution, or, when the user's
+    settings say blood thinners or a bleeding disorder, that this routine is pressed lightly throughout."""
+    if choice.light_only:
+        return (
+            "Your settings say you take a blood thinner or have a bleeding disorder: press every point in "
+            "this routine lightly, and stop if a spot bruises."
+        )
+    return kb.bleeding_caution
 
 
 def format_clock(seconds: float) -> str:
@@ -279,9 +295,14 @@ def side_text(point: Point | None, phase: Phase) -> str:
     return text
 
 
-def technique_text(point: Point) -> str:
-    """How to press, e.g. 'Firm pressure, circular or up-and-down'; light points say so first."""
+def technique_text(point: Point, light_only: bool = False) -> str:
+    """How to press, e.g. 'Firm pressure, circular or up-and-down'; light points say so first.
+
+    ``light_only`` (blood thinners or a bleeding disorder) makes every point light, and says why.
+    """
     technique = point.technique
+    if light_only and not point.light_pressure:
+        return f"Light pressure only (blood thinners or a bleeding disorder), {technique.motion}."
     pressure = (
         "Light pressure only" if point.light_pressure else f"{technique.pressure.capitalize()} pressure"
     )
@@ -816,7 +837,8 @@ class PlayerWindow:
             # of 1-3 minutes bruise people on blood thinners.
             bleed = self.tk.Frame(body, bg=COLOURS["warn_bg"], padx=self.px(12), pady=self.px(8))
             bleed.pack(fill="x", pady=(0, self.px(8)))
-            self.label(bleed, self.kb.bleeding_caution, "PGBody", fg=COLOURS["warn_text"]).pack(fill="x")
+            self.label(bleed, bleeding_text(self.kb, self.choice), "PGBody",
+                       fg=COLOURS["warn_text"]).pack(fill="x")  # fmt: skip
 
         bar = self.tk.Frame(body, bg=COLOURS["bg"])
         bar.pack(side="bottom", fill="x", pady=(self.px(12), 0))
@@ -1001,7 +1023,7 @@ class PlayerWindow:
             widget.pack_forget()
         if point is not None:
             self.w_find.configure(text="\n".join(f"•  {line}" for line in find_lines(point.find)))
-            self.w_tech.configure(text=technique_text(point))
+            self.w_tech.configure(text=technique_text(point, self.choice.light_only))
             self.w_english.pack(fill="x")
             self.w_side.pack(fill="x", pady=(px(8), px(4)))
             self.w_instruction.configure(font="PGBody")

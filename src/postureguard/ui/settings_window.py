@@ -341,8 +341,15 @@ class SettingsWindow:
             variable=self._vars["pregnancy_mode"],
             command=lambda: self._save_flag("pregnancy_mode"),
         ).grid(row=0, column=0, columnspan=3, sticky="w")
+        self._vars["blood_thinners"] = tk.BooleanVar(value=s.blood_thinners)
+        ttk.Checkbutton(
+            safety,
+            text="Blood thinners or a bleeding disorder: light pressure only, gentlest routines first",
+            variable=self._vars["blood_thinners"],
+            command=lambda: self._save_flag("blood_thinners"),
+        ).grid(row=1, column=0, columnspan=3, sticky="w")
 
-        rows = {"Posture": 4, "Sitting": 0, "Notifications": 0, "Safety": 1}
+        rows = {"Posture": 4, "Sitting": 0, "Notifications": 0, "Safety": 2}
         for f in TEXT_FIELDS:
             self._text_row(sections[f.section], rows[f.section], f, wrap)
             rows[f.section] += 2
@@ -465,7 +472,7 @@ class SettingsWindow:
         self._show_error(key, outcome.error)
         if outcome.error:
             self._set_status(f"{key} not saved: {outcome.error}", error=True)
-            if key in ("start_at_login", "pregnancy_mode"):  # put the box back to what is really in force
+            if key in ("start_at_login", "pregnancy_mode", "blood_thinners"):  # show what is in force
                 self._vars[key].set(getattr(outcome.settings, key))
         elif outcome.saved:
             stamp = datetime.now().strftime("%H:%M:%S")
