@@ -167,8 +167,12 @@ def fit_size(width: int, height: int, box_w: int, box_h: int) -> tuple[int, int]
 
 
 def sitting_text(minutes: int) -> str:
-    """Short radio-button text for a sitting-reminder choice (minutes; 0 = off)."""
-    return "Off" if minutes == 0 else f"{minutes} minutes"
+    """Short radio-button text for a sitting-reminder choice (minutes; 0 = off); 30 is the stand-up nudge,
+    50-60 the break reminder (see :data:`postureguard.ui.tray.SITTING_CHOICES`)."""
+    if minutes == 0:
+        return "Off"
+    words = {30: " (stand-up nudge)", 50: " (break)", 60: " (break)"}
+    return f"{minutes} minutes{words.get(minutes, '')}"
 
 
 def sitting_choices(current: int) -> list[int]:

@@ -23,7 +23,25 @@ from postureguard.ui.icons import icon_for
 log = logging.getLogger(__name__)
 
 PAUSES = (("15 minutes", 15 * 60), ("1 hour", 60 * 60), ("Until I resume", None))
-SITTING_CHOICES = ((30, "30 min"), (45, "45 min"), (60, "60 min"), (90, "90 min"), (0, "Off"))
+#: The sitting reminder's menu (minutes, label; 0 = off). 30 minutes is the stand-up nudge: in the trials,
+#: a few minutes of light walking every half hour or less is what lowered blood sugar after meals. 50-60
+#: minutes is the break reminder (UK HSE: a short break after 50-60 minutes); 50 is the default.
+SITTING_CHOICES = (
+    (30, "30 min: stand-up nudge (walk 2–5 min)"),
+    (45, "45 min"),
+    (50, "50 min: break (default)"),
+    (60, "60 min: break"),
+    (90, "90 min"),
+    (0, "Off"),
+)
+
+
+def other_sitting_label(current: int) -> str | None:
+    """The menu entry for a limit (minutes) set elsewhere (the settings file, ``config``) that no fixed
+    item shows, so the menu always has the current value ticked; None when a fixed item shows it."""
+    if any(minutes == current for minutes, _ in SITTING_CHOICES):
+        return None
+    return f"{current} min (your setting)"
 SENSITIVITY_LABELS = (("low", "Low"), ("medium", "Medium"), ("high", "High"))
 
 
@@ -118,6 +136,15 @@ class Tray:
                 radio=True,
             )
 
+        # Always ticked, and shown only while the current limit is none of the fixed ones.
+        other = Item(
+            lambda item: other_sitting_label(self.state.sitting_limit_min) or "",
+            lambda icon, item: None,
+            checked=lambda item: other_sitting_label(self.state.sitting_limit_min) is not None,
+            radio=True,
+            visible=lambda item: other_sitting_label(self.state.sitting_limit_min) is not None,
+        )
+
         def routine_item(routine_id, title):
             return Item(title, lambda icon, item: app.start_routine(routine_id, "tray"))
 
@@ -136,7 +163,7 @@ class Tray:
             Item("Pause", Menu(*(pause_item(label, s) for label, s in PAUSES))),
             Item("Resume", lambda icon, item: app.resume(), enabled=lambda item: self.state.paused),
             Item("Sensitivity", Menu(*(sensitivity_item(v, label) for v, label in SENSITIVITY_LABELS))),
-            Item("Sitting reminder", Menu(*(sitting_item(m, label) for m, label in SITTING_CHOICES))),
+            Item("Sitting reminder", Menu(*(sitting_item(m, label) for m, label in SITTING_CHOICES), other)),
             Item("Calibrate now", lambda icon, item: app.begin_calibration()),
             Item("Routines", Menu(*(routine_item(rid, title) for rid, title in self.routines))),
             Item("Today's summary", lambda icon, item: app.show_summary()),
