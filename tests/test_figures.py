@@ -71,15 +71,63 @@ def test_body_proportions_are_those_of_a_standing_adult():
         assert above_floor / 0.9 == pytest.approx(share, abs=0.03), name
 
 
-def test_gb21_lies_between_the_neck_base_and_the_shoulder_on_the_back_figure(kb):
+def _torso_top_y(layout, x: float) -> float:
+    """Where the top outline of the torso (neck side to shoulder tip) crosses ``x`` on the back figure."""
+    torso = layout.drawing.polygons[0]
+    edges = zip(torso, (*torso[1:], torso[0]), strict=True)
+    ys = [y1 + (x - x1) * (y2 - y1) / (x2 - x1) for (x1, y1), (x2, y2) in edges
+          if min(x1, x2) <= x <= max(x1, x2) and x1 != x2]  # fmt: skip
+    return min(ys)  # the upper crossing
+
+
+def _head_bottom_y(layout, x: float) -> float:
+    """The lower edge of the head oval at ``x`` (where the skull meets the neck on the back figure)."""
+    head = layout.drawing.ovals[0]
+    return head.cy + head.ry * math.sqrt(1 - ((x - head.cx) / head.rx) ** 2)
+
+
+def test_gb21_sits_on_the_top_of_the_shoulder_midway_between_c7_and_the_acromion(kb):
     layout, pos = _positions(kb, "GB21")
     c = layout.coords_for("left")
     neck, left_sh, right_sh = c["neck_base"], c["left_shoulder"], c["right_shoulder"]
-    assert _segment_distance(pos["left"], neck, left_sh) < 1e-9
-    assert _segment_distance(pos["right"], neck, right_sh) < 1e-9
-    # strictly between, not at either end; and on the picture's left for the person's left (back view)
+    for side, shoulder in (("left", left_sh), ("right", right_sh)):
+        x, y = pos[side]
+        # Midway across: C7 is on the midline, the acromion above the shoulder joint.
+        assert x == pytest.approx((neck[0] + shoulder[0]) / 2, abs=0.005)
+        # On the trapezius ridge: just inside the top outline, not down on the upper back.
+        top = _torso_top_y(layout, x)
+        assert 0 < y - top < 0.01, (side, y, top)
+        assert F.on_body(layout.drawing, x, y) and not F.on_body(layout.drawing, x, top - 0.004)
+        assert y < shoulder[1] - 0.015  # above the line between the shoulder joints
+    # and clearly apart from SI14 (upper back, below T1) and SI15, which lie on that line's level
+    _, si14 = _positions(kb, "SI14")
+    _, si15 = _positions(kb, "SI15")
+    assert si14["left"][1] - pos["left"][1] > 0.015 and si15["left"][1] - pos["left"][1] > 0.01
     assert left_sh[0] < pos["left"][0] < neck[0] < pos["right"][0] < right_sh[0]
-    assert math.dist(pos["left"], neck) == pytest.approx(math.dist(pos["left"], left_sh))
+
+
+def test_gb20_and_bl10_sit_at_the_base_of_the_skull_on_the_top_of_the_neck(kb):
+    layout, gb20 = _positions(kb, "GB20")
+    _, bl10 = _positions(kb, "BL10")
+    c = layout.coords_for("left")
+    head = layout.drawing.ovals[0]
+    neck = layout.drawing.strokes[0]  # the silhouette starts with the neck
+    assert neck.points[0][1] < neck.points[1][1] and abs(neck.points[0][0] - c["neck_base"][0]) < 1e-9
+    neck_meets_shoulders = _torso_top_y(layout, c["neck_base"][0] - neck.width / 2)
+    for code, pos in (("GB20", gb20), ("BL10", bl10)):
+        for side, (x, y) in pos.items():
+            # outside the head oval, never inside it...
+            assert ((x - head.cx) / head.rx) ** 2 + ((y - head.cy) / head.ry) ** 2 > 1, (code, side)
+            # ...on the neck, just below where the skull meets it (the top of the neck)
+            assert abs(x - neck.points[0][0]) < neck.width / 2, (code, side)
+            assert 0 < y - _head_bottom_y(layout, x) < 0.012, (code, side)
+            assert y < neck_meets_shoulders - 0.005, (code, side)  # the top of the neck, not its base
+            assert F.on_body(layout.drawing, x, y)
+    # GB20 in the hollows further out, under the skull; BL10 a little lower and closer to the middle
+    mid = c["neck_base"][0]
+    assert abs(gb20["left"][0] - mid) > abs(bl10["left"][0] - mid) > 0.005
+    assert gb20["left"][1] < bl10["left"][1]
+    assert gb20["left"][0] < mid < gb20["right"][0]  # back view: the person's left on the picture's left
 
 
 def test_te3_is_on_the_back_of_the_hand_between_the_4th_and_5th_metacarpals(kb):

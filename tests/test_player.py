@@ -556,3 +556,28 @@ def test_player_at_200_percent(hidpi_session, isolated_home):
         assert player.wait_exit() == 0
     finally:
         player.stop()
+
+
+@pytest.mark.e2e
+def test_player_draws_the_neck_points_at_the_base_of_the_skull(players, isolated_home):
+    """GB20 and BL10 on the figure seen from behind: screenshots for a person to check the markers sit
+    where the skull meets the neck (tests/test_figures.py checks the positions against the outline)."""
+    player = players(isolated_home, "player-neck-base", "neck-base-release", "--step-seconds", "60")
+    player.find_window("PostureGuard .+ Base of the skull and stiff neck$")
+    player.expect(r"screen notice")
+    player.expect(r"window ready for keys")
+    player.key("Return")
+    player.expect(r"screen intro")
+    player.screenshot("player-neck-base-first-screen.png")
+    player.key("Return")  # Start
+    player.expect(r"step 1/5 phase 1/\d+ GB20 side=left")
+    player.key("space")
+    player.expect(r"player: paused")
+    assert player.screenshot("player-step-gb20.png").exists()
+    player.key("Right")
+    player.expect(r"step 1/5 phase 2/\d+ GB20 side=right")
+    player.key("Right")
+    player.expect(r"step 2/5 phase 3/\d+ BL10 side=left")
+    assert player.screenshot("player-step-bl10.png").exists()
+    player.key("Escape")
+    assert player.wait_exit() == 0
