@@ -543,3 +543,33 @@ def test_blood_thinners_is_a_safety_setting_set_by_the_real_command(isolated_hom
     )  # fmt: skip
     assert bad.returncode != 0 and bad.stderr.count("\n") == 1 and "blood_thinners" in bad.stderr
     assert (isolated_home / "config" / "settings.toml").read_text(encoding="utf-8") == text
+
+
+def test_stand_up_nudge_setting_reaches_the_engine_and_config_command(isolated_home):
+    import subprocess
+    import sys
+
+    from postureguard.engine.events import StandUpNudge
+    from postureguard.engine.policy import alert_text, alert_title
+
+    assert DEFAULTS["stand_up_nudge_minutes"] == 30 and Settings().to_engine().stand_up_nudge_s == 1800.0
+    assert Settings(stand_up_nudge_minutes=0).to_engine().stand_up_nudge_s is None
+    with pytest.raises(DataError, match="stand_up_nudge_minutes"):
+        Settings(stand_up_nudge_minutes=-5)
+    path = isolated_home / "config" / "settings.toml"
+
+    def pg(*argv):
+        return subprocess.run([sys.executable, "-m", "postureguard", "config", *argv],
+                              capture_output=True, text=True, timeout=60)
+
+    done = pg("set", "stand_up_nudge_minutes", "off")
+    assert done.returncode == 0, done.stderr
+    assert load_settings(path).settings.to_engine().stand_up_nudge_s is None
+    bad = pg("set", "stand_up_nudge_minutes", "9999")
+    assert bad.returncode != 0 and bad.stderr.count("\n") == 1
+    assert "stand_up_nudge_minutes: 9999 is out of range" in bad.stderr and "Traceback" not in bad.stderr
+    assert load_settings(path).settings.stand_up_nudge_minutes == 0  # nothing changed
+    nudge = StandUpNudge(t=0.0, minutes=30.0)
+    assert alert_title(nudge) == "Stand up for a few minutes"
+    text = alert_text(nudge)
+    assert text.startswith("You have been sitting for 30 minutes.") and "2-5 minutes" in text

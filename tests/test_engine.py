@@ -14,6 +14,7 @@ from postureguard.engine.events import (
     PostureAlert,
     PostureRecovered,
     SittingAlert,
+    StandUpNudge,
 )
 from postureguard.engine.geometry import measure
 from postureguard.engine.settings import EngineSettings
@@ -41,7 +42,8 @@ def feed(engine, start, stop, pose, step=1.0):
 
 
 def kinds(events, cls):
-    return [(t, e) for t, e in events if isinstance(e, cls)]
+    """The events of exactly ``cls`` (a StandUpNudge is a SittingAlert but is counted on its own)."""
+    return [(t, e) for t, e in events if type(e) is cls]
 
 
 def test_sustained_poor_posture_alerts_once_after_the_window():
@@ -204,6 +206,8 @@ def test_time_must_not_go_backwards():
         {"sustain_share": 1.5},
         {"cooldown_s": -1},
         {"sitting_limit_s": 0},
+        {"stand_up_nudge_s": 0},
+        {"stand_up_nudge_s": -30},
     ],
 )
 def test_settings_are_validated(kw):
@@ -226,3 +230,50 @@ def test_nobody_seen_since_the_start_is_away_without_a_left_event():
     arrived = feed(eng, 11, 12, GOOD)
     assert kinds(arrived, PersonReturned) == []  # a first arrival is not a return
     assert eng.update(GOOD, 12).sample.state == "good"
+
+
+def test_stand_up_nudge_every_30_minutes_beside_the_break_reminder():
+    # Defaults: a nudge every 30 min of sitting, the break reminder at 50 min (then every 15 min).
+    eng = make(sitting_limit_s=50 * 60, cooldown_s=15 * 60)
+    assert eng.settings.stand_up_nudge_s == 30 * 60
+    ev = feed(eng, 0, 95 * 60, GOOD, step=5)
+    nudges = kinds(ev, StandUpNudge)
+    assert [t for t, _ in nudges] == [1800.0, 3600.0, 5400.0]
+    assert nudges[0][1].minutes == pytest.approx(30.0) and nudges[0][1].trigger == "prolonged_sitting"
+    assert nudges[0][1].to_record()["event"] == "stand_up_nudge"
+    assert [t for t, _ in kinds(ev, SittingAlert)] == [3000.0, 3900.0, 4800.0]
+
+    # A 60-minute reminder falls on the second nudge: the reminder alone speaks, the next nudge is at 90.
+    eng = make(sitting_limit_s=60 * 60, cooldown_s=60 * 60)
+    ev = feed(eng, 0, 95 * 60, GOOD, step=5)
+    assert [t for t, _ in kinds(ev, StandUpNudge)] == [1800.0, 5400.0]
+    assert [t for t, _ in kinds(ev, SittingAlert)] == [3600.0]
+    times = [t for t, e in ev if isinstance(e, SittingAlert)]
+    assert len(times) == len(set(times))  # never two sitting messages in one update
+
+
+def test_stand_up_nudge_restarts_after_a_break_and_can_be_switched_off():
+    eng = make()
+    ev = feed(eng, 0, 25 * 60, GOOD, step=5)
+    ev += feed(eng, 25 * 60, 28 * 60, AWAY, step=5)  # a 3-minute walk: a break
+    ev += feed(eng, 28 * 60, 59 * 60, GOOD, step=5)
+    assert kinds(ev, BreakTaken) and [t for t, _ in kinds(ev, StandUpNudge)] == [58 * 60.0]
+
+    eng = make(stand_up_nudge_s=None)
+    assert kinds(feed(eng, 0, 70 * 60, GOOD, step=5), StandUpNudge) == []
+
+
+def test_stand_up_nudge_late_frames_and_snooze_drop_missed_nudges():
+    # Frames 100 s apart (below the 120-s break) with a nudge every 60 s: each frame passes one or two
+    # marks but raises one nudge.
+    eng = make(stand_up_nudge_s=60)
+    ev = feed(eng, 0, 350, GOOD, step=100)
+    assert [(t, round(e.minutes, 2)) for t, e in kinds(ev, StandUpNudge)] == [
+        (100.0, 1.67), (200.0, 3.33), (300.0, 5.0)]
+
+    eng = make(stand_up_nudge_s=600)
+    assert [t for t, _ in kinds(feed(eng, 0, 700, GOOD, step=10), StandUpNudge)] == [600.0]
+    eng.snooze(1300.0)
+    ev = feed(eng, 700, 1300, GOOD, step=10)  # the 20-minute nudge falls in the snooze: dropped
+    ev += feed(eng, 1300, 1900, GOOD, step=10)
+    assert [t for t, _ in kinds(ev, StandUpNudge)] == [1800.0]

@@ -22,6 +22,12 @@ Sitting
     ``sitting_limit_s`` raises a :class:`SittingAlert`, repeated at most every ``cooldown_s``.
     When no samples arrive at all for ``break_s`` (app paused, camera lost) nobody knows what the
     user did; the stretch restarts quietly rather than risk a false sitting alert.
+
+Stand-up nudge
+    A second timer on the same stretch: every ``stand_up_nudge_s`` of sitting (30, 60, 90 minutes
+    into it) raises a :class:`StandUpNudge`, a light "stand and walk for a few minutes". A break starts
+    both timers over. When the break reminder is due in the same update, only the reminder is raised;
+    a snooze silences both.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ from postureguard.engine.events import (
     PostureAlert,
     PostureRecovered,
     SittingAlert,
+    StandUpNudge,
 )
 from postureguard.engine.geometry import EXTENSION_PITCH_MARGIN, Features, measure
 from postureguard.engine.landmarks import Pose
@@ -105,6 +112,7 @@ class PostureEngine:
         self._away_reported = False
         self._break_reported = False
         self._last_sitting_alert: float | None = None
+        self._nudges_in_stretch = 0  # stand-up nudges raised since the stretch began
         self._snooze_until: float | None = None
 
     # -- controls -----------------------------------------------------------------------------
@@ -221,12 +229,38 @@ class PostureEngine:
         return events
 
     def _update_sitting(self, t: float) -> list[Event]:
-        s = self.settings
         if self._sitting_start is None:
             self._sitting_start = t
-        if s.sitting_limit_s is None or self.snoozed(t):
-            return []
+            self._nudges_in_stretch = 0
         sat = t - self._sitting_start
+        if self.snoozed(t):
+            self._catch_up_nudges(sat)  # a nudge missed while snoozed is dropped, not raised late
+            return []
+        reminder = self._sitting_reminder(t, sat)
+        if reminder:
+            self._catch_up_nudges(sat)  # the reminder already says "get up": no nudge on top of it
+            return reminder
+        return self._stand_up_nudge(t, sat)
+
+    def _catch_up_nudges(self, sat: float) -> None:
+        if self.settings.stand_up_nudge_s is not None:
+            self._nudges_in_stretch = max(self._nudges_in_stretch, int(sat // self.settings.stand_up_nudge_s))
+
+    def _stand_up_nudge(self, t: float, sat: float) -> list[Event]:
+        """A nudge once per ``stand_up_nudge_s`` of the stretch; a late frame raises one, not several."""
+        every = self.settings.stand_up_nudge_s
+        if every is None:
+            return []
+        due = int(sat // every)
+        if due <= self._nudges_in_stretch:
+            return []
+        self._nudges_in_stretch = due
+        return [StandUpNudge(t=t, minutes=sat / 60.0)]
+
+    def _sitting_reminder(self, t: float, sat: float) -> list[Event]:
+        s = self.settings
+        if s.sitting_limit_s is None or self._sitting_start is None:
+            return []
         due = self._last_sitting_alert is None or t - self._last_sitting_alert >= s.cooldown_s
         # Only alert within the current stretch: an alert from an earlier stretch does not count.
         if self._last_sitting_alert is not None and self._last_sitting_alert < self._sitting_start:

@@ -40,6 +40,17 @@ class SittingAlert(Event):
 
 
 @dataclass(frozen=True)
+class StandUpNudge(SittingAlert):
+    """A light nudge to stand and walk for 2-5 minutes after ``minutes`` of sitting in one stretch.
+
+    It runs on its own timer (``stand_up_nudge_s``, 30 minutes by default) beside the break reminder
+    (:class:`SittingAlert`, 50-60 minutes); it is a kind of sitting alert, so history counts it as one.
+    """
+
+    kind: ClassVar[str] = "stand_up_nudge"
+
+
+@dataclass(frozen=True)
 class BreakTaken(Event):
     """The user has been away for at least the break length; sitting time restarts.
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-from postureguard.engine.events import PostureAlert, SittingAlert
+from postureguard.engine.events import PostureAlert, SittingAlert, StandUpNudge
 
 
 def is_quiet_time(window: tuple[int, int] | None, minute_of_day: int) -> bool:
@@ -65,6 +65,8 @@ def _duration_words(seconds: float) -> str:
 
 
 def alert_title(event: PostureAlert | SittingAlert) -> str:
+    if isinstance(event, StandUpNudge):
+        return "Stand up for a few minutes"
     return "Time to sit up" if isinstance(event, PostureAlert) else "Time for a break"
 
 
@@ -74,6 +76,11 @@ def alert_text(event: PostureAlert | SittingAlert) -> str:
         return (
             f"Your head has been about {round(event.angle_deg)}° more forward than your upright "
             f"for {_duration_words(event.duration_s)}."
+        )
+    if isinstance(event, StandUpNudge):
+        return (
+            f"You have been sitting for {_duration_words(event.minutes * 60)}. "
+            "Stand up and walk for 2-5 minutes; short walks every half hour suit long sitting."
         )
     return f"You have been sitting for {_duration_words(event.minutes * 60)} without a break."
 

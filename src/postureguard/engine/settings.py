@@ -20,7 +20,8 @@ SENSITIVITIES = tuple(SENSITIVITY_THRESHOLDS_DEG)
 class EngineSettings:
     """How the engine turns samples into alerts.
 
-    ``sitting_limit_s`` of ``None`` switches the sitting reminder off.
+    ``sitting_limit_s`` of ``None`` switches the sitting reminder off; ``stand_up_nudge_s`` of ``None``
+    switches the stand-up nudge off.
     """
 
     sensitivity: str = "medium"
@@ -32,6 +33,9 @@ class EngineSettings:
     #: Minimum time between two posture alerts, and between two sitting alerts.
     cooldown_s: float = 15 * 60.0
     sitting_limit_s: float | None = 50 * 60.0
+    #: Seconds of sitting in one stretch between two stand-up nudges (2-5 minutes of light walking every
+    #: 30 minutes is the dose with the clearest effect on blood glucose in the trials).
+    stand_up_nudge_s: float | None = 30 * 60.0
     #: An absence at least this long is a break and resets the sitting time; shorter ones do not.
     break_s: float = 120.0
     #: A person missing for this long has "left" (shorter gaps are detector flicker).
@@ -61,6 +65,8 @@ class EngineSettings:
             raise ValueError(f"sustain_share must be in (0, 1], not {self.sustain_share!r}")
         if self.sitting_limit_s is not None and not self.sitting_limit_s > 0:
             raise ValueError(f"sitting_limit_s must be positive or None, not {self.sitting_limit_s!r}")
+        if self.stand_up_nudge_s is not None and not self.stand_up_nudge_s > 0:
+            raise ValueError(f"stand_up_nudge_s must be positive or None, not {self.stand_up_nudge_s!r}")
 
     @property
     def threshold_deg(self) -> float:

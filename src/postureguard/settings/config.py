@@ -85,6 +85,9 @@ SPECS: tuple[KeySpec, ...] = (
             "minimum minutes between two alerts of the same kind", lo=0, hi=1440),
     KeySpec("sitting_limit_minutes", "sitting", "int", 50,
             "minutes of sitting before a reminder (0 = off)", lo=0, hi=600, zero_words=("off", "none")),
+    KeySpec("stand_up_nudge_minutes", "sitting", "int", 30,
+            "minutes of sitting between light stand-up-and-walk nudges (0 = off)", lo=0, hi=600,
+            zero_words=("off", "none")),
     KeySpec("break_minutes", "sitting", "int", 2,
             "minutes away from the desk that count as a break", lo=1, hi=120),
     KeySpec("snooze_minutes", "notifications", "int", 30,
@@ -219,6 +222,7 @@ class Settings:
     recovery_seconds: int = DEFAULTS["recovery_seconds"]
     cooldown_minutes: int = DEFAULTS["cooldown_minutes"]
     sitting_limit_minutes: int = DEFAULTS["sitting_limit_minutes"]
+    stand_up_nudge_minutes: int = DEFAULTS["stand_up_nudge_minutes"]
     break_minutes: int = DEFAULTS["break_minutes"]
     snooze_minutes: int = DEFAULTS["snooze_minutes"]
     quiet_hours: str = DEFAULTS["quiet_hours"]
@@ -268,6 +272,7 @@ class Settings:
             "recovery_s": float(self.recovery_seconds),
             "cooldown_s": self.cooldown_minutes * 60.0,
             "sitting_limit_s": self.sitting_limit_minutes * 60.0 if self.sitting_limit_minutes else None,
+            "stand_up_nudge_s": self.stand_up_nudge_minutes * 60.0 if self.stand_up_nudge_minutes else None,
             "break_s": self.break_minutes * 60.0,
         }
         values.update(overrides)

@@ -68,7 +68,10 @@ class TextField:
 TEXT_FIELDS: tuple[TextField, ...] = (
     TextField("sustain_seconds", "Posture", "Alert after poor posture lasting", "seconds"),
     TextField("cooldown_minutes", "Posture", "Wait between two alerts at least", "minutes"),
-    TextField("sitting_limit_minutes", "Sitting", "Remind me to stand up after sitting", "minutes (0 = off)"),
+    TextField("sitting_limit_minutes", "Sitting", "Remind me to take a break after", "minutes (0 = off)"),
+    TextField(
+        "stand_up_nudge_minutes", "Sitting", "Nudge me to stand and walk a little every", "minutes (0 = off)"
+    ),
     TextField("break_minutes", "Sitting", "A break counts when I am away for", "minutes"),
     TextField("quiet_hours", "Notifications", "Quiet hours (no notifications)", "e.g. 22:00-07:00", 14),
     TextField(
