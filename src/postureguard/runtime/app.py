@@ -35,7 +35,9 @@ from typing import Any, Protocol
 
 from postureguard.engine.core import PostureEngine
 from postureguard.engine.events import BreakTaken, PostureAlert
+from postureguard.engine.holdback import OUTSIDE_WORK_HOURS, HoldBack, busy_reasons, in_work_hours
 from postureguard.engine.policy import NotificationPolicy, alert_text, alert_title, suggestion_text
+from postureguard.engine.sample import PostureState
 from postureguard.errors import CalibrationError, UserError
 from postureguard.files import paths
 from postureguard.history.aggregate import MinuteAggregator
@@ -47,6 +49,7 @@ from postureguard.runtime.messages import (
     Analysed,
     AppEvent,
     ApplySettings,
+    BusyChanged,
     Calibrate,
     CalibrationDone,
     CalibrationFailed,
@@ -81,6 +84,8 @@ log = logging.getLogger(__name__)
 FALLBACK_TEXT = "Click the PostureGuard icon in the tray to start it."
 #: Seconds shutdown waits for the sink to write what is queued (a hung notification server aside).
 SINK_JOIN_S = 4.0
+#: Seconds between two looks at do-not-disturb, full-screen windows and the work hours.
+BUSY_POLL_S = 2.0
 
 
 class View(Protocol):
@@ -127,6 +132,7 @@ class App:
         launch_routine: Callable[[str, str], Any] = _launch_routine,
         wall_clock: Callable[[], float] = time.time,
         mono_clock: Callable[[], float] = time.monotonic,
+        busy_probe: Callable[[], Any] | None = None,
     ):
         self.settings = settings  # the newest settings; replaced whole, never changed in place
         self.settings_path = settings_path
@@ -167,6 +173,9 @@ class App:
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
         self._setup_proc = None
+        #: Alerts held while the user is busy (the sink's); ``busy_probe`` makes a BusyProbe-like object.
+        self.holdback: HoldBack[tuple[Any, Any, str]] = HoldBack()
+        self._busy_probe = busy_probe or _default_busy_probe
 
     # -- lifecycle ------------------------------------------------------------------------------
     def attach(self, monitor: Monitor, view: View | None) -> None:
@@ -183,6 +192,7 @@ class App:
         self._sink.start()
         self._watcher = threading.Thread(target=self._watch_settings, name="settings-watcher", daemon=True)
         self._watcher.start()
+        threading.Thread(target=self._watch_busy, name="busy-watcher", daemon=True).start()
         if self.monitor is not None:
             self.monitor.start()
         self._refresh()
@@ -301,6 +311,9 @@ class App:
             self.recommender = self._recommender_factory(event.settings)
         elif isinstance(event, Notify):
             self._send(event.title, event.body)
+        elif isinstance(event, BusyChanged):
+            log.info("alerts held: %s", ", ".join(event.reasons) or "no longer")
+            self._release(event.reasons)
         self.model = reduce(self.model, event)
 
     def _explain(self, status: MonitorStatus) -> MonitorStatus:
@@ -351,13 +364,46 @@ class App:
         if not raised.notify:
             log.info("alert not shown (%s): %s", raised.reason, alert_text(event))
             return
+        reasons = self._reasons_now(now)
+        action = self.holdback.offer((event, routine, getattr(rec, "reason", "")), kind, now, reasons)
+        if action != "deliver":
+            log.info("alert %s (%s): %s", "held" if action == "hold" else "not shown", ", ".join(reasons),
+                     alert_text(event))  # fmt: skip
+            return
+        self._deliver(event, routine, getattr(rec, "reason", ""))
+
+    def _reasons_now(self, now: float) -> tuple[str, ...]:
+        """The reasons that hold alerts back at ``now`` (epoch seconds): the watcher's, work hours fresh."""
+        local = datetime.fromtimestamp(now)
+        work = in_work_hours(
+            self.settings.work_day_numbers(),
+            self.settings.work_window(),
+            local.weekday(),
+            local.hour * 60 + local.minute,
+        )
+        busy = tuple(r for r in self.model.held if r != OUTSIDE_WORK_HOURS)
+        return (() if work else (OUTSIDE_WORK_HOURS,)) + busy
+
+    def _release(self, reasons: tuple[str, ...]) -> None:
+        """Deliver the held alerts, once, if no reason holds them now and they are still true."""
+        sample = self.model.sample
+        still = {
+            "posture": sample is not None and sample.state == PostureState.POOR,
+            "sitting": sample is not None and sample.state != PostureState.AWAY and sample.sitting_s > 0,
+        }
+        for event, routine, reason in self.holdback.release(self._wall(), reasons, still):
+            log.info("delivering a held alert: %s", alert_text(event))
+            self._deliver(event, routine, reason)
+
+    def _deliver(self, event: Any, routine: Any, reason: str) -> None:
+        """Show the notification for ``event`` (a posture or sitting alert) offering ``routine`` (or None)."""
         body = (
             alert_text(event)
             + " "
             + suggestion_text(
                 routine.title if routine else None,
                 routine.minutes if routine else None,
-                getattr(rec, "reason", ""),
+                reason,
             )
         )
         buttons = []
@@ -553,6 +599,33 @@ class App:
         except OSError:
             return None
 
+    def _watch_busy(self) -> None:
+        """Tell the sink when the reasons to hold alerts change (do-not-disturb, full screen, work hours)."""
+        try:
+            probe = self._busy_probe()
+        except Exception:  # noqa: BLE001 - without a probe alerts are simply never held for being busy
+            log.exception("cannot watch do-not-disturb or full-screen windows")
+            probe = None
+        last: tuple[str, ...] = ()
+        try:
+            while not self._stop.wait(BUSY_POLL_S):
+                busy = probe.poll() if probe is not None and self.settings.hold_when_busy else None
+                local = datetime.fromtimestamp(self._wall())
+                s = self.settings
+                reasons = busy_reasons(
+                    bool(busy and busy.do_not_disturb),
+                    bool(busy and busy.full_screen),
+                    in_work_hours(s.work_day_numbers(), s.work_window(), local.weekday(),
+                                  local.hour * 60 + local.minute),  # fmt: skip
+                )
+                if reasons != last:
+                    last = reasons
+                    self.outbox.put(BusyChanged(reasons))
+                    self._pump()
+        finally:
+            if probe is not None:
+                probe.close()
+
     def _watch_settings(self) -> None:
         """Reload the settings file when another program (the settings window, `config set`) changes it."""
         while not self._stop.wait(1.0):
@@ -564,6 +637,12 @@ class App:
             for warning in result.warnings:
                 log.warning("%s", warning)
             self.apply_settings(result.settings)
+
+
+def _default_busy_probe() -> Any:
+    from postureguard.platform.busy import BusyProbe
+
+    return BusyProbe()
 
 
 def default_calibration_path() -> Path:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from postureguard.engine.events import PostureAlert, SittingAlert
+from postureguard.engine.holdback import held_text
 from postureguard.engine.sample import PostureState, Sample, TextEnum
 
 if TYPE_CHECKING:
@@ -215,6 +216,13 @@ class Suggested(AppEvent):
 
 
 @dataclass(frozen=True)
+class BusyChanged(AppEvent):
+    """The reasons that hold alerts back now (see :mod:`postureguard.engine.holdback`; empty: none)."""
+
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Notify(AppEvent):
     """A plain message for the user (from any thread); the sink shows it."""
 
@@ -236,6 +244,7 @@ class TrayModel:
     suggestion_title: str | None = None
     sensitivity: str = "medium"
     sitting_limit_min: int = 0
+    held: tuple[str, ...] = ()  # why alerts are held back now ("do not disturb")
 
 
 @dataclass(frozen=True)
@@ -273,6 +282,8 @@ def reduce(model: TrayModel, event: AppEvent) -> TrayModel:
         )
     if isinstance(event, Suggested):
         return replace(model, suggestion_title=event.title)
+    if isinstance(event, BusyChanged):
+        return replace(model, held=event.reasons)
     return model
 
 
@@ -341,6 +352,8 @@ def tray_state(model: TrayModel) -> TrayState:
         parts.append(what)
     if model.sample is not None and model.sample.sitting_s:
         parts.append(f"sitting {model.sample.sitting_s / 60:.0f} min")
+    if model.held:
+        parts.append(held_text(model.held))
     return TrayState(
         icon=icon,
         tooltip=" · ".join(parts),

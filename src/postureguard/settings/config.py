@@ -52,6 +52,15 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10 uses the backport 
 log = logging.getLogger(__name__)
 
 
+#: ``work_days`` choices -> weekday numbers (0 = Monday .. 6).
+WORK_DAY_CHOICES: dict[str, frozenset[int]] = {
+    "every_day": frozenset(range(7)),
+    "mon-fri": frozenset(range(5)),
+    "mon-sat": frozenset(range(6)),
+    "sun-thu": frozenset({6, 0, 1, 2, 3}),
+}
+
+
 @dataclass(frozen=True)
 class KeySpec:
     """What one setting may hold.
@@ -98,6 +107,12 @@ SPECS: tuple[KeySpec, ...] = (
             "cap on notifications in any hour (0 = no cap)", lo=0, hi=60, zero_words=("off", "none")),
     KeySpec("notify_on_break", "notifications", "bool", False,
             "show a notification when a break is taken"),
+    KeySpec("hold_when_busy", "notifications", "bool", True,
+            "hold alerts under do-not-disturb or a full-screen window; deliver them once after"),
+    KeySpec("work_hours", "notifications", "quiet", "",
+            "local time span of work, e.g. 08:30-17:30; outside it no alerts (empty = all day)"),
+    KeySpec("work_days", "notifications", "choice", "every_day",
+            "days with alerts (with work_hours)", choices=tuple(WORK_DAY_CHOICES)),
     KeySpec("camera", "camera", "int", 0, "camera index (0 = the first camera)", lo=0, hi=63),
     KeySpec("camera_width", "camera", "int", 640, "requested capture width, pixels", lo=160, hi=3840),
     KeySpec("camera_height", "camera", "int", 480, "requested capture height, pixels", lo=120, hi=2160),
@@ -228,6 +243,9 @@ class Settings:
     quiet_hours: str = DEFAULTS["quiet_hours"]
     max_notifications_per_hour: int = DEFAULTS["max_notifications_per_hour"]
     notify_on_break: bool = DEFAULTS["notify_on_break"]
+    hold_when_busy: bool = DEFAULTS["hold_when_busy"]
+    work_hours: str = DEFAULTS["work_hours"]
+    work_days: str = DEFAULTS["work_days"]
     camera: int = DEFAULTS["camera"]
     camera_width: int = DEFAULTS["camera_width"]
     camera_height: int = DEFAULTS["camera_height"]
@@ -260,6 +278,14 @@ class Settings:
     def quiet_window(self) -> tuple[int, int] | None:
         """Quiet hours as minutes after local midnight ``(start, end)``, or ``None``."""
         return parse_quiet_hours(self.quiet_hours)
+
+    def work_window(self) -> tuple[int, int] | None:
+        """Work hours as minutes after local midnight ``(start, end)``, or ``None`` (all day)."""
+        return parse_quiet_hours(self.work_hours)
+
+    def work_day_numbers(self) -> frozenset[int]:
+        """The work days as weekday numbers (0 = Monday .. 6)."""
+        return WORK_DAY_CHOICES[self.work_days]
 
     def to_engine(self, **overrides: Any) -> EngineSettings:
         """The engine's settings (seconds); a sitting limit of 0 switches the reminder off (``None``).

@@ -74,6 +74,8 @@ TEXT_FIELDS: tuple[TextField, ...] = (
     ),
     TextField("break_minutes", "Sitting", "A break counts when I am away for", "minutes"),
     TextField("quiet_hours", "Notifications", "Quiet hours (no notifications)", "e.g. 22:00-07:00", 14),
+    TextField("work_hours", "Notifications", "Work hours (no alerts outside them)", "e.g. 08:30-17:30", 14),
+    TextField("work_days", "Notifications", "Work days", "every_day, mon-fri, mon-sat, sun-thu", 10),
     TextField(
         "max_notifications_per_hour",
         "Notifications",
@@ -356,6 +358,13 @@ class SettingsWindow:
         for f in TEXT_FIELDS:
             self._text_row(sections[f.section], rows[f.section], f, wrap)
             rows[f.section] += 2
+        self._vars["hold_when_busy"] = tk.BooleanVar(value=s.hold_when_busy)
+        ttk.Checkbutton(
+            sections["Notifications"],
+            text="Hold alerts under do-not-disturb or a full-screen window; show them once after",
+            variable=self._vars["hold_when_busy"],
+            command=lambda: self._save_flag("hold_when_busy"),
+        ).grid(row=rows["Notifications"], column=0, columnspan=3, sticky="w")
         if points_note:
             ttk.Label(safety, text=points_note, style="Muted.TLabel", wraplength=wrap, justify="left").grid(
                 row=rows["Safety"], column=0, columnspan=3, sticky="w"
