@@ -71,13 +71,16 @@ def test_to_engine_maps_minutes_to_seconds():
 
 def test_to_safety():
     s = Settings(
-        pregnancy_mode=True, blood_thinners=True, avoid_points=("LI4", "GB21"), max_routine_minutes=5
+        pregnancy_mode=True, blood_thinners=True, avoid_points=("LI4", "GB21"), max_routine_minutes=5,
+        routine_kind="exercises",
     )
     assert s.to_safety() == {
-        "pregnancy": True, "blood_thinners": True, "avoid_points": ("LI4", "GB21"), "max_minutes": 5
+        "pregnancy": True, "blood_thinners": True, "avoid_points": ("LI4", "GB21"), "max_minutes": 5,
+        "routine_kind": "exercises",
     }
     assert Settings().to_safety() == {
-        "pregnancy": False, "blood_thinners": False, "avoid_points": (), "max_minutes": None
+        "pregnancy": False, "blood_thinners": False, "avoid_points": (), "max_minutes": None,
+        "routine_kind": "points",
     }
 
 

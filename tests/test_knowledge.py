@@ -694,3 +694,68 @@ def test_knowledge_module_stays_free_of_heavy_imports():
     source = Path(load_knowledge.__code__.co_filename).read_text(encoding="utf-8")
     for module in ("cv2", "mediapipe", "sqlite3", "tkinter", "pystray", "PIL"):
         assert not re.search(rf"^\s*(import|from)\s+{module}\b", source, re.M), module
+
+
+EXERCISES = ("chin-tucks", "shoulder-blade-squeeze", "doorway-chest-stretch", "chair-back-extension",
+             "stand-and-walk")
+
+
+def test_exercise_routines_are_counted_with_figures_evidence_and_cautions(kb):
+    from postureguard.knowledge.loader import EXERCISE_FIGURES
+
+    for rid in EXERCISES:
+        routine = kb.routine(rid)
+        assert routine.kind == "exercises" and not routine.press_steps and routine.minutes <= 5
+        exercise = [s for s in routine.steps if s.action == "exercise"]
+        assert exercise and all(s.figure in EXERCISE_FIGURES and s.reps >= 1 for s in exercise)
+        assert all(s.seconds == s.reps * (s.hold_seconds + s.rest_seconds) for s in exercise)
+        assert routine.evidence.level == "low to moderate"
+        assert re.search(r"(19|20)\d\d", routine.evidence.source)
+        assert "dizz" in routine.cautions.lower() or "light-headed" in routine.cautions.lower()
+        assert routine.with_variant("short").steps[0] == routine.steps[0]  # a counted set is not shortened
+    assert {s.figure for rid in EXERCISES for s in kb.routine(rid).steps if s.figure} == set(EXERCISE_FIGURES)
+    tucks = kb.routine("chin-tucks").steps[0]
+    assert (tucks.reps, tucks.hold_seconds, tucks.rest_seconds) == (10, 5.0, 5.0)
+    assert "Sheikhhoseini 2018" in kb.routine("chin-tucks").evidence.source
+    assert "Dunstan 2012" in kb.routine("stand-and-walk").evidence.source
+    assert any(s.action == "move" for s in kb.routine("stand-and-walk").steps)
+    assert "chin-tucks" in kb.triggers["neck_strain"] and "stand-and-walk" in kb.triggers["prolonged_sitting"]
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"reps": 0}, "reps", "whole number of repetitions from 1 to 30, not 0"),
+        ({"reps": 2.5}, "reps", "whole number of repetitions"),
+        ({"reps": True}, "reps", "whole number of repetitions"),
+        ({"hold_seconds": -1}, "hold_seconds", "at least 0"),
+        ({"hold_seconds": 0, "rest_seconds": 0}, "hold_seconds", "at least 1 second"),
+        ({"rest_seconds": "5"}, "rest_seconds", "must be a number"),
+        ({"figure": "chin-tuk"}, "figure", "unknown figure 'chin-tuk' (did you mean 'chin-tuck'?)"),
+        ({"seconds": 99}, "seconds", "says 99 but reps x (hold_seconds + rest_seconds) is 100"),
+        ({"point": "GB21"}, "point", "an 'exercise' step has no point"),
+        ({"side": "left"}, "side", "uses side 'center'"),
+        ({"reps": None}, "reps", "whole number"),
+    ],
+)
+def test_broken_exercise_steps_are_refused_naming_file_entry_and_field(tmp_path, real_doc, change, field,
+                                                                      message):
+    doc = copy.deepcopy(real_doc)
+    step = _routine(doc, "chin-tucks")["steps"][0]
+    step.update(change)
+    with pytest.raises(DataError) as info:
+        load_knowledge(_write(tmp_path, doc), include_user=False)
+    text = str(info.value)
+    assert text.startswith(f"{tmp_path / 'acupoints.json'}: routine 'chin-tucks' step 1: field '{field}': ")
+    assert message in text and "\n" not in text
+
+
+def test_missing_exercise_field_and_mixed_routines_are_refused(tmp_path, real_doc):
+    doc = copy.deepcopy(real_doc)
+    del _routine(doc, "chin-tucks")["steps"][0]["figure"]
+    with pytest.raises(DataError, match=r"routine 'chin-tucks' step 1: .*'figure'"):
+        load_knowledge(_write(tmp_path, doc), include_user=False)
+    doc = copy.deepcopy(real_doc)
+    _routine(doc, "neck-release")["steps"].append(copy.deepcopy(_routine(doc, "chin-tucks")["steps"][0]))
+    with pytest.raises(DataError, match=r"routine 'neck-release': field 'steps': mixes 'press' and"):
+        load_knowledge(_write(tmp_path, doc), include_user=False)

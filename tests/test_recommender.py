@@ -278,3 +278,35 @@ def test_reasons_say_what_was_asked_not_a_diagnosis(kb, trigger):
     reason = Recommender(kb).recommend(trigger).reason
     assert reason.startswith("You asked for"), reason
     assert "You have a" not in reason and "tension-type" not in reason
+
+
+@pytest.mark.parametrize("kind", ["points", "exercises", "either"])
+def test_routine_kind_preference_is_honoured(kb, kind):
+    rec = Recommender(kb, SafetySettings(routine_kind=kind))
+    seen = {}
+    for trigger in ("neck_strain", "shoulder_tension", "prolonged_sitting"):
+        for _ in range(6):  # round the rotation
+            result = rec.recommend(trigger)
+            assert isinstance(result, Recommendation)
+            seen.setdefault(trigger, set()).add(result.routine.kind)
+            if result.routine.kind == "exercises":
+                assert "-minute exercise" in result.reason and not result.routine.press_steps
+                assert result.routine.minutes <= 5
+            else:
+                assert result.reason.split(";")[1].startswith(" this routine")
+    if kind == "either":
+        assert all(kinds == {"points", "exercises"} for kinds in seen.values())
+    else:
+        assert all(kinds == {kind} for kinds in seen.values())
+    neck = Recommender(kb, SafetySettings(routine_kind=kind)).recommend("neck_strain")
+    expected = {"points": "neck-release", "exercises": "chin-tucks", "either": "neck-release"}[kind]
+    assert neck.routine.id == expected
+
+
+def test_exercise_preference_falls_back_to_points_and_says_so(kb):
+    # No exercise is offered for headache: the points routine comes with a sentence saying why.
+    result = Recommender(kb, SafetySettings(routine_kind="exercises")).recommend("headache")
+    assert isinstance(result, Recommendation) and result.routine.kind == "points"
+    assert result.reason.endswith("No exercise for headache fits, so here is another kind.")
+    with pytest.raises(ValueError, match="routine_kind must be one of points, exercises, either"):
+        SafetySettings(routine_kind="yoga")

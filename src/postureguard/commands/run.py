@@ -212,6 +212,7 @@ def _run(args) -> int:
                 blood_thinners=safety["blood_thinners"],
                 avoid_points=avoid,
                 max_minutes=safety["max_minutes"],
+                routine_kind=safety["routine_kind"],
             ),
         )
 

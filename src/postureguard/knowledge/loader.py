@@ -70,7 +70,20 @@ TRIGGERS: tuple[str, ...] = (
     "stress",
     "low_back",
 )
-ACTIONS: tuple[str, ...] = ("press", "move", "rest", "look_away")
+ACTIONS: tuple[str, ...] = ("press", "move", "rest", "look_away", "exercise")
+#: Stick figures the player can draw for an ``exercise`` step (see :mod:`postureguard.ui.figures`).
+EXERCISE_FIGURES: tuple[str, ...] = (
+    "chin-tuck",
+    "scapular-retraction",
+    "doorway-stretch",
+    "thoracic-extension",
+    "stand-walk",
+)
+#: Routine kinds, as the ``routine_kind`` setting names them: acupressure points or desk exercises.
+ROUTINE_KINDS: tuple[str, ...] = ("points", "exercises")
+#: Most repetitions in one exercise step, and the longest hold or rest (seconds) of one repetition.
+MAX_REPS = 30
+MAX_HOLD_SECONDS = 60
 SIDES: tuple[str, ...] = ("left", "right", "both", "center")
 EVIDENCE_LEVELS: tuple[str, ...] = ("moderate", "low to moderate", "low", "traditional use", "none")
 REGIONS: tuple[str, ...] = (
@@ -268,8 +281,13 @@ class Step:
     """One step of a routine.
 
     ``point`` is a point code for ``action == "press"`` and None for the others (move, rest,
-    look_away). ``seconds`` is the full duration, ``short_seconds`` (0 < short <= seconds) the one used
-    by the short variant.
+    look_away, exercise). ``seconds`` is the full duration, ``short_seconds`` (0 < short <= seconds) the
+    one used by the short variant.
+
+    An ``exercise`` step is counted, not timed by a press: ``reps`` repetitions (1..:data:`MAX_REPS`),
+    each held ``hold_seconds`` then followed by ``rest_seconds`` (each 0..:data:`MAX_HOLD_SECONDS`, a
+    repetition at least 1 s), so ``seconds == reps * (hold_seconds + rest_seconds)``; ``figure`` names
+    its stick figure in :data:`EXERCISE_FIGURES`. Other steps have ``reps == 0`` and no figure.
     """
 
     point: str | None
@@ -278,6 +296,15 @@ class Step:
     seconds: float
     short_seconds: float
     instruction: str
+    reps: int = 0
+    hold_seconds: float = 0.0
+    rest_seconds: float = 0.0
+    figure: str = ""
+
+    @property
+    def rep_seconds(self) -> float:
+        """Seconds of one repetition of an exercise step (hold then rest); 0 for other steps."""
+        return self.hold_seconds + self.rest_seconds
 
 
 @dataclass(frozen=True)
@@ -324,6 +351,11 @@ class Routine:
     def press_steps(self) -> tuple[Step, ...]:
         return tuple(step for step in self.steps if step.action == "press")
 
+    @property
+    def kind(self) -> str:
+        """'exercises' for a routine of counted desk exercises, 'points' for an acupressure one."""
+        return "exercises" if any(step.action == "exercise" for step in self.steps) else "points"
+
     def with_variant(self, variant: str) -> Routine:
         """This routine timed as ``variant``: 'full' keeps it, 'short' uses each step's short time.
 
@@ -336,7 +368,11 @@ class Routine:
             return self
         if self.variant != "full":
             raise ValueError("only a full routine can be turned into another variant")
-        steps = tuple(replace(step, seconds=step.short_seconds) for step in self.steps)
+        # An exercise keeps its repetitions (a short variant of a counted set is the same set).
+        steps = tuple(
+            step if step.action == "exercise" else replace(step, seconds=step.short_seconds)
+            for step in self.steps
+        )
         return replace(self, steps=steps, variant=variant)
 
 
@@ -756,8 +792,12 @@ def _parse_routine(
         _parse_step(file, f"{entry} step {i}", raw_step, points)
         for i, raw_step in enumerate(c.list("steps"), 1)
     )
-    if not any(step.action == "press" for step in steps):
-        c.fail("needs at least one 'press' step", "steps")
+    presses = any(step.action == "press" for step in steps)
+    exercises = any(step.action == "exercise" for step in steps)
+    if not presses and not exercises:
+        c.fail("needs at least one 'press' step (a points routine) or 'exercise' step", "steps")
+    if presses and exercises:
+        c.fail("mixes 'press' and 'exercise' steps; a routine is either points or exercises", "steps")
     if "prolonged_sitting" in triggers and not any(step.action == "move" for step in steps):
         c.fail("a routine for prolonged_sitting needs a 'move' step (stand up, walk)", "steps")
     if "eye_strain" in triggers and not any(step.action == "look_away" for step in steps):
@@ -795,6 +835,8 @@ def _parse_routine(
 
 
 def _parse_step(file: str, entry: str, raw: Any, points: Mapping[str, Point]) -> Step:
+    if isinstance(raw, dict) and raw.get("action") == "exercise":
+        return _parse_exercise_step(file, entry, raw)
     c = _Checker(file, entry, raw, (*_STEP_FIELDS, "short_seconds"), _STEP_FIELDS)
     action = c.choice("action", ACTIONS)
     side = c.choice("side", SIDES)
@@ -832,6 +874,52 @@ def _parse_step(file: str, entry: str, raw: Any, points: Mapping[str, Point]) ->
         seconds=seconds,
         short_seconds=short,
         instruction=c.str("instruction", one_line=True, max_chars=MAX_INSTRUCTION_CHARS),
+    )
+
+
+_EXERCISE_FIELDS = (
+    "point", "action", "side", "reps", "hold_seconds", "rest_seconds", "figure", "instruction"
+)
+
+
+def _parse_exercise_step(file: str, entry: str, raw: Any) -> Step:
+    """An ``exercise`` step: counted repetitions with a hold and a rest, no point, side 'center'."""
+    c = _Checker(file, entry, raw, (*_EXERCISE_FIELDS, "seconds"), _EXERCISE_FIELDS)
+    if c.obj["point"] is not None:
+        c.fail(f"an 'exercise' step has no point; use null, not {quote(str(c.obj['point']))}", "point")
+    side = c.choice("side", SIDES)
+    if side != "center":
+        c.fail(f"an 'exercise' step uses side 'center', not {side!r}", "side")
+    reps_raw = c.obj["reps"]
+    if not isinstance(reps_raw, int) or isinstance(reps_raw, bool) or not 1 <= reps_raw <= MAX_REPS:
+        c.fail(f"must be a whole number of repetitions from 1 to {MAX_REPS}, not {reps_raw!r}", "reps")
+    hold = c.number("hold_seconds", low=0, high=MAX_HOLD_SECONDS, low_open=False)
+    rest = c.number("rest_seconds", low=0, high=MAX_HOLD_SECONDS, low_open=False)
+    if hold + rest < 1:
+        c.fail("a repetition must last at least 1 second (hold_seconds + rest_seconds)", "hold_seconds")
+    seconds = reps_raw * (hold + rest)
+    if c.has("seconds"):
+        stated = c.number("seconds", low=0, high=MAX_STEP_SECONDS)
+        if abs(stated - seconds) > 1e-6:
+            c.fail(f"says {stated:g} but reps x (hold_seconds + rest_seconds) is {seconds:g}", "seconds")
+    if seconds > MAX_STEP_SECONDS:
+        c.fail(f"the repetitions add up to {seconds:g} s; a step lasts at most {MAX_STEP_SECONDS} s", "reps")
+    figure = c.str("figure")
+    if figure not in EXERCISE_FIGURES:
+        close = difflib.get_close_matches(figure, EXERCISE_FIGURES, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        c.fail(f"unknown figure {quote(figure)}{hint}; known: {', '.join(EXERCISE_FIGURES)}", "figure")
+    return Step(
+        point=None,
+        action="exercise",
+        side="center",
+        seconds=seconds,
+        short_seconds=seconds,
+        instruction=c.str("instruction", one_line=True, max_chars=MAX_INSTRUCTION_CHARS),
+        reps=reps_raw,
+        hold_seconds=hold,
+        rest_seconds=rest,
+        figure=figure,
     )
 
 

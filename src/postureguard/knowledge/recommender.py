@@ -22,6 +22,10 @@ Safety rules, in order:
    (fewer seconds on points not already pressed lightly) are preferred.
 
 When nothing fits the answer is a :class:`NoRoutine` with the reasons, never an empty routine.
+
+The user's ``routine_kind`` (:data:`ROUTINE_PREFERENCES`) chooses between acupressure ("points") and
+desk exercises ("exercises", counted repetitions of about 2 minutes) or takes the trigger's order
+("either"). A preferred kind with nothing that fits falls back to the other kind and says so.
 """
 
 from __future__ import annotations
@@ -31,12 +35,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from postureguard.errors import DataError
-from postureguard.knowledge.loader import PREGNANCY_AVOID, KnowledgeBase, Routine, Step
+from postureguard.knowledge.loader import PREGNANCY_AVOID, ROUTINE_KINDS, KnowledgeBase, Routine, Step
 
 #: A routine that lost steps must keep at least this share of its press steps (and at least one).
 MIN_PRESS_SHARE = 0.5
 #: How many suggestions the Recommender remembers for rotation when the caller keeps no history.
 HISTORY_SIZE = 20
+#: The ``routine_kind`` preference: one kind of :data:`ROUTINE_KINDS`, or "either".
+ROUTINE_PREFERENCES: tuple[str, ...] = (*ROUTINE_KINDS, "either")
+#: What a routine of each kind is called in the reason sentence.
+_KIND_WORDS = {"points": "points routine", "exercises": "exercise"}
 
 #: What was seen (the camera's two triggers) or asked (the others, which only the user names), as the
 #: first half of the reason sentence. Never a diagnosis: the app cannot tell what kind of pain it is.
@@ -72,13 +80,15 @@ class SafetySettings:
     ``pregnancy``: pregnant or trying to conceive. ``blood_thinners``: takes an anticoagulant or
     antiplatelet medicine, or has a bleeding disorder (light pressure only). ``avoid_points``: point
     codes or aliases never to suggest. ``max_minutes``: longest routine to suggest (minutes, > 0), or
-    None for no limit.
+    None for no limit. ``routine_kind``: a preference rather than a safety rule, kept here because it
+    travels with them: 'points', 'exercises' or 'either' (:data:`ROUTINE_PREFERENCES`).
     """
 
     pregnancy: bool = False
     blood_thinners: bool = False
     avoid_points: frozenset[str] = frozenset()
     max_minutes: float | None = None
+    routine_kind: str = "points"
 
     def __post_init__(self) -> None:
         if isinstance(self.avoid_points, str):
@@ -87,6 +97,10 @@ class SafetySettings:
         if self.max_minutes is not None and not (math.isfinite(self.max_minutes) and self.max_minutes > 0):
             raise ValueError(
                 f"max_minutes must be a positive number of minutes or None, not {self.max_minutes!r}"
+            )
+        if self.routine_kind not in ROUTINE_PREFERENCES:
+            raise ValueError(
+                f"routine_kind must be one of {', '.join(ROUTINE_PREFERENCES)}, not {self.routine_kind!r}"
             )
 
 
@@ -268,14 +282,29 @@ class Recommender:
         (and updates) this recommender's own history. Raises UnknownName for an unknown trigger.
         """
         candidates = self.kb.routines_for(trigger)
-        fits, skipped = self._fitting(candidates)
+        wanted = self.safety.routine_kind
+        fallback = ""
+        if wanted == "either":
+            fits, skipped = self._fitting(candidates)
+        else:
+            fits, skipped = self._fitting([r for r in candidates if r.kind == wanted])
+            if not fits:
+                other = [r for r in candidates if r.kind != wanted]
+                fits, more = self._fitting(other)
+                skipped += more
+                if fits:
+                    what = _KIND_WORDS[wanted]
+                    fallback = f" No {what} for {_words(trigger)} fits, so here is another kind."
         if not fits:
             return NoRoutine(trigger, self._nothing_fits(trigger, skipped), tuple(skipped))
         recent = list(self._history if exclude_recent is None else exclude_recent)
         chosen = _rotate(fits, recent)
         if exclude_recent is None:
             self.remember(chosen.routine.id)
-        reason = f"{_SITUATION[trigger]}; this routine {_PURPOSE[trigger]}."
+        what = "routine"
+        if chosen.routine.kind == "exercises":
+            what = f"{max(1, round(chosen.routine.minutes))}-minute exercise"
+        reason = f"{_SITUATION[trigger]}; this {what} {_PURPOSE[trigger]}.{fallback}"
         return Recommendation(
             trigger=trigger,
             routine=chosen.routine,

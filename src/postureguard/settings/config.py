@@ -124,6 +124,9 @@ SPECS: tuple[KeySpec, ...] = (
             "acupoint codes never to suggest, e.g. LI4, GB21 (empty = none)"),
     KeySpec("max_routine_minutes", "safety", "int", 0,
             "longest routine to suggest, minutes (0 = no limit)", lo=0, hi=120, zero_words=("off", "none")),
+    KeySpec("routine_kind", "safety", "choice", "points",
+            "what to suggest: an acupressure points routine, a 2-minute desk exercise, or either",
+            choices=("points", "exercises", "either")),
     KeySpec("start_at_login", "app", "bool", False, "start PostureGuard when you log in"),
     KeySpec("pause_during_calls", "app", "bool", True, "pause while the camera is used by another program"),
     KeySpec("network_filter", "privacy", "bool", True,
@@ -253,6 +256,7 @@ class Settings:
     blood_thinners: bool = DEFAULTS["blood_thinners"]
     avoid_points: tuple[str, ...] = field(default=DEFAULTS["avoid_points"])
     max_routine_minutes: int = DEFAULTS["max_routine_minutes"]
+    routine_kind: str = DEFAULTS["routine_kind"]
     start_at_login: bool = DEFAULTS["start_at_login"]
     pause_during_calls: bool = DEFAULTS["pause_during_calls"]
     network_filter: bool = DEFAULTS["network_filter"]
@@ -314,6 +318,7 @@ class Settings:
             "blood_thinners": self.blood_thinners,
             "avoid_points": tuple(self.avoid_points),
             "max_minutes": self.max_routine_minutes or None,
+            "routine_kind": self.routine_kind,
         }
 
 
