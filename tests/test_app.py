@@ -99,7 +99,7 @@ def test_posture_alert_is_stored_notified_and_shown(tmp_path, kb):
     assert "about 12° more forward than your upright for 5 seconds" in note["body"]
     routine = kb.routine(alerts[0].routine_id)
     assert f"Suggested: {routine.title}" in note["body"]
-    assert set(note["buttons"]) == {"Start routine", "Snooze 30 min"}
+    assert set(note["buttons"]) == {"Start routine", "Snooze 30 min", "I'm sitting fine"}
     state = app.tray_state()
     assert (
         state.icon == "poor"

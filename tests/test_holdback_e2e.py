@@ -101,3 +101,35 @@ def test_a_full_screen_window_holds_alerts(desktop_session: DesktopSession, scen
         for p in (proc, window_proc):
             if p is not None:
                 _stop(p)
+
+
+def test_sitting_fine_teaches_the_threshold(desktop_session: DesktopSession, scene):
+    """The notification's "I'm sitting fine" (picked through dunst) moves the threshold as the rule says."""
+    import re
+    import subprocess
+
+    from postureguard.engine.threshold import after_fine_answer
+
+    session = desktop_session
+    log_name = "app-sitting-fine.log"
+    proc = start_app(session, scene, log_name)
+    try:
+        wait_for(session.notification_window, START_S, "the posture notification")
+        offered = session.dunst_invoke_action("I'm sitting fine")
+        assert any("Snooze 30 min" in line for line in offered), offered
+        _wait_log(session, log_name, "sitting fine at", "the answer to reach the app")
+        line = next(x for x in session.read_log(log_name).splitlines() if "sitting fine at" in x)
+        angle = float(re.search(r"sitting fine at ([-0-9.]+)°", line).group(1))
+        expected = after_fine_answer(5.0, angle, 0)  # medium sensitivity, no answer before
+        assert expected.threshold_deg > 5.0 or angle + 0.5 <= 5.0
+        saved = scene["home"] / "config" / "settings.toml"
+        wait_for(lambda: saved.exists() and "personal_threshold_tenths" in saved.read_text(), REACT_S,
+                 "the learnt threshold to be saved")  # fmt: skip
+        show = subprocess.run([sys.executable, "-m", "postureguard", "config", "show"], env=scene["env"],
+                              capture_output=True, text=True, timeout=EXIT_S)  # fmt: skip
+        assert show.returncode == 0, show.stderr
+        assert f"personal_threshold_tenths = {round(expected.threshold_deg * 10)}" in show.stdout, show.stdout
+        assert "fine_answers = 1" in show.stdout, show.stdout
+    finally:
+        session.dunst_close_all()
+        _stop(proc)

@@ -65,6 +65,7 @@ from postureguard.runtime.messages import (
     ScreenLocked,
     ScreenUnlocked,
     SettingsApplied,
+    SittingFine,
     Snooze,
     StatusChanged,
     Suggested,
@@ -84,6 +85,8 @@ log = logging.getLogger(__name__)
 FALLBACK_TEXT = "Click the PostureGuard icon in the tray to start it."
 #: Seconds shutdown waits for the sink to write what is queued (a hung notification server aside).
 SINK_JOIN_S = 4.0
+#: The notification's third button (posture alerts): teaches the personal threshold.
+FINE_LABEL = "I'm sitting fine"
 #: Seconds between two looks at do-not-disturb, full-screen windows and the work hours.
 BUSY_POLL_S = 2.0
 
@@ -311,6 +314,8 @@ class App:
             self.recommender = self._recommender_factory(event.settings)
         elif isinstance(event, Notify):
             self._send(event.title, event.body)
+        elif isinstance(event, SittingFine):
+            self._learn_fine(event)
         elif isinstance(event, BusyChanged):
             log.info("alerts held: %s", ", ".join(event.reasons) or "no longer")
             self._release(event.reasons)
@@ -372,6 +377,34 @@ class App:
             return
         self._deliver(event, routine, getattr(rec, "reason", ""))
 
+    def _post_event(self, event: AppEvent) -> None:
+        self.outbox.put(event)
+        self._pump()
+
+    def _learn_fine(self, event: SittingFine) -> None:
+        """'I'm sitting fine': loosen the personal threshold by the pure rule, save it, say so."""
+        from postureguard.engine.threshold import after_fine_answer
+
+        sample = self.model.sample
+        # The angle of this moment if measured, else the one the alert was about.
+        angle = sample.head_forward_deg if sample is not None else None
+        angle = event.angle_deg if angle is None else angle
+        s = self.settings
+        adj = after_fine_answer(s.to_engine().threshold_deg, angle, s.fine_answers)
+        log.info("sitting fine at %s°: threshold %.1f°, %d answers", angle, adj.threshold_deg, adj.answers)
+        new = replace(s, personal_threshold_tenths=round(adj.threshold_deg * 10), fine_answers=adj.answers)
+        try:
+            save_settings(new, self.settings_path)
+        except UserError as exc:
+            self._send("Setting not changed", str(exc))
+            return
+        self._settings_mtime = self._mtime()
+        self.apply_settings(new)
+        text = f"Alerts now wait for about {adj.threshold_deg:.1f}° forward of your upright."
+        if adj.suggest_recalibration:
+            text += " You have said so several times: Calibrate now (tray menu) may fit you better."
+        self._send("Thanks, noted", text)
+
     def _reasons_now(self, now: float) -> tuple[str, ...]:
         """The reasons that hold alerts back at ``now`` (epoch seconds): the watcher's, work hours fresh."""
         local = datetime.fromtimestamp(now)
@@ -411,6 +444,9 @@ class App:
             rid = routine.id
             buttons.append(("Start routine", lambda: self.start_routine(rid, "notification")))
         buttons.append(("Snooze 30 min", lambda: self.snooze(self.settings.snooze_minutes * 60)))
+        if isinstance(event, PostureAlert):
+            angle = event.angle_deg
+            buttons.append((FINE_LABEL, lambda: self._post_event(SittingFine(angle))))
         self._send(
             alert_title(event),
             body,

@@ -223,6 +223,13 @@ class BusyChanged(AppEvent):
 
 
 @dataclass(frozen=True)
+class SittingFine(AppEvent):
+    """The user answered "I'm sitting fine" to a posture alert about ``angle_deg`` (degrees from upright)."""
+
+    angle_deg: float | None
+
+
+@dataclass(frozen=True)
 class Notify(AppEvent):
     """A plain message for the user (from any thread); the sink shows it."""
 

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from postureguard.engine.policy import is_quiet_time  # noqa: F401 - part of this module's interface
-from postureguard.engine.settings import SENSITIVITIES, EngineSettings
+from postureguard.engine.settings import SENSITIVITIES, SENSITIVITY_THRESHOLDS_DEG, EngineSettings
 from postureguard.errors import DataError
 from postureguard.files.validate import (
     MAX_USER_FILE_BYTES,
@@ -99,6 +99,11 @@ SPECS: tuple[KeySpec, ...] = (
             zero_words=("off", "none")),
     KeySpec("break_minutes", "sitting", "int", 2,
             "minutes away from the desk that count as a break", lo=1, hi=120),
+    KeySpec("personal_threshold_tenths", "posture", "int", 0,
+            "personal threshold, tenths of a degree, learnt from 'I'm sitting fine' (0 = the sensitivity's)",
+            lo=0, hi=80, zero_words=("off", "none")),
+    KeySpec("fine_answers", "posture", "int", 0,
+            "'I'm sitting fine' answers since the last calibration", lo=0, hi=10000),
     KeySpec("snooze_minutes", "notifications", "int", 30,
             "minutes a 'Snooze' button silences alerts", lo=1, hi=1440),
     KeySpec("quiet_hours", "notifications", "quiet", "",
@@ -242,6 +247,8 @@ class Settings:
     sitting_limit_minutes: int = DEFAULTS["sitting_limit_minutes"]
     stand_up_nudge_minutes: int = DEFAULTS["stand_up_nudge_minutes"]
     break_minutes: int = DEFAULTS["break_minutes"]
+    personal_threshold_tenths: int = DEFAULTS["personal_threshold_tenths"]
+    fine_answers: int = DEFAULTS["fine_answers"]
     snooze_minutes: int = DEFAULTS["snooze_minutes"]
     quiet_hours: str = DEFAULTS["quiet_hours"]
     max_notifications_per_hour: int = DEFAULTS["max_notifications_per_hour"]
@@ -305,6 +312,11 @@ class Settings:
             "stand_up_nudge_s": self.stand_up_nudge_minutes * 60.0 if self.stand_up_nudge_minutes else None,
             "break_s": self.break_minutes * 60.0,
         }
+        if self.personal_threshold_tenths:
+            # The learnt threshold replaces the chosen sensitivity's, within the high..low bounds.
+            learnt = min(max(self.personal_threshold_tenths / 10, min(SENSITIVITY_THRESHOLDS_DEG.values())),
+                         max(SENSITIVITY_THRESHOLDS_DEG.values()))  # fmt: skip
+            values["thresholds_deg"] = {**SENSITIVITY_THRESHOLDS_DEG, self.sensitivity: learnt}
         values.update(overrides)
         return EngineSettings(**values)
 
