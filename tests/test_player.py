@@ -581,3 +581,49 @@ def test_player_draws_the_neck_points_at_the_base_of_the_skull(players, isolated
     assert player.screenshot("player-step-bl10.png").exists()
     player.key("Escape")
     assert player.wait_exit() == 0
+
+
+def test_exercise_steps_count_repetitions_holds_and_rests():
+    from postureguard.knowledge.loader import load_knowledge
+    from postureguard.ui.player import exercise_progress
+
+    kb = load_knowledge()
+    step = next(s for s in kb.routine("chin-tucks").steps if s.action == "exercise")
+    assert (step.reps, step.hold_seconds, step.rest_seconds) == (10, 5, 5)
+    full = step.seconds
+    assert exercise_progress(step, full, full) == "Rep 1 of 10: hold 5 s"
+    assert exercise_progress(step, full, full - 4.5) == "Rep 1 of 10: hold 1 s"
+    assert exercise_progress(step, full, full - 5) == "Rep 1 of 10: rest 5 s"
+    assert exercise_progress(step, full, full - 23) == "Rep 3 of 10: hold 2 s"
+    assert exercise_progress(step, full, 0.2) == "Rep 10 of 10: rest 1 s"
+    assert exercise_progress(step, full, 0) == "Rep 10 of 10: rest 1 s"
+
+
+def test_routine_show_counts_an_exercise_and_skips_the_pressing_caution(isolated_home):
+    import subprocess
+    import sys
+
+    res = subprocess.run([sys.executable, "-m", "postureguard", "routine", "show", "chin-tucks"],
+                         capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    assert "Exercise, 10 repetitions: hold 5 s, rest 5 s" in res.stdout
+    assert "blood thinner" not in res.stdout  # nothing is pressed in an exercise
+
+
+@pytest.mark.e2e
+def test_player_counts_an_exercise_rep_by_rep(players, isolated_home):
+    """Chin tucks in the real player: the line beside the clock counts repetitions, holds and rests."""
+    player = players(isolated_home, "player-exercise", "chin-tucks")
+    player.find_window("PostureGuard .+ Chin tucks")
+    player.expect(r"screen notice")
+    player.expect(r"window ready for keys")
+    player.key("Return")
+    player.expect(r"screen intro")
+    player.screenshot("player-exercise-first-screen.png")
+    player.key("Return")  # Start
+    player.expect(r"player: exercise Rep 1 of 10: hold 5 s")
+    player.expect(r"step 1/\d+ phase 1/\d+ exercise side=center")
+    player.expect(r"player: exercise Rep 1 of 10: hold [1-4] s")
+    player.expect(r"player: exercise Rep 1 of 10: rest \d s", timeout=REACT_S + 10)
+    player.expect(r"player: exercise Rep 2 of 10: hold 5 s", timeout=REACT_S + 10)
+    assert player.screenshot("player-exercise-step.png").exists()

@@ -104,7 +104,16 @@ def _side_words(side: str) -> str:
     ]
 
 
-_ACTION_WORDS = {"move": "Move", "rest": "Rest", "look_away": "Look away"}
+_ACTION_WORDS = {"move": "Move", "rest": "Rest", "look_away": "Look away", "exercise": "Exercise"}
+
+
+def exercise_counts(step) -> str:
+    """``10 repetitions: hold 5 s, rest 5 s`` for an exercise step (pure; seconds as whole numbers)."""
+    parts = [f"hold {step.hold_seconds:g} s"] if step.hold_seconds else []
+    if step.rest_seconds:
+        parts.append(f"rest {step.rest_seconds:g} s")
+    reps = f"{step.reps} repetition{'s' if step.reps != 1 else ''}"
+    return f"{reps}: {', '.join(parts)}" if parts else reps
 
 
 def format_routines_table(kb) -> str:
@@ -146,7 +155,7 @@ def format_routine(kb, routine) -> str:
         f"Time: {format_duration(routine.total_seconds)} "
         f"(short version: {format_duration(routine.short_total_seconds)})"
     )
-    if kb.bleeding_caution:  # before the steps, like the player's first screen
+    if kb.bleeding_caution and routine.kind == "points":  # before the steps, like the player's first screen
         out.append(_wrap(kb.bleeding_caution, "  ", first="Before you start: "))
     out.append("")
     out.append("Steps:")
@@ -154,7 +163,9 @@ def format_routine(kb, routine) -> str:
     for number, (step, point) in enumerate(kb.steps_with_points(routine), 1):
         timing = f"{format_duration(step.seconds)} (short: {format_duration(step.short_seconds)})"
         if point is None:
-            out.append(f"{number:2d}. {_ACTION_WORDS[step.action]}, {timing}")
+            if step.action == "exercise":
+                timing = f"{exercise_counts(step)}, {format_duration(step.seconds)} in all"
+            out.append(f"{number:2d}. {_ACTION_WORDS.get(step.action, step.action)}, {timing}")
             out.append(_wrap(step.instruction, _INDENT))
             continue
         out.append(f"{number:2d}. {point.label}, {_side_words(step.side)}, {timing}")

@@ -309,7 +309,27 @@ def technique_text(point: Point, light_only: bool = False) -> str:
     return f"{pressure}, {technique.motion}."
 
 
-_ACTION_TITLES = {"move": "Move", "rest": "Rest", "look_away": "Look away"}
+_ACTION_TITLES = {"move": "Move", "rest": "Rest", "look_away": "Look away", "exercise": "Exercise"}
+
+
+def exercise_progress(step: Step, seconds: float, remaining: float) -> str:
+    """Where an exercise step is, for the line beside its clock (pure): ``"Rep 3 of 10: hold 2 s"``.
+
+    ``seconds`` is the phase's full length and ``remaining`` what is left of it (both seconds); each
+    repetition is ``hold_seconds`` of holding then ``rest_seconds`` of rest. Counts round up, so the
+    first second of a hold reads "hold 5 s", not "hold 4 s".
+    """
+    rep_s = step.rep_seconds
+    if step.reps <= 0 or rep_s <= 0:
+        return ""
+    elapsed = min(max(seconds - remaining, 0.0), seconds)
+    rep = min(int(elapsed // rep_s), step.reps - 1)
+    within = elapsed - rep * rep_s
+    if within < step.hold_seconds or not step.rest_seconds:
+        what, left = "hold", step.hold_seconds - within
+    else:
+        what, left = "rest", rep_s - within
+    return f"Rep {rep + 1} of {step.reps}: {what} {max(1, math.ceil(left - 1e-9))} s"
 
 
 def step_title(step: Step, point: Point | None) -> tuple[str, str]:
@@ -562,6 +582,7 @@ class PlayerWindow:
         self._tick_job = None
         self._last_tick = 0.0
         self._shown_clock = ""
+        self._shown_state = ""
         self._closed = False
         self._flash_job = None
         self._ready = False
@@ -832,8 +853,8 @@ class PlayerWindow:
             left_out = "; ".join(f"{code} ({why})" for code, why in self.choice.removed)
             self.label(box, f"Left out for your safety settings: {left_out}.", "PGBody",
                        fg=COLOURS["warn_text"]).pack(fill="x")  # fmt: skip
-        if self.kb.bleeding_caution:
-            # On the first screen of every routine, not only in the scrolled cautions: firm presses
+        if self.kb.bleeding_caution and self.routine.kind == "points":
+            # On the first screen of every points routine, not only in the scrolled cautions: firm presses
             # of 1-3 minutes bruise people on blood thinners.
             bleed = self.tk.Frame(body, bg=COLOURS["warn_bg"], padx=self.px(12), pady=self.px(8))
             bleed.pack(fill="x", pady=(0, self.px(8)))
@@ -1055,7 +1076,16 @@ class PlayerWindow:
             self._shown_clock = clock
             self.w_clock.configure(text=clock)
             log.debug("player: countdown %s", clock)
-        self.w_state.configure(text="Paused" if self.progress.paused else "")
+        state = "Paused" if self.progress.paused else ""
+        if not state and not self.progress.finished:
+            phase, step, _point = self._current()
+            if step.action == "exercise":
+                state = exercise_progress(step, phase.seconds, self.progress.remaining)
+        if state != self._shown_state:
+            self._shown_state = state
+            self.w_state.configure(text=state)
+            if state and state != "Paused":
+                log.debug("player: exercise %s", state)
         self.w_pause.configure(text="Resume" if self.progress.paused else "Pause")
 
     def _draw_diagram(self) -> None:
