@@ -367,3 +367,17 @@ def test_first_run_walks_through_and_calibrates_from_real_frames(desktop_session
     assert written == [], f"frames must stay in memory, found {written}"
     assert not Path(session.env["XDG_CONFIG_HOME"], "autostart", "postureguard.desktop").exists()
     assert os.path.exists(RESULTS_DIR / "first-run-3-calibrated.png")
+
+
+def test_the_routine_kind_choices_are_the_settings_own(tmp_path):
+    from postureguard.settings.config import SPEC_BY_NAME
+    from postureguard.ui.settings_window import ROUTINE_KIND_LABELS
+
+    assert tuple(v for v, _ in ROUTINE_KIND_LABELS) == SPEC_BY_NAME["routine_kind"].choices
+    path = tmp_path / "settings.toml"
+    save_settings(Settings(), path)
+    c = SettingsController(path, load_knowledge())
+    assert c.apply("routine_kind", "exercises").saved
+    assert load_settings(path).settings.routine_kind == "exercises"
+    assert c.apply("routine_kind", "yoga").error
+    assert load_settings(path).settings.routine_kind == "exercises"

@@ -47,6 +47,12 @@ WATCH_INTERVAL_MS = 1000
 # ----- texts (pure) -------------------------------------------------------------------------------
 
 
+#: The choices of the ``routine_kind`` setting as the settings window words them.
+ROUTINE_KIND_LABELS = (
+    ("points", "acupressure points"), ("exercises", "desk exercises"), ("either", "either"),
+)  # fmt: skip
+
+
 def sensitivity_text(level: str) -> str:
     """Radio-button text for a sensitivity level, naming the head-forward angle it alerts at."""
     angle = SENSITIVITY_THRESHOLDS_DEG[level]
@@ -369,6 +375,16 @@ class SettingsWindow:
             ttk.Label(safety, text=points_note, style="Muted.TLabel", wraplength=wrap, justify="left").grid(
                 row=rows["Safety"], column=0, columnspan=3, sticky="w"
             )
+        # What a suggestion offers: acupressure points, a 2-minute desk exercise, or whichever fits.
+        self._vars["routine_kind"] = tk.StringVar(value=s.routine_kind)
+        kinds = ttk.Frame(safety)
+        kinds.grid(row=rows["Safety"] + 1, column=0, columnspan=3, sticky="w", pady=(self._pad(1), 0))
+        ttk.Label(kinds, text="Suggest:").pack(side="left")
+        for value, label in ROUTINE_KIND_LABELS:
+            ttk.Radiobutton(
+                kinds, text=label, value=value, variable=self._vars["routine_kind"],
+                command=lambda: self._save_now("routine_kind", self._vars["routine_kind"].get()),
+            ).pack(side="left", padx=(self._pad(1), 0))  # fmt: skip
 
         # Camera: filled in when the (bounded, background) probe answers.
         self._vars["camera"] = tk.IntVar(value=s.camera)
