@@ -285,3 +285,23 @@ def test_show_log_file_says_where_the_log_will_be_before_anything_was_logged(tmp
         time.sleep(0.05)
     note = app.notifier.sent[-1]
     assert "Log file" in str(note) and str(paths.log_file()) in str(note)
+
+
+def test_tray_only_alerts_record_and_colour_the_icon_without_a_notification(tmp_path, kb):
+    app, wall, mono, _ = make_app(tmp_path, kb, settings=Settings(alert_form="tray"))
+    feed(app, wall, mono, GOOD, 10)
+    feed(app, wall, mono, POOR, 8)
+    assert len(app.store.alerts()) == 1  # the alert happened and is in the history
+    assert app.notifier.sent == []  # but nothing popped up
+    assert app.tray_state().icon == "poor"
+    # Switching back from the tray's "Alerts" menu: the next alert is a notification again.
+    app.set_setting("alert_form", "notification")
+    app.drain()
+    assert app.settings.alert_form == "notification"
+
+
+def test_the_snooze_button_names_the_snooze_setting(tmp_path, kb):
+    app, wall, mono, _ = make_app(tmp_path, kb, settings=Settings(snooze_minutes=45))
+    feed(app, wall, mono, GOOD, 10)
+    feed(app, wall, mono, POOR, 8)
+    assert "Snooze 45 min" in app.notifier.sent[-1]["buttons"]

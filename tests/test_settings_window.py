@@ -381,3 +381,14 @@ def test_the_routine_kind_choices_are_the_settings_own(tmp_path):
     assert load_settings(path).settings.routine_kind == "exercises"
     assert c.apply("routine_kind", "yoga").error
     assert load_settings(path).settings.routine_kind == "exercises"
+
+
+def test_the_alert_form_choices_are_the_settings_own(tmp_path):
+    from postureguard.settings.config import SPEC_BY_NAME
+    from postureguard.ui.settings_window import ALERT_FORM_LABELS
+
+    assert tuple(v for v, _ in ALERT_FORM_LABELS) == SPEC_BY_NAME["alert_form"].choices
+    path = tmp_path / "settings.toml"
+    save_settings(Settings(), path)
+    assert SettingsController(path, load_knowledge()).apply("alert_form", "tray").saved
+    assert load_settings(path).settings.alert_form == "tray"

@@ -429,7 +429,14 @@ class App:
             self._deliver(event, routine, reason)
 
     def _deliver(self, event: Any, routine: Any, reason: str) -> None:
-        """Show the notification for ``event`` (a posture or sitting alert) offering ``routine`` (or None)."""
+        """Show the notification for ``event`` (a posture or sitting alert) offering ``routine`` (or None).
+
+        With ``alert_form = tray`` nothing pops up: the tray icon (already drawn from the same events)
+        is the alert, and the log says so.
+        """
+        if self.settings.alert_form == "tray":
+            log.info("alert shown on the tray icon only (alert_form = tray): %s", alert_title(event))
+            return
         body = (
             alert_text(event)
             + " "
@@ -443,7 +450,8 @@ class App:
         if routine is not None:
             rid = routine.id
             buttons.append(("Start routine", lambda: self.start_routine(rid, "notification")))
-        buttons.append(("Snooze 30 min", lambda: self.snooze(self.settings.snooze_minutes * 60)))
+        minutes = self.settings.snooze_minutes
+        buttons.append((f"Snooze {minutes} min", lambda: self.snooze(minutes * 60)))
         if isinstance(event, PostureAlert):
             angle = event.angle_deg
             buttons.append((FINE_LABEL, lambda: self._post_event(SittingFine(angle))))

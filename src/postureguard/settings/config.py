@@ -61,6 +61,10 @@ WORK_DAY_CHOICES: dict[str, frozenset[int]] = {
 }
 
 
+#: How an alert may arrive (the ``alert_form`` setting): a notification, or only the tray icon's colour.
+ALERT_FORMS = ("notification", "tray")
+
+
 @dataclass(frozen=True)
 class KeySpec:
     """What one setting may hold.
@@ -112,6 +116,9 @@ SPECS: tuple[KeySpec, ...] = (
             "cap on notifications in any hour (0 = no cap)", lo=0, hi=60, zero_words=("off", "none")),
     KeySpec("notify_on_break", "notifications", "bool", False,
             "show a notification when a break is taken"),
+    KeySpec("alert_form", "notifications", "choice", "notification",
+            "how an alert arrives: a notification with buttons, or the tray icon alone (it turns orange)",
+            choices=ALERT_FORMS),
     KeySpec("hold_when_busy", "notifications", "bool", True,
             "hold alerts under do-not-disturb or a full-screen window; deliver them once after"),
     KeySpec("work_hours", "notifications", "quiet", "",
@@ -253,6 +260,7 @@ class Settings:
     quiet_hours: str = DEFAULTS["quiet_hours"]
     max_notifications_per_hour: int = DEFAULTS["max_notifications_per_hour"]
     notify_on_break: bool = DEFAULTS["notify_on_break"]
+    alert_form: str = DEFAULTS["alert_form"]
     hold_when_busy: bool = DEFAULTS["hold_when_busy"]
     work_hours: str = DEFAULTS["work_hours"]
     work_days: str = DEFAULTS["work_days"]

@@ -47,6 +47,8 @@ WATCH_INTERVAL_MS = 1000
 # ----- texts (pure) -------------------------------------------------------------------------------
 
 
+#: The choices of the ``alert_form`` setting as the settings window words them.
+ALERT_FORM_LABELS = (("notification", "a notification with buttons"), ("tray", "the tray icon only"))
 #: The choices of the ``routine_kind`` setting as the settings window words them.
 ROUTINE_KIND_LABELS = (
     ("points", "acupressure points"), ("exercises", "desk exercises"), ("either", "either"),
@@ -371,6 +373,15 @@ class SettingsWindow:
             variable=self._vars["hold_when_busy"],
             command=lambda: self._save_flag("hold_when_busy"),
         ).grid(row=rows["Notifications"], column=0, columnspan=3, sticky="w")
+        self._vars["alert_form"] = tk.StringVar(value=s.alert_form)
+        forms = ttk.Frame(sections["Notifications"])
+        forms.grid(row=rows["Notifications"] + 1, column=0, columnspan=3, sticky="w", pady=(self._pad(1), 0))
+        ttk.Label(forms, text="Alerts arrive as:").pack(side="left")
+        for value, label in ALERT_FORM_LABELS:
+            ttk.Radiobutton(
+                forms, text=label, value=value, variable=self._vars["alert_form"],
+                command=lambda: self._save_now("alert_form", self._vars["alert_form"].get()),
+            ).pack(side="left", padx=(self._pad(1), 0))  # fmt: skip
         if points_note:
             ttk.Label(safety, text=points_note, style="Muted.TLabel", wraplength=wrap, justify="left").grid(
                 row=rows["Safety"], column=0, columnspan=3, sticky="w"

@@ -44,6 +44,9 @@ def other_sitting_label(current: int) -> str | None:
     return f"{current} min (your setting)"
 SENSITIVITY_LABELS = (("low", "Low"), ("medium", "Medium"), ("high", "High"))
 
+#: The ``alert_form`` choices as the tray's "Alerts" menu words them.
+ALERT_FORM_LABELS = (("notification", "Notification with buttons"), ("tray", "Tray icon only"))
+
 
 class _NoNotifier:
     """Stands in for pystray's notification proxy when the notification server cannot be reached."""
@@ -145,6 +148,14 @@ class Tray:
             visible=lambda item: other_sitting_label(self.state.sitting_limit_min) is not None,
         )
 
+        def alert_form_item(value, label):
+            return Item(
+                label,
+                lambda icon, item: app.set_setting("alert_form", value),
+                checked=lambda item: app.settings.alert_form == value,
+                radio=True,
+            )
+
         def routine_item(routine_id, title):
             return Item(title, lambda icon, item: app.start_routine(routine_id, "tray"))
 
@@ -164,6 +175,7 @@ class Tray:
             Item("Resume", lambda icon, item: app.resume(), enabled=lambda item: self.state.paused),
             Item("Sensitivity", Menu(*(sensitivity_item(v, label) for v, label in SENSITIVITY_LABELS))),
             Item("Sitting reminder", Menu(*(sitting_item(m, label) for m, label in SITTING_CHOICES), other)),
+            Item("Alerts", Menu(*(alert_form_item(v, label) for v, label in ALERT_FORM_LABELS))),
             Item("Calibrate now", lambda icon, item: app.begin_calibration()),
             Item("Routines", Menu(*(routine_item(rid, title) for rid, title in self.routines))),
             Item("Today's summary", lambda icon, item: app.show_summary()),
