@@ -158,7 +158,7 @@ class PostureEngine:
         events.extend(self._update_presence(person, t))
 
         judgement = None
-        if person and self.calibration is not None:
+        if features is not None and self.calibration is not None:
             judgement = judge(features, self.calibration, s.threshold_deg)
         self._hold(
             _Held(
@@ -191,7 +191,7 @@ class PostureEngine:
                 Posture.UNKNOWN if judgement is None else (Posture.POOR if judgement.poor else Posture.GOOD)
             ),
             state=state,
-            shoulder_tilt_deg=features.shoulder_tilt_deg if person else None,
+            shoulder_tilt_deg=None if features is None else features.shoulder_tilt_deg,
             lean_in=None if judgement is None else judgement.lean_in,
             extension=False if judgement is None else judgement.extension,
             sitting_s=self.sitting_seconds(t),
