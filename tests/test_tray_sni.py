@@ -86,11 +86,28 @@ def _menu(session: DesktopSession, item: tuple[str, str], menu_path: str) -> dic
     return found
 
 
-def _click(session: DesktopSession, item: tuple[str, str], menu_path: str, item_id: int) -> None:
-    """What a panel sends when the user picks a menu item."""
+def _click(session: DesktopSession, item: tuple[str, str], menu_path: str, label: str | None = None) -> None:
+    """What a panel sends when the user picks the item ``label`` (None: the first item).
+
+    The app rebuilds its menu on every state change (new item ids), and a panel re-reads the layout
+    when told so; between our read and our click the menu may have been rebuilt, so a stale id is
+    read afresh and sent again (with a deadline), as a panel would after LayoutUpdated.
+    """
     from dbus_fast import Variant
 
-    session.dbus_call(item[0], menu_path, DBUSMENU, "Event", "isvu", [item_id, "clicked", Variant("i", 0), 0])
+    def sent() -> bool:
+        menu = _menu(session, item, menu_path)
+        item_id = menu[label][0] if label is not None else next(iter(menu.values()))[0]
+        try:
+            session.dbus_call(item[0], menu_path, DBUSMENU, "Event", "isvu",
+                              [item_id, "clicked", Variant("i", 0), 0])  # fmt: skip
+        except RuntimeError as exc:
+            if "does not refer to a menu item" in str(exc):
+                return False  # rebuilt meanwhile: read the layout again
+            raise
+        return True
+
+    wait_for(sent, REACT_S, f"the menu item {label or '(first)'!r} to take the click")
 
 
 def _share(path: Path, predicate) -> float:
@@ -155,7 +172,7 @@ def test_tray_through_a_status_notifier_host(sni_desktop_session: DesktopSession
         assert menu["Resume"][1].get("enabled", True) is False, menu["Resume"]
 
         # 5. Clicks through the menu act: Pause 15 min turns the icon blue and says so in the title.
-        _click(session, item, menu_path, menu["15 minutes"][0])
+        _click(session, item, menu_path, "15 minutes")
 
         def paused() -> dict | None:
             now = _props(session, item)
@@ -166,12 +183,11 @@ def test_tray_through_a_status_notifier_host(sni_desktop_session: DesktopSession
         resume = _menu(session, item, menu_path)["Resume"]
         assert resume[1].get("enabled", True) is True, resume
         session.screenshot("sni-tray-paused.png", crop=(1280 - 160, 0, 160, 32), zoom=3)
-        _click(session, item, menu_path, resume[0])
+        _click(session, item, menu_path, "Resume")
         wait_for(lambda: "paused" not in _props(session, item)["Title"], REACT_S, "monitoring to resume")
 
         # The click action (on SNI a click opens the menu; its first item starts the suggested routine).
-        first = _menu(session, item, menu_path)
-        _click(session, item, menu_path, next(iter(first.values()))[0])
+        _click(session, item, menu_path)
         player = wait_for(lambda: session.search_windows(name="^PostureGuard ", visible=True), START_S,
                           "the routine player window")  # fmt: skip
         assert player
@@ -179,7 +195,7 @@ def test_tray_through_a_status_notifier_host(sni_desktop_session: DesktopSession
         _end_players(app_env["home"])
 
         # 6. Quit from the menu ends the app and its item leaves the watcher.
-        _click(session, item, menu_path, _menu(session, item, menu_path)["Quit"][0])
+        _click(session, item, menu_path, "Quit")
         assert proc.wait(timeout=EXIT_S) == 0, session.read_log(log_name)
         wait_for(lambda: item[0] not in (e.partition("/")[0] for e in session.sni_items()), REACT_S,
                  "the item to leave the watcher")  # fmt: skip
