@@ -175,7 +175,9 @@ def _baseline(args, calibration) -> dict:
 
 
 def run(args) -> int:
-    import mediapipe
+    # The version from the package's metadata: importing mediapipe here, outside the pose adapter,
+    # would load matplotlib with it (about 35 MB that the monitored path never needs).
+    from importlib.metadata import version
 
     from postureguard.vision.analyzer import quiet_native_logs
 
@@ -214,7 +216,7 @@ def run(args) -> int:
             "cpu": platform.processor() or platform.machine(),
             "system": platform.platform(),
             "python": platform.python_version(),
-            "mediapipe": mediapipe.__version__,
+            "mediapipe": version("mediapipe"),
         },
     }
     if args.json:
