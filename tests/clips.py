@@ -52,3 +52,27 @@ def write_clip(path: Path, frames, fps: float) -> Path:
         writer.write(f)
     writer.release()
     return path
+
+
+def calibrated_clip(
+    folder: Path, env: dict, upright_n: int, slouch_n: int, *, timeout: float
+) -> tuple[Path, Path]:
+    """A 4 fps clip of :func:`posture_frames` in ``folder`` and a calibration made from its first six
+    frames by the real ``postureguard calibrate`` (with ``env``): ``(clip, calibration file)``."""
+    import subprocess
+    import sys
+
+    import cv2
+
+    frames = posture_frames(upright_n, slouch_n)
+    clip = write_clip(folder / "clip.avi", frames, fps=4)
+    upright = []
+    for i, img in enumerate(frames[:6]):
+        path = folder / f"upright-{i}.png"
+        cv2.imwrite(str(path), img)
+        upright.append(str(path))
+    cal = folder / "cal.json"
+    res = subprocess.run([sys.executable, "-m", "postureguard", "calibrate", "--source", *upright, "--out",
+                          str(cal)], env=env, capture_output=True, text=True, timeout=timeout)  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    return clip, cal

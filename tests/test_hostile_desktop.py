@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 import pytest
 
-from clips import posture_frames, write_clip
+from clips import calibrated_clip
 from desktop import DesktopSession, wait_for
 from photos import photo
 from postureguard.platform import notifications as notif
@@ -301,19 +301,7 @@ def test_a_routine_title_with_markup_reaches_dunst_escaped(desktop_session: Desk
     routines_file.write_text(json.dumps({"version": builtin["version"],
                                          "routines": [{**routine, "title": HOSTILE}]}))  # fmt: skip
 
-    frames = posture_frames(32, 160)
-    clip = write_clip(tmp_path / "clip.avi", frames, fps=4)
-    upright = []
-    for i, img in enumerate(frames[:6]):
-        path = tmp_path / f"upright-{i}.png"
-        cv2.imwrite(str(path), img)
-        upright.append(str(path))
-    cal = tmp_path / "cal.json"
-    res = subprocess.run(
-        [sys.executable, "-m", "postureguard", "calibrate", "--source", *upright, "--out", str(cal)],
-        env=env, capture_output=True, text=True, timeout=180,
-    )  # fmt: skip
-    assert res.returncode == 0, res.stderr
+    clip, cal = calibrated_clip(tmp_path, env, 32, 160, timeout=180)
 
     monitor = NotifyMonitor(session, session.env["DBUS_SESSION_BUS_ADDRESS"], "monitor-routine.log")
     session.dunst_close_all()

@@ -10,10 +10,9 @@ import stat
 import subprocess
 import sys
 
-import cv2
 import pytest
 
-from clips import posture_frames, write_clip
+from clips import calibrated_clip
 from desktop import COMMAND_S, EXIT_S, START_S, DesktopSession, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -42,18 +41,9 @@ def test_doctor_names_the_log_before_anything_was_written(tmp_path):
 
 def test_run_logs_info_to_a_private_rotated_file(desktop_session: DesktopSession, tmp_path):
     session = desktop_session
-    frames = posture_frames(32, 160)
-    clip = write_clip(tmp_path / "clip.avi", frames, fps=4)
-    upright = []
-    for i, img in enumerate(frames[:6]):
-        upright.append(tmp_path / f"upright-{i}.png")
-        cv2.imwrite(str(upright[-1]), img)
     home = tmp_path / "pg-home"
     env = {**session.env, "POSTUREGUARD_HOME": str(home)}
-    cal = tmp_path / "cal.json"
-    res = subprocess.run([*PG, "calibrate", "--source", *map(str, upright), "--out", str(cal)], env=env,
-                         capture_output=True, text=True, timeout=COMMAND_S)  # fmt: skip
-    assert res.returncode == 0, res.stderr
+    clip, cal = calibrated_clip(tmp_path, env, 32, 160, timeout=COMMAND_S)
 
     # A log left nearly full by an earlier run, readable by others (made under another umask): the
     # first line rotates it away, and both files end up private.

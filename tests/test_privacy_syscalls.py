@@ -20,7 +20,7 @@ from pathlib import Path
 import cv2
 import pytest
 
-from clips import posture_frames, write_clip
+from clips import calibrated_clip, posture_frames, write_clip
 from desktop import DesktopSession, wait_for
 from photos import photo
 from syscalls import TRACE, check_log, internet_sockets_refused
@@ -94,19 +94,9 @@ def test_calibrate_and_doctor_stay_private(strace, tmp_path, photos, isolated_ho
 def test_tray_app_run_stays_private(strace, tmp_path, desktop_session: DesktopSession):
     """``postureguard run --source CLIP`` in the real desktop: it alerts through dunst, and nothing
     leaves (the notification goes over the session bus, a Unix socket)."""
-    frames = posture_frames(24, 160)
-    clip = write_clip(tmp_path / "clip.avi", frames, fps=4)
-    upright = []
-    for i, img in enumerate(frames[:6]):
-        path = tmp_path / f"upright-{i}.png"
-        cv2.imwrite(str(path), img)
-        upright.append(str(path))
     home = tmp_path / "pg-home"
     env = {**desktop_session.env, "POSTUREGUARD_HOME": str(home)}
-    cal = tmp_path / "cal.json"
-    res = subprocess.run([*PG, "calibrate", "--source", *upright, "--out", str(cal)], env=env,
-                         capture_output=True, text=True, timeout=180)  # fmt: skip
-    assert res.returncode == 0, res.stderr
+    clip, cal = calibrated_clip(tmp_path, env, 24, 160, timeout=180)
     desktop_session.dunst_close_all()
     before = desktop_session.dunst_count("history") + desktop_session.dunst_count("displayed")
     log = tmp_path / "strace-run.log"

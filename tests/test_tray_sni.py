@@ -11,16 +11,14 @@ through that menu's ``Event`` method exactly as a panel sends them, and the bar 
 from __future__ import annotations
 
 import signal
-import subprocess
 import sys
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 from PIL import Image
 
-from clips import posture_frames, write_clip
+from clips import calibrated_clip
 from desktop import COMMAND_S, EXIT_S, REACT_S, START_S, DesktopSession, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -32,18 +30,8 @@ DBUSMENU = "com.canonical.dbusmenu"
 @pytest.fixture
 def app_env(tmp_path, sni_desktop_session: DesktopSession):
     """A clip (8 s upright, then a sustained lowered head), its calibration and the app's environment."""
-    frames = posture_frames(32, 400)
-    clip = write_clip(tmp_path / "clip.avi", frames, fps=4)
-    upright = []
-    for i, img in enumerate(frames[:6]):
-        path = tmp_path / f"upright-{i}.png"
-        cv2.imwrite(str(path), img)
-        upright.append(str(path))
     env = {**sni_desktop_session.env, "POSTUREGUARD_HOME": str(tmp_path / "pg")}
-    cal = tmp_path / "cal.json"
-    res = subprocess.run([sys.executable, "-m", "postureguard", "calibrate", "--source", *upright, "--out",
-                          str(cal)], env=env, capture_output=True, text=True, timeout=COMMAND_S)  # fmt: skip
-    assert res.returncode == 0, res.stderr
+    clip, cal = calibrated_clip(tmp_path, env, 32, 400, timeout=COMMAND_S)
     return {"clip": clip, "cal": cal, "env": env, "home": tmp_path / "pg"}
 
 
