@@ -1,10 +1,14 @@
 """Translated user-facing text (gettext) and dates and numbers in the user's locale (Babel).
 
 Catalogs live in the package, ``postureguard/locale/<language>/LC_MESSAGES/<domain>.po`` with the
-compiled ``.mo`` beside it (``scripts/i18n.sh`` extracts, updates and compiles them). Two domains:
+compiled ``.mo`` beside it (``scripts/i18n.sh`` extracts, updates and compiles them). Three domains:
 
-* ``postureguard``: the program's own text, marked in the source with :func:`_`, :func:`ngettext` and
-  :func:`N_` and extracted by ``pybabel extract``;
+* ``postureguard``: the desktop program's text (ui, runtime, platform, vision, settings, files and
+  knowledge code), marked in the source with :func:`_`, :func:`ngettext` and :func:`N_` and extracted
+  by ``pybabel extract``;
+* ``postureguard-commands``: the text of the command line, reports, errors and the engine (commands,
+  cli, history, errors, engine), marked and extracted the same way. :func:`_` looks in both program
+  domains, so a module never names its domain; they are two files only so that each stays small;
 * ``knowledge``: the user-facing text of ``data/acupoints.json`` (point names, how to find each point,
   cautions, red flags, routines), looked up with :func:`knowledge_text`; the English sentence is the key.
 
@@ -34,7 +38,7 @@ __all__ = [
 #: Languages with a complete translation; the first is the source language.
 LANGUAGES: tuple[str, ...] = ("en", "de", "es")
 #: The gettext domains (see the module docstring).
-DOMAINS: tuple[str, ...] = ("postureguard", "knowledge")
+DOMAINS: tuple[str, ...] = ("postureguard", "postureguard-commands", "knowledge")
 
 _LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 
@@ -95,6 +99,10 @@ def _catalog(domain: str) -> _gettext.NullTranslations:
             catalog = _gettext.NullTranslations()
         else:
             catalog = _gettext.translation(domain, _LOCALE_DIR, languages=[_language], fallback=True)
+            if domain == "postureguard":
+                catalog.add_fallback(
+                    _gettext.translation("postureguard-commands", _LOCALE_DIR, languages=[_language], fallback=True)
+                )
         _catalogs[domain] = catalog
     return catalog
 
