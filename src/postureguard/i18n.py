@@ -100,9 +100,10 @@ def _catalog(domain: str) -> _gettext.NullTranslations:
         else:
             catalog = _gettext.translation(domain, _LOCALE_DIR, languages=[_language], fallback=True)
             if domain == "postureguard":
-                catalog.add_fallback(
-                    _gettext.translation("postureguard-commands", _LOCALE_DIR, languages=[_language], fallback=True)
+                commands = _gettext.translation(
+                    "postureguard-commands", _LOCALE_DIR, languages=[_language], fallback=True
                 )
+                catalog.add_fallback(commands)
         _catalogs[domain] = catalog
     return catalog
 
