@@ -24,7 +24,9 @@ from postureguard.errors import SourceError, require
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
-VIDEO_SUFFIXES = {".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".ogv"}
+#: Recordings, decoded frame by frame by OpenCV's FFmpeg backend. An animated GIF is a recording too
+#: (FFmpeg gives each frame its display time); a one-frame GIF is a recording of one frame.
+VIDEO_SUFFIXES = {".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".ogv", ".gif"}
 
 
 #: OpenCV's own switches, read when cv2 and its FFmpeg backend are first used. Every failure to open a
