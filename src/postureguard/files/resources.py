@@ -1,4 +1,4 @@
-"""Locate files that ship with PostureGuard: the knowledge base and the pose model.
+"""Locate files that ship with PostureGuard: the knowledge base, the pose model and the guide's models.
 
 An installed wheel carries them inside the package (``postureguard/data``, ``postureguard/models``);
 a source checkout keeps them at the top of the repository. Both are looked up, package first.
@@ -48,6 +48,41 @@ def app_icon_path() -> Path:
 def bundled_model_path() -> Path:
     """Path of the bundled pose model (which may be missing; see :func:`verified_model_path`)."""
     return _first_existing(_PACKAGE_DIR / "models" / POSE_MODEL_NAME, _REPO_ROOT / "models" / POSE_MODEL_NAME)
+
+
+#: The camera guide's models (Google's official MediaPipe task bundles, Apache-2.0): name -> SHA-256.
+HAND_MODEL_NAME = "hand_landmarker.task"
+HAND_MODEL_SHA256 = "fbc2a30080c3c557093b5ddfc334698132eb341044ccee322ccf8bcf3607cde1"
+FACE_MODEL_NAME = "face_landmarker.task"
+FACE_MODEL_SHA256 = "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff"
+GUIDE_MODELS: dict[str, tuple[str, str]] = {
+    "hand": (HAND_MODEL_NAME, HAND_MODEL_SHA256),
+    "face": (FACE_MODEL_NAME, FACE_MODEL_SHA256),
+}
+
+
+def bundled_guide_model_path(kind: str) -> Path:
+    """Path of the bundled ``"hand"`` or ``"face"`` landmarker (which may be missing)."""
+    name = GUIDE_MODELS[kind][0]
+    return _first_existing(_PACKAGE_DIR / "models" / name, _REPO_ROOT / "models" / name)
+
+
+def verified_guide_model_path(kind: str) -> Path:
+    """The bundled ``"hand"`` or ``"face"`` landmarker, checked against its SHA-256.
+
+    Raises :class:`ModelError` (one line naming the file) when it is missing or altered.
+    """
+    name, expected = GUIDE_MODELS[kind]
+    path = bundled_guide_model_path(kind)
+    if not path.is_file():
+        raise ModelError(f"the {kind} model is missing: {path}; {RESTORE_HINT}")
+    actual = sha256_of(path)
+    if actual != expected:
+        raise ModelError(
+            f"the {kind} model {path} has been altered (SHA-256 {actual[:12]}…, expected "
+            f"{expected[:12]}…); {RESTORE_HINT}"
+        )
+    return path
 
 
 def sha256_of(path: Path) -> str:
