@@ -54,6 +54,7 @@ from typing import Any
 from postureguard.engine.landmarks import PoseIndex
 from postureguard.errors import DataError, UserError
 from postureguard.files.validate import load_json, quote, read_user_file, strip_controls
+from postureguard.i18n import current_language, knowledge_text
 
 log = logging.getLogger(__name__)
 
@@ -374,6 +375,11 @@ class Routine:
             for step in self.steps
         )
         return replace(self, steps=steps, variant=variant)
+
+    @property
+    def level_text(self) -> str:
+        """:attr:`level` in the user's language, for display (``level`` itself stays a fixed key)."""
+        return knowledge_text(self.level)
 
 
 @dataclass(frozen=True)
@@ -989,6 +995,13 @@ def load_knowledge(
     default file means no user routines, while a missing file named explicitly is an error. With
     ``include_user=False`` no user file is read. User routines are validated like the built-in ones;
     one with a built-in routine's id replaces it. Raises :class:`DataError` naming file, entry and field.
+
+    The bundled file is validated in English and its user-facing text (point names, channels, where
+    and how to find a point, motions, cautions, notes, routine titles, steps, cautions and evidence,
+    red flags, the bleeding caution and the disclaimer) is returned in the language chosen with
+    :func:`postureguard.i18n.set_language` (catalog domain ``knowledge``); the user's routines are
+    returned as written. Ids, codes, pinyin and choice fields (``evidence.level``: see
+    :attr:`Evidence.level_text`) stay as in the file.
     """
     from postureguard.files import paths, resources
 
@@ -1010,6 +1023,13 @@ def load_knowledge(
     disclaimer = top.str("disclaimer")
     bleeding_caution = top.str("bleeding_caution")
     anchor_spec = top.str("anchor_spec") if top.has("anchor_spec") else ""
+    if current_language() != "en":
+        # The bundled text is checked above in English (the source language) and then shown in the
+        # user's language; the user's own routines below are in their own words and stay as written.
+        points = tuple(_localised_point(p) for p in points)
+        routines = tuple(_localised_routine(r) for r in routines)
+        red_flags = tuple(replace(flag, text=knowledge_text(flag.text)) for flag in red_flags)
+        disclaimer, bleeding_caution = knowledge_text(disclaimer), knowledge_text(bleeding_caution)
 
     user_path: Path | None = None
     if include_user:
@@ -1032,6 +1052,37 @@ def load_knowledge(
         bleeding_caution=bleeding_caution,
         source=kb_path,
         user_source=user_path,
+    )
+
+
+#: The fields of a point that a user reads (scripts/extract_knowledge.py extracts the same ones).
+_POINT_TEXT = ("english", "meridian", "location", "find", "cautions", "note")
+
+
+def _localised(value: Any) -> Any:
+    """A text (or a tuple of texts) of the bundled knowledge base in the current language."""
+    if isinstance(value, str):
+        return knowledge_text(value)
+    if isinstance(value, tuple):
+        return tuple(_localised(item) for item in value)
+    return value
+
+
+def _localised_point(point: Point) -> Point:
+    changes = {name: _localised(getattr(point, name)) for name in _POINT_TEXT if hasattr(point, name)}
+    technique = replace(point.technique, motion=knowledge_text(point.technique.motion))
+    return replace(point, technique=technique, **changes)
+
+
+def _localised_routine(routine: Routine) -> Routine:
+    steps = tuple(replace(step, instruction=knowledge_text(step.instruction)) for step in routine.steps)
+    evidence = replace(routine.evidence, source=knowledge_text(routine.evidence.source))
+    return replace(
+        routine,
+        title=knowledge_text(routine.title),
+        cautions=knowledge_text(routine.cautions),
+        steps=steps,
+        evidence=evidence,
     )
 
 

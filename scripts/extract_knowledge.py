@@ -1,0 +1,231 @@
+"""Extract the knowledge base's user-facing text into the gettext domain ``knowledge``.
+
+    python scripts/extract_knowledge.py              # template + de/es catalogs + compiled .mo
+    python scripts/extract_knowledge.py OUT.pot      # only write the template to OUT.pot
+    python scripts/extract_knowledge.py --check      # exit 1 when anything above is out of date
+
+Reads ``data/acupoints.json`` and collects every text a user reads (point names, channels, where and
+how to find a point, how to press it, cautions and notes; routine titles, step instructions,
+cautions, evidence levels and summaries; red flags, the bleeding caution and the disclaimer). Ids,
+codes, pinyin, anchors, numbers and the other internal keys are not text to translate. The msgid is
+the English sentence exactly as the loader returns it (stripped), so
+:func:`postureguard.i18n.knowledge_text` finds it; each entry carries the JSON path(s) it comes from as
+a comment for translators.
+
+Without arguments it writes ``src/postureguard/locale/knowledge.pot`` and brings every language's
+``<lang>/LC_MESSAGES/knowledge.po`` up to date the way ``scripts/i18n.sh`` does for the program
+domains (new entries empty, never guessed from similar ones; obsolete ones dropped; sorted by msgid),
+then compiles the ``.mo`` beside it. A file is only rewritten when its content changes, so running it
+twice gives no diff.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po, write_po
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "data" / "acupoints.json"
+LOCALE = ROOT / "src" / "postureguard" / "locale"
+TEMPLATE = LOCALE / "knowledge.pot"
+DOMAIN = "knowledge"
+LANGUAGES = ("de", "es")
+
+#: The fields of each entry that a user reads; every other key (id, code, aliases, pinyin, region,
+#: flags, anchors, numbers, figure names, triggers, the camera guide (its ``measure`` describes
+#: a landmark line for developers, like ``anchor_spec``)) is data, not text.
+POINT_TEXT = ("english", "meridian", "location", "find", "cautions", "note")
+TECHNIQUE_TEXT = ("motion",)
+ROUTINE_TEXT = ("title", "cautions")
+EVIDENCE_TEXT = ("level", "source")
+STEP_TEXT = ("instruction",)
+TOP_TEXT = ("bleeding_caution", "disclaimer")
+
+
+def _texts(value: Any, path: str) -> Iterator[tuple[str, str]]:
+    """(path, text) for a text field, or for each text inside a list or object of texts."""
+    if isinstance(value, str):
+        if value.strip():
+            yield path, value.strip()
+    elif isinstance(value, list):
+        for i, item in enumerate(value, 1):
+            yield from _texts(item, f"{path}[{i}]")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _texts(item, f"{path}.{key}")
+
+
+def _fields(entry: dict, names: tuple[str, ...], path: str) -> Iterator[tuple[str, str]]:
+    for name in names:
+        if name in entry:
+            yield from _texts(entry[name], f"{path}.{name}")
+
+
+def collect(doc: dict) -> Iterator[tuple[str, str]]:
+    """Every (JSON path, English text) of the knowledge base a user can read, in file order."""
+    for point in doc.get("points", []):
+        path = f"points[{point.get('code')}]"
+        yield from _fields(point, POINT_TEXT, path)
+        if isinstance(point.get("technique"), dict):
+            yield from _fields(point["technique"], TECHNIQUE_TEXT, f"{path}.technique")
+    for routine in doc.get("routines", []):
+        path = f"routines[{routine.get('id')}]"
+        yield from _fields(routine, ("title",), path)
+        for i, step in enumerate(routine.get("steps", []), 1):
+            yield from _fields(step, STEP_TEXT, f"{path}.steps[{i}]")
+        yield from _fields(routine, ("cautions",), path)
+        if isinstance(routine.get("evidence"), dict):
+            yield from _fields(routine["evidence"], EVIDENCE_TEXT, f"{path}.evidence")
+    for i, flag in enumerate(doc.get("red_flags", []), 1):
+        yield from _fields(flag, ("text",), f"red_flags[{i}]")
+    yield from _fields(doc, TOP_TEXT, "")
+
+
+def template(data: Path = DATA) -> Catalog:
+    """The ``knowledge`` template: one message per distinct English text, its paths as comments."""
+    doc = json.loads(data.read_text(encoding="utf-8"))
+    paths: dict[str, list[str]] = {}
+    for path, text in collect(doc):
+        paths.setdefault(text, []).append(path.lstrip("."))
+    catalog = Catalog(
+        domain=DOMAIN,
+        project="PostureGuard",
+        copyright_holder="PostureGuard contributors",
+        header_comment=(
+            "# The user-facing text of data/acupoints.json (PostureGuard's knowledge base).\n"
+            "# Health text: keep the meaning exactly, every number, unit and point code (GB21, LI4, ...).\n"
+            "# Generated by scripts/extract_knowledge.py; do not edit the template by hand."
+        ),
+        creation_date=_creation_date(),
+        fuzzy=False,
+    )
+    for text in sorted(paths):
+        catalog.add(text, auto_comments=paths[text])
+    return catalog
+
+
+def _creation_date() -> dt.datetime:
+    """The committed template's creation date, so an unchanged template is written byte for byte."""
+    if TEMPLATE.exists():
+        with TEMPLATE.open("rb") as handle:
+            created = read_po(handle).creation_date
+        if isinstance(created, dt.datetime):
+            return created
+    return dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0)
+
+
+def _po_bytes(catalog: Catalog, *, locations: bool = False) -> bytes:
+    out = io.BytesIO()
+    write_po(out, catalog, sort_output=True, ignore_obsolete=True, no_location=not locations)
+    return out.getvalue()
+
+
+def _mo_bytes(catalog: Catalog) -> bytes:
+    out = io.BytesIO()
+    write_mo(out, catalog)
+    return out.getvalue()
+
+
+def _messages(catalog: Catalog) -> list[tuple[str, str, tuple[str, ...]]]:
+    """What a catalog says, without its header: (msgid, msgstr, comments), sorted."""
+    return sorted(
+        (str(m.id), str(m.string or ""), tuple(m.auto_comments)) for m in catalog if m.id
+    )
+
+
+def updated(lang: str, pot: Catalog) -> Catalog:
+    """``lang``'s catalog brought up to ``pot`` (new entries empty, no fuzzy guesses, obsolete dropped)."""
+    po_path = LOCALE / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if po_path.exists():
+        with po_path.open("rb") as handle:
+            catalog = read_po(handle, locale=lang, domain=DOMAIN)
+        catalog.update(pot, no_fuzzy_matching=True, update_creation_date=False)
+    else:
+        catalog = Catalog(
+            locale=lang,
+            domain=DOMAIN,
+            project="PostureGuard",
+            copyright_holder="PostureGuard contributors",
+            creation_date=pot.creation_date,
+            revision_date=pot.creation_date,
+            fuzzy=False,
+        )
+        catalog.update(pot, no_fuzzy_matching=True)
+    catalog.obsolete.clear()
+    return catalog
+
+
+def _write_if_changed(path: Path, content: bytes) -> bool:
+    if path.exists() and path.read_bytes() == content:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    return True
+
+
+def stale() -> list[str]:
+    """The files that a run without arguments would change (empty when all is current)."""
+    pot = template()
+    out = []
+    if not TEMPLATE.exists() or _messages(_read(TEMPLATE)) != _messages(pot):
+        out.append(str(TEMPLATE.relative_to(ROOT)))
+    for lang in LANGUAGES:
+        po_path = LOCALE / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+        if not po_path.exists():
+            out.append(str(po_path.relative_to(ROOT)))
+            continue
+        current = _read(po_path)
+        if _messages(updated(lang, pot)) != _messages(current):
+            out.append(str(po_path.relative_to(ROOT)))
+        mo_path = po_path.with_suffix(".mo")
+        if not mo_path.exists() or mo_path.read_bytes() != _mo_bytes(current):
+            out.append(str(mo_path.relative_to(ROOT)))
+    return out
+
+
+def _read(path: Path) -> Catalog:
+    with path.open("rb") as handle:
+        return read_po(handle)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("output", nargs="?", type=Path, help="write only the template here")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a catalog is out of date")
+    args = parser.parse_args(argv)
+    if args.check:
+        files = stale()
+        for name in files:
+            sys.stderr.write(f"out of date: {name} (run python scripts/extract_knowledge.py)\n")
+        return 1 if files else 0
+    pot = template()
+    if args.output is not None:
+        args.output.write_bytes(_po_bytes(pot))
+        return 0
+    if not TEMPLATE.exists() or _messages(_read(TEMPLATE)) != _messages(pot):
+        _write_if_changed(TEMPLATE, _po_bytes(pot))
+    for lang in LANGUAGES:
+        catalog = updated(lang, pot)
+        po_path = LOCALE / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+        if not po_path.exists() or _messages(_read(po_path)) != _messages(catalog):
+            _write_if_changed(po_path, _po_bytes(catalog))
+        catalog = _read(po_path)  # compile exactly what the file says
+        _write_if_changed(po_path.with_suffix(".mo"), _mo_bytes(catalog))
+        missing = sum(1 for m in catalog if m.id and (not m.string or m.fuzzy))
+        name = po_path.relative_to(ROOT)
+        sys.stdout.write(f"{name}: {len(catalog)} messages, {missing} untranslated or fuzzy\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
