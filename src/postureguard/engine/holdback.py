@@ -75,6 +75,7 @@ class HoldBack(Generic[A]):
     def __init__(self, max_hold_s: float = MAX_HOLD_S) -> None:
         self.max_hold_s = max_hold_s
         self._held: dict[str, Held[A]] = {}
+        self._replaced: list[Held[A]] = []  # held alerts a newer one of their kind replaced
 
     @property
     def held(self) -> tuple[Held[A], ...]:
@@ -88,6 +89,8 @@ class HoldBack(Generic[A]):
         if OUTSIDE_WORK_HOURS in reasons:
             return "drop"
         if reasons:
+            if kind in self._held:
+                self._replaced.append(self._held[kind])
             self._held[kind] = Held(alert, kind, now)
             return "hold"
         return "deliver"
@@ -99,12 +102,24 @@ class HoldBack(Generic[A]):
         poor, still sitting); an alert that is not, or is older than ``max_hold_s``, is forgotten
         unsent. While a reason holds, nothing is released and nothing is forgotten.
         """
+        return [h.alert for h in self.settle(now, reasons, still_true)[0]]
+
+    def settle(
+        self, now: float, reasons: tuple[str, ...], still_true: dict[str, bool]
+    ) -> tuple[list[Held[A]], list[Held[A]]]:
+        """Like :meth:`release`, with the whole story: ``(delivered, given_up)``.
+
+        ``given_up`` are the held alerts that will never be shown: not true any more, too old, dropped
+        at the end of the work hours, or replaced meanwhile by a newer one of their kind. The hourly cap
+        counted each when it was raised; the caller moves that count to the delivery time (delivered)
+        or gives it back (given up): see ``NotificationPolicy.recount``.
+        """
         if reasons and OUTSIDE_WORK_HOURS not in reasons:
-            return []
-        out = [
-            h.alert
-            for h in self._held.values()
-            if not reasons and still_true.get(h.kind, False) and now - h.since <= self.max_hold_s
-        ]
+            return [], []
+        delivered: list[Held[A]] = []
+        given_up, self._replaced = self._replaced, []
+        for h in self._held.values():
+            fresh = not reasons and still_true.get(h.kind, False) and now - h.since <= self.max_hold_s
+            (delivered if fresh else given_up).append(h)
         self._held.clear()
-        return out
+        return delivered, given_up

@@ -7,6 +7,7 @@ is local time, 0..1439.
 
 from __future__ import annotations
 
+from bisect import insort
 from collections import deque
 from dataclasses import dataclass
 
@@ -55,6 +56,24 @@ class NotificationPolicy:
 
     def record(self, now: float) -> None:
         self._sent.append(now)
+
+    def recount(self, raised: float, delivered: float | None) -> None:
+        """A held alert (see :mod:`.holdback`), counted by :meth:`record` when it was ``raised``, counts
+        from when it is ``delivered`` instead; ``None``: it is never delivered and gives its place back.
+
+        So a notification shown after a hold still counts toward the cap for the 60 minutes after it
+        appears, and one that never appears does not block others. Epoch seconds.
+        """
+        if raised in self._sent:
+            self._sent.remove(raised)
+        if delivered is not None:
+            sent = list(self._sent)
+            insort(sent, delivered)  # kept in time order: decide() drops the oldest first
+            self._sent = deque(sent)
+
+    def sent_in_hour(self, now: float) -> int:
+        """Notifications counted in the 60 minutes before ``now`` (epoch seconds)."""
+        return sum(0 <= now - t < 3600 for t in self._sent)
 
 
 def _duration_words(seconds: float) -> str:

@@ -3,13 +3,21 @@
 * :func:`dunst_paused`: dunst's pause (``dunstctl set-paused true``), the D-Bus property ``paused`` of
   ``org.dunstproject.cmd0`` on the notification server's object;
 * :func:`notifications_inhibited`: the freedesktop notification inhibition, the ``Inhibited``
-  property of ``org.freedesktop.Notifications``, where the server exposes it (KDE, some others);
+  property of ``org.freedesktop.Notifications``, where the server exposes it. KDE Plasma's server
+  (plasmashell) does, and its do-not-disturb (the applet's switch, "until" times, and since Plasma 6.4
+  a focused full-screen window) sets it: it is what KDE's own integrations read as "do not disturb".
+  Plasma has no other do-not-disturb interface on the bus (``org.kde.osdService`` only draws OSDs);
+* :func:`gnome_banners_off`: GNOME's do-not-disturb, the setting ``show-banners`` of
+  ``org.gnome.desktop.notifications`` turned off (GNOME Shell has no ``Inhibited`` property), read
+  with ``gsettings`` (a fresh read each time, whatever the GSettings backend) and only in a GNOME
+  session (``XDG_CURRENT_DESKTOP``), so a setting left over from GNOME holds nothing on another desktop;
 * :func:`fullscreen_active`: the EWMH ``_NET_WM_STATE_FULLSCREEN`` state of ``_NET_ACTIVE_WINDOW`` (X11).
   The active window is on the monitor the user works on, so a video on another monitor does not count.
 
-Each answers ``False`` when it cannot tell (no server, no such property, no X display): a desktop that
-does not say it is busy is not held back. :class:`BusyProbe` keeps one session-bus connection and one X
-connection and asks all three; it is blocking and meant for one watcher thread.
+Each answers ``False`` when it cannot tell (no server, no such property, no schema, no X display): a
+desktop that does not say it is busy is not held back. :class:`BusyProbe` keeps one session-bus
+connection and one X connection and asks them all; it is blocking and meant for one watcher thread.
+All three do-not-disturb answers are one reason for the tooltip, "held: do not disturb".
 """
 
 from __future__ import annotations
@@ -18,6 +26,8 @@ import asyncio
 import contextlib
 import logging
 import os
+import shutil
+import subprocess
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +38,8 @@ SERVER_PATH = "/org/freedesktop/Notifications"
 DUNST_INTERFACE = "org.dunstproject.cmd0"
 #: Seconds one D-Bus question may take (a hung server must not stall the watcher for long).
 CALL_TIMEOUT_S = 2.0
+GNOME_SCHEMA = "org.gnome.desktop.notifications"
+GNOME_KEY = "show-banners"
 
 
 @dataclass(frozen=True)
@@ -36,6 +48,8 @@ class Busy:
 
     do_not_disturb: bool = False
     full_screen: bool = False
+    #: Who says "do not disturb" (``dunst``, ``inhibited``, ``gnome``; empty: nobody), for the log.
+    dnd_source: str = ""
 
 
 async def _property(bus: Any, interface: str, name: str) -> Any:
@@ -70,6 +84,31 @@ async def notifications_inhibited(bus: Any) -> bool:
     return bool(await _property(bus, SERVER, "Inhibited"))
 
 
+def is_gnome_session(environ: dict[str, str] | os._Environ[str] | None = None) -> bool:
+    """Whether the desktop is GNOME (``XDG_CURRENT_DESKTOP`` names it, e.g. ``ubuntu:GNOME``)."""
+    desktops = (os.environ if environ is None else environ).get("XDG_CURRENT_DESKTOP", "")
+    return "gnome" in (d.strip().lower() for d in desktops.split(":"))
+
+
+def gnome_banners_off(gsettings: str = "gsettings") -> bool:
+    """Whether GNOME's notification banners are off (its do-not-disturb).
+
+    Raises :class:`OSError` when it cannot tell: no ``gsettings`` program, no such schema (GNOME's
+    settings are not installed); :class:`TimeoutError` (an OSError) when it does not answer in time.
+    """
+    try:
+        res = subprocess.run(  # noqa: S603 - a fixed program and arguments
+            [gsettings, "get", GNOME_SCHEMA, GNOME_KEY],
+            capture_output=True, text=True, timeout=CALL_TIMEOUT_S, check=False, stdin=subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired:
+        raise TimeoutError(f"gsettings did not answer within {CALL_TIMEOUT_S:.0f} s") from None
+    value = res.stdout.strip()
+    if res.returncode != 0 or value not in ("true", "false"):
+        raise OSError(res.stderr.strip() or f"gsettings said {value!r}")
+    return value == "false"
+
+
 def fullscreen_active(display: Any) -> bool:
     """Whether the active window (EWMH ``_NET_ACTIVE_WINDOW``) is full screen; ``display`` is Xlib's."""
     root = display.screen().root
@@ -89,28 +128,47 @@ class BusyProbe:
         self._bus: Any = None
         self._display: Any = None
         self._said: set[str] = set()  # each "cannot tell" is logged once per run
+        self._gsettings = shutil.which("gsettings")  # None: GNOME's setting cannot be read
+        self._last_source = ""
 
     def _once(self, what: str, exc: BaseException) -> None:
         if what not in self._said:
             self._said.add(what)
             log.info("cannot tell %s (%s); not holding alerts for it", what, str(exc) or type(exc).__name__)
 
-    async def _dnd(self) -> bool:
+    async def _dnd(self) -> str:
         from dbus_fast.aio import MessageBus
 
         if self._bus is None:
             self._bus = await asyncio.wait_for(MessageBus().connect(), CALL_TIMEOUT_S)
-        paused = await dunst_paused(self._bus)
-        return paused or await notifications_inhibited(self._bus)
+        if await dunst_paused(self._bus):
+            return "dunst"
+        return "inhibited" if await notifications_inhibited(self._bus) else ""
 
-    def _do_not_disturb(self) -> bool:
+    def _do_not_disturb(self) -> str:
+        """Who says "do not disturb" now (see :attr:`Busy.dnd_source`; empty: nobody, or cannot tell)."""
         try:
-            return self._loop.run_until_complete(self._dnd())
+            source = self._loop.run_until_complete(self._dnd())
         except Exception as exc:  # noqa: BLE001 - no bus, no server, a timeout: all mean "cannot tell"
             self._once("do-not-disturb", exc)
             if self._bus is not None:
                 self._bus.disconnect()
                 self._bus = None
+            source = ""
+        return source or ("gnome" if self._gnome_dnd() else "")
+
+    def _gnome_dnd(self) -> bool:
+        if self._gsettings is None or not is_gnome_session():
+            return False
+        try:
+            return gnome_banners_off(self._gsettings)
+        except TimeoutError as exc:  # a loaded machine: ask again next time
+            self._once("GNOME's do-not-disturb in time", exc)
+            return False
+        except OSError as exc:
+            # No schema now means none for this run: stop asking (a process every poll for nothing).
+            self._once("GNOME's do-not-disturb", exc)
+            self._gsettings = None
             return False
 
     def _full_screen(self) -> bool:
@@ -134,7 +192,11 @@ class BusyProbe:
             self._display = None
 
     def poll(self) -> Busy:
-        return Busy(do_not_disturb=self._do_not_disturb(), full_screen=self._full_screen())
+        source = self._do_not_disturb()
+        if source != self._last_source:
+            self._last_source = source
+            log.info("do-not-disturb: %s", source or "off")
+        return Busy(do_not_disturb=bool(source), full_screen=self._full_screen(), dnd_source=source)
 
     def close(self) -> None:
         if self._bus is not None:

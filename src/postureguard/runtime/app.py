@@ -43,7 +43,9 @@ from postureguard.files import paths
 from postureguard.history.aggregate import MinuteAggregator
 from postureguard.history.base import AlertRecord, BreakRecord, HistoryStore
 from postureguard.history.summary import format_summary, summarize_day
+from postureguard.i18n import _
 from postureguard.platform.notifications import Notifier
+from postureguard.runtime.day import snooze_seconds, snooze_until_tomorrow
 from postureguard.runtime.messages import (
     AlertRaised,
     Analysed,
@@ -60,6 +62,7 @@ from postureguard.runtime.messages import (
     Notify,
     Pause,
     PauseReason,
+    Recount,
     Resume,
     Resumed,
     ScreenLocked,
@@ -89,6 +92,8 @@ SINK_JOIN_S = 4.0
 FINE_LABEL = "I'm sitting fine"
 #: Seconds between two looks at do-not-disturb, full-screen windows and the work hours.
 BUSY_POLL_S = 2.0
+#: Buttons a notification may carry: GNOME Shell shows three at most (dunst and KDE show more).
+MAX_BUTTONS = 3
 
 
 class View(Protocol):
@@ -374,6 +379,8 @@ class App:
         if action != "deliver":
             log.info("alert %s (%s): %s", "held" if action == "hold" else "not shown", ", ".join(reasons),
                      alert_text(event))  # fmt: skip
+            if action == "drop":  # never shown: its place under the hourly cap is given back
+                self.post(Recount(now, None))
             return
         self._deliver(event, routine, getattr(rec, "reason", ""))
 
@@ -424,9 +431,16 @@ class App:
             "posture": sample is not None and sample.state == PostureState.POOR,
             "sitting": sample is not None and sample.state != PostureState.AWAY and sample.sitting_s > 0,
         }
-        for event, routine, reason in self.holdback.release(self._wall(), reasons, still):
+        now = self._wall()
+        delivered, given_up = self.holdback.settle(now, reasons, still)
+        for held in given_up:
+            self.post(Recount(held.since, None))
+        for held in delivered:
+            event, routine, reason = held.alert
             log.info("delivering a held alert: %s", alert_text(event))
             self._deliver(event, routine, reason)
+            # It counts toward the hourly cap from now, when it is seen, not from when it was raised.
+            self.post(Recount(held.since, now))
 
     def _deliver(self, event: Any, routine: Any, reason: str) -> None:
         """Show the notification for ``event`` (a posture or sitting alert) offering ``routine`` (or None).
@@ -455,6 +469,8 @@ class App:
         if isinstance(event, PostureAlert):
             angle = event.angle_deg
             buttons.append((FINE_LABEL, lambda: self._post_event(SittingFine(angle))))
+        if len(buttons) < MAX_BUTTONS:  # GNOME Shell shows three buttons at most: the tray has the rest
+            buttons.append((_("Snooze until tomorrow"), lambda: self.snooze_for(None)))
         self._send(
             alert_title(event),
             body,
@@ -505,6 +521,17 @@ class App:
 
     def snooze(self, seconds: float) -> None:
         self.post(Snooze(seconds))
+
+    def snooze_for(self, minutes: int | None) -> None:
+        """Snooze for ``minutes``, or (None) until the start of the next work day (see
+        :func:`postureguard.runtime.day.snooze_until_tomorrow`: work hours, else 08:00 local time)."""
+        s = self.settings
+        now = datetime.fromtimestamp(self._wall())
+        days, window = s.work_day_numbers(), s.work_window()
+        seconds = snooze_seconds(now, minutes, days, window)
+        if minutes is None:
+            log.info("snooze until tomorrow: %s", snooze_until_tomorrow(now, days, window).isoformat())
+        self.snooze(seconds)
 
     def pause(self, seconds: float | None, reason: PauseReason | str = PauseReason.PAUSED) -> None:
         """Release the camera; resume by itself after ``seconds`` (None: until Resume).

@@ -113,6 +113,15 @@ class Snooze(Command):
 
 
 @dataclass(frozen=True)
+class Recount(Command):
+    """A held alert, counted by the hourly cap when it was ``raised``, was shown at ``delivered`` (None:
+    it never will be, and gives its place back). Epoch seconds; see ``NotificationPolicy.recount``."""
+
+    raised: float
+    delivered: float | None
+
+
+@dataclass(frozen=True)
 class ApplySettings(Command):
     """New settings: ``engine`` is what the engine uses (the command line's overrides applied)."""
 

@@ -46,6 +46,7 @@ from postureguard.runtime.messages import (
     Pause,
     Paused,
     PauseReason,
+    Recount,
     Resume,
     Resumed,
     ScreenLocked,
@@ -156,6 +157,9 @@ class Owner:
         elif isinstance(command, Snooze):
             self.engine.snooze(self._mono() + command.seconds)
             log.info("alerts snoozed for %.0f minutes", command.seconds / 60)
+        elif isinstance(command, Recount):
+            if self.policy is not None:
+                self.policy.recount(command.raised, command.delivered)
         elif isinstance(command, ApplySettings):
             self.engine.set_settings(command.engine)
             if self.policy is not None:

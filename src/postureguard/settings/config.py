@@ -125,6 +125,8 @@ SPECS: tuple[KeySpec, ...] = (
             "local time span of work, e.g. 08:30-17:30; outside it no alerts (empty = all day)"),
     KeySpec("work_days", "notifications", "choice", "every_day",
             "days with alerts (with work_hours)", choices=tuple(WORK_DAY_CHOICES)),
+    KeySpec("daily_summary", "notifications", "bool", True,
+            "one notification with the day's summary at the end of work hours (18:00 without them)"),
     KeySpec("camera", "camera", "int", 0, "camera index (0 = the first camera)", lo=0, hi=63),
     KeySpec("camera_width", "camera", "int", 640, "requested capture width, pixels", lo=160, hi=3840),
     KeySpec("camera_height", "camera", "int", 480, "requested capture height, pixels", lo=120, hi=2160),
@@ -264,6 +266,7 @@ class Settings:
     hold_when_busy: bool = DEFAULTS["hold_when_busy"]
     work_hours: str = DEFAULTS["work_hours"]
     work_days: str = DEFAULTS["work_days"]
+    daily_summary: bool = DEFAULTS["daily_summary"]
     camera: int = DEFAULTS["camera"]
     camera_width: int = DEFAULTS["camera_width"]
     camera_height: int = DEFAULTS["camera_height"]
