@@ -166,6 +166,41 @@ ANCHOR_VIEWS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {"pose": ("front", "back"), "hand": ("back", "palm")}
 )
 
+#: Named landmarks of MediaPipe's 478-point face mesh (index in the mesh) that guide anchors use.
+#: ``left_`` is the person's own left (on the right of an unmirrored camera frame).
+FACE_LANDMARKS: Mapping[str, int] = MappingProxyType(
+    {
+        "left_eye_outer": 263,
+        "right_eye_outer": 33,
+        "left_eye_inner": 362,
+        "right_eye_inner": 133,
+        "left_brow_inner": 285,  # lower edge of the brow's inner end
+        "right_brow_inner": 55,
+        "left_brow_inner_upper": 336,
+        "right_brow_inner_upper": 107,
+        "left_brow_outer": 300,
+        "right_brow_outer": 70,
+        "left_face_edge": 356,  # the face outline at the level of the outer eye corner
+        "right_face_edge": 127,
+        "between_brows": 9,
+        "nose_bridge": 168,
+    }
+)
+#: Landmark sets a camera-guide anchor may use: the figure's two, the face mesh, and ``arm`` (the
+#: hand landmarks together with the pose landmarks, for forearm points measured from the hand's
+#: wrist to the pose's elbow).
+GUIDE_MODELS: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        **ANCHOR_MODELS,
+        "face": frozenset(FACE_LANDMARKS),
+        "arm": frozenset(HAND_LANDMARKS) | frozenset(POSE_LANDMARKS),
+    }
+)
+#: The canonical picture of each guide model (see :class:`Guide`).
+GUIDE_VIEWS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {**ANCHOR_VIEWS, "face": ("front",), "arm": ("palm", "back")}
+)
+
 _ROUTINE_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _POINT_CODE = re.compile(r"^[A-Z]{1,3}(?:-[A-Z]{1,3})?[0-9]{1,3}$")
 
@@ -238,6 +273,29 @@ def _landmark_xy(coords: Mapping[str, tuple[float, float]], name: str) -> tuple[
 
 
 @dataclass(frozen=True)
+class Guide:
+    """Where the camera guide finds a point on the user's own image (the ``guide`` field of a point).
+
+    ``anchor`` uses the same geometry as the figure anchors (module docstring), over the landmark
+    set named by its ``model`` (:data:`GUIDE_MODELS`): ``pose``, ``hand``, ``face`` (the face mesh,
+    names in :data:`FACE_LANDMARKS`; view ``front`` = the face seen from the camera, the person's
+    left on the picture's right) or ``arm`` (hand and pose landmarks together; view ``palm`` = the
+    inner side of the left forearm facing the viewer, thumb on the picture's right, as in the pose
+    figure's front view; ``back`` its outer side). When the point has no ``anchor`` of its own
+    (``own_anchor`` False) the figure's anchor is used, so the figure and the guide cannot disagree.
+    Because ``t`` and ``offset`` are fractions of the from->to line, they are proportional measures
+    (cun) taken from the user's own body; ``measure`` names that line in words (for example "the
+    wrist crease to the elbow crease, 12 B-cun"). ``behind`` marks a point on the back of the body,
+    which a camera in front only sees the height of.
+    """
+
+    anchor: Anchor
+    measure: str
+    own_anchor: bool = False
+    behind: bool = False
+
+
+@dataclass(frozen=True)
 class Technique:
     """How to press: ``pressure`` in :data:`PRESSURES`, ``motion`` in words, seconds per side (> 0)."""
 
@@ -265,6 +323,8 @@ class Point:
     cautions: str
     anchor: Anchor
     note: str = ""
+    #: How the camera guide finds the point (None: the guide does not cover it; the figure only).
+    guide: Guide | None = None
 
     @property
     def avoid_in_pregnancy(self) -> bool:
@@ -314,6 +374,11 @@ class Evidence:
 
     level: str
     source: str
+
+    @property
+    def level_text(self) -> str:
+        """:attr:`level` in the user's language, for display (``level`` itself stays a fixed key)."""
+        return knowledge_text(self.level)
 
 
 @dataclass(frozen=True)
@@ -375,11 +440,6 @@ class Routine:
             for step in self.steps
         )
         return replace(self, steps=steps, variant=variant)
-
-    @property
-    def level_text(self) -> str:
-        """:attr:`level` in the user's language, for display (``level`` itself stays a fixed key)."""
-        return knowledge_text(self.level)
 
 
 @dataclass(frozen=True)
@@ -672,7 +732,13 @@ def _check_version(file: str, doc: Any, allowed: Sequence[str], required: Sequen
     return top
 
 
-def _parse_anchor(file: str, entry: str, raw: Any) -> Anchor:
+def _parse_anchor(
+    file: str,
+    entry: str,
+    raw: Any,
+    models: Mapping[str, frozenset[str]] = ANCHOR_MODELS,
+    views: Mapping[str, tuple[str, ...]] = ANCHOR_VIEWS,
+) -> Anchor:
     c = _Checker(
         file,
         f"{entry} anchor",
@@ -680,13 +746,13 @@ def _parse_anchor(file: str, entry: str, raw: Any) -> Anchor:
         ("model", "view", "from", "to", "t", "offset"),
         ("model", "view", "from", "to", "t"),
     )
-    model = c.choice("model", tuple(ANCHOR_MODELS))
-    view = c.choice("view", ANCHOR_VIEWS[model])
+    model = c.choice("model", tuple(models))
+    view = c.choice("view", views[model])
     names = {}
     for key in ("from", "to"):
         name = c.str(key)
-        if name not in ANCHOR_MODELS[model]:
-            close = difflib.get_close_matches(name, sorted(ANCHOR_MODELS[model]), n=1)
+        if name not in models[model]:
+            close = difflib.get_close_matches(name, sorted(models[model]), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             c.fail(f"{quote(name)} is not a MediaPipe {model} landmark{hint}", key)
         names[key] = name
@@ -705,11 +771,22 @@ def _parse_anchor(file: str, entry: str, raw: Any) -> Anchor:
     return Anchor(model=model, view=view, from_=names["from"], to=names["to"], t=t, offset=offset)
 
 
+def _parse_guide(file: str, entry: str, raw: Any, figure_anchor: Anchor) -> Guide:
+    c = _Checker(file, f"{entry} guide", raw, ("measure", "anchor", "behind"), ("measure",))
+    measure = c.str("measure")
+    own = c.has("anchor")
+    anchor = figure_anchor
+    if own:
+        anchor = _parse_anchor(file, f"{entry} guide", c.obj["anchor"], GUIDE_MODELS, GUIDE_VIEWS)
+    behind = c.bool("behind") if c.has("behind") else False
+    return Guide(anchor=anchor, measure=measure, own_anchor=own, behind=behind)
+
+
 def _parse_point(file: str, index: int, raw: Any) -> Point:
     entry = f"point #{index}"
     if isinstance(raw, dict) and isinstance(raw.get("code"), str):
         entry = f"point {quote(raw['code'])}"
-    c = _Checker(file, entry, raw, (*_POINT_FIELDS, "note"), _POINT_FIELDS)
+    c = _Checker(file, entry, raw, (*_POINT_FIELDS, "note", "guide"), _POINT_FIELDS)
     code = c.str("code")
     if not _POINT_CODE.match(code):
         c.fail(f"{quote(code)} is not a point code like 'LI4' or 'EX-HN3'", "code")
@@ -732,6 +809,7 @@ def _parse_point(file: str, index: int, raw: Any) -> Point:
     pregnancy = c.bool("pregnancy_caution")
     if code in PREGNANCY_AVOID and not pregnancy:
         c.fail(f"must be true: {code} is traditionally avoided in pregnancy", "pregnancy_caution")
+    anchor = _parse_anchor(file, entry, c.obj["anchor"])
     return Point(
         code=code,
         aliases=aliases,
@@ -746,8 +824,9 @@ def _parse_point(file: str, index: int, raw: Any) -> Point:
         pregnancy_caution=pregnancy,
         light_pressure=light,
         cautions=c.str("cautions"),
-        anchor=_parse_anchor(file, entry, c.obj["anchor"]),
+        anchor=anchor,
         note=c.str("note") if c.has("note") else "",
+        guide=_parse_guide(file, entry, c.obj["guide"], anchor) if c.has("guide") else None,
     )
 
 
