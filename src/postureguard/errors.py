@@ -8,6 +8,7 @@ live in the engine (:mod:`postureguard.engine.errors`), which imports nothing ou
 from __future__ import annotations
 
 from postureguard.engine.errors import CalibrationError, UserError
+from postureguard.i18n import _
 
 __all__ = [
     "EXIT_CODES", "CalibrationError", "DataError", "MissingDependency", "ModelError", "SourceError",
@@ -39,7 +40,8 @@ def require(module: str, purpose: str, install: str):
         return importlib.import_module(module)
     except ImportError as exc:  # pragma: no cover - exercised only where the package is absent
         raise MissingDependency(
-            f"{purpose} needs the Python package '{install}' ({exc}); install it with: pip install {install}"
+            _("{purpose} needs the Python package '{package}' ({error}); install it with: pip install "
+              "{package}").format(purpose=purpose, package=install, error=exc)
         ) from exc
 
 

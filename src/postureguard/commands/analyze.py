@@ -21,6 +21,7 @@ from postureguard.files.validate import (
     finite_number,
     quote,
 )
+from postureguard.i18n import _, format_percent, ngettext
 from postureguard.settings.config import setting_option
 
 FRAME_FIELDS = [
@@ -41,44 +42,44 @@ FRAME_FIELDS = [
 def register(sub) -> None:
     p = sub.add_parser(
         "analyze",
-        help="analyse a camera, a video or photos and print one record per frame",
-        description="Run the posture pipeline on SOURCE (a camera index, a video file, images or folders "
-        "of images) and print one record per processed frame, plus a record for each event.",
+        help=_("analyse a camera, a video or photos and print one record per frame"),
+        description=_("Run the posture pipeline on SOURCE (a camera index, a video file, images or folders "
+                      "of images) and print one record per processed frame, plus a record for each event."),
     )
     p.add_argument("sources", nargs="+", metavar="SOURCE")
     cal = p.add_mutually_exclusive_group()
     cal.add_argument(
-        "--calibration", metavar="FILE", help="upright reference made by 'postureguard calibrate'"
+        "--calibration", metavar="FILE", help=_("upright reference made by 'postureguard calibrate'")
     )
     cal.add_argument(
         "--calibrate-frames",
         type=finite_number(1, MAX_CALIBRATE_FRAMES, integer=True, unit="frames"),
         metavar="N",
-        help="calibrate on the first N frames that show a person, 0.3 s apart in a video (sit upright for "
-        "them); at least 3 (or N) when the input ends first",
+        help=_("calibrate on the first N frames that show a person, 0.3 s apart in a video (sit upright for "
+               "them); at least 3 (or N) when the input ends first"),
     )
     p.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
-    p.add_argument("--out", metavar="FILE", help="write records here instead of standard output")
+    p.add_argument("--out", metavar="FILE", help=_("write records here instead of standard output"))
     p.add_argument(
         "--every-frame",
         action="store_true",
-        help="analyse every frame of a video or camera (default: at most --fps frames a second)",
+        help=_("analyse every frame of a video or camera (default: at most --fps frames a second)"),
     )
     p.add_argument(
         "--fps", type=finite_number(0, MAX_FPS, lo_open=True, unit="frames a second"), default=2.0,
-        help=f"frames analysed per second of a stream (default 2, at most {MAX_FPS})",
+        help=_("frames analysed per second of a stream (default 2, at most {max})").format(max=MAX_FPS),
     )
     p.add_argument("--interval", type=finite_number(0, MAX_PHOTO_INTERVAL_S, lo_open=True, unit="seconds"),
-                   default=1.0, help="seconds between photos (default 1)")
+                   default=1.0, help=_("seconds between photos (default 1)"))
     p.add_argument("--sensitivity", choices=SENSITIVITIES, default="medium")
     p.add_argument("--sustain", type=setting_option("sustain_seconds", unit="seconds"), default=60.0,
-                   metavar="S", help="sustain window in seconds (1 to 3600)")
+                   metavar="S", help=_("sustain window in seconds (1 to 3600)"))
     p.add_argument("--cooldown", type=setting_option("cooldown_minutes", scale=60, unit="seconds"),
-                   default=900.0, metavar="S", help="seconds between alerts (0 to 86400)")
+                   default=900.0, metavar="S", help=_("seconds between alerts (0 to 86400)"))
     p.add_argument("--sitting-limit", type=setting_option("sitting_limit_minutes", unit="minutes"),
-                   default=50.0, metavar="MIN", help="minutes (up to 600); 0 = off")
-    p.add_argument("--model", metavar="PATH", help="another PoseLandmarker .task file (full or heavy)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar on a terminal")
+                   default=50.0, metavar="MIN", help=_("minutes (up to 600); 0 = off"))
+    p.add_argument("--model", metavar="PATH", help=_("another PoseLandmarker .task file (full or heavy)"))
+    p.add_argument("--no-progress", action="store_true", help=_("no progress bar on a terminal"))
     p.set_defaults(func=run)
 
 
@@ -115,8 +116,8 @@ class _Writer:
                 # NaN and infinity are not JSON; refuse them here rather than write an unreadable line.
                 line = json.dumps(record, allow_nan=False)
             except ValueError:
-                raise UserError(f"a record holds a number JSON cannot hold (NaN or infinity): "
-                                f"{quote(record, 200)}") from None
+                raise UserError(_("a record holds a number JSON cannot hold (NaN or infinity): {record}")
+                                .format(record=quote(record, 200))) from None
             self.fh.write(line + "\n")
 
 
@@ -138,7 +139,7 @@ class _Progress:
             filled = int(30 * self.done / self.total)
             sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total}")
         else:
-            sys.stderr.write(f"\r{self.done} frames")
+            sys.stderr.write("\r" + ngettext("{n} frame", "{n} frames", self.done).format(n=self.done))
         sys.stderr.flush()
 
     def finish(self) -> None:
@@ -183,7 +184,8 @@ def _output(name: str):
     except OSError as exc:
         if body_error:
             raise
-        raise UserError(f"cannot write {name}: {exc.strerror or exc}") from None
+        raise UserError(_("cannot write {path}: {reason}").format(path=name, reason=exc.strerror or exc)) \
+            from None
 
 
 def run(args) -> int:
@@ -192,9 +194,9 @@ def run(args) -> int:
     from postureguard.vision.sources import open_source
 
     if args.calibrate_frames is not None and args.calibrate_frames < 1:
-        raise UserError("--calibrate-frames must be at least 1")
+        raise UserError(_("{option} must be at least {n}").format(option="--calibrate-frames", n=1))
     if args.fps <= 0:
-        raise UserError("--fps must be positive")
+        raise UserError(_("{option} must be positive").format(option="--fps"))
     calibration = load_calibration(Path(args.calibration)) if args.calibration else None
     settings = EngineSettings(
         sensitivity=args.sensitivity,
@@ -244,8 +246,10 @@ def run(args) -> int:
             _calibrate_and_flush(engine, session, pending, writer, counts)
     share = counts["poor"] / counts["judged"] if counts["judged"] else 0.0
     sys.stderr.write(
-        f"{counts['frames']} frames, {counts['person']} with a person, "
-        f"{share:.0%} of judged frames poor, {counts['alerts']} alert(s)\n"
+        _("{frames} frames, {person} with a person, {share} of judged frames poor, {alerts} alert(s)").format(
+            frames=counts["frames"], person=counts["person"], share=format_percent(share),
+            alerts=counts["alerts"],
+        ) + "\n"
     )
     return 0
 

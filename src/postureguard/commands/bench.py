@@ -23,27 +23,28 @@ import time
 
 from postureguard.errors import UserError
 from postureguard.files.validate import MAX_CALIBRATE_FRAMES, MAX_FPS, finite_number
+from postureguard.i18n import _
 from postureguard.settings.config import setting_option
 
 
 def register(sub) -> None:
     p = sub.add_parser(
         "bench",
-        help="measure CPU, memory and alert delay on a recording",
-        description="Replay a recording through the production pipeline and through a 10 fps baseline, "
-        "and report CPU use, memory, time to first verdict and alert delay.",
+        help=_("measure CPU, memory and alert delay on a recording"),
+        description=_("Replay a recording through the production pipeline and through a 10 fps baseline, "
+                      "and report CPU use, memory, time to first verdict and alert delay."),
     )
-    p.add_argument("source", metavar="SOURCE", help="a video file of a person at a desk")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--calibration", metavar="FILE", help="upright reference (default: first frames)")
+    p.add_argument("source", metavar="SOURCE", help=_("a video file of a person at a desk"))
+    p.add_argument("--json", action="store_true", help=_("print one JSON object"))
+    p.add_argument("--calibration", metavar="FILE", help=_("upright reference (default: first frames)"))
     frames = finite_number(1, MAX_CALIBRATE_FRAMES, integer=True, unit="frames")
     p.add_argument("--calibrate-frames", type=frames, default=10, metavar="N",
-                   help="calibrate on the first N frames showing a person (default 10)")  # fmt: skip
+                   help=_("calibrate on the first N frames showing a person (default 10)"))  # fmt: skip
     p.add_argument("--sustain", type=setting_option("sustain_seconds", unit="seconds"), default=60.0,
-                   metavar="S", help="sustain window (default 60)")
+                   metavar="S", help=_("sustain window (default 60)"))
     p.add_argument("--baseline-fps", type=finite_number(0, MAX_FPS, lo_open=True, unit="frames a second"),
-                   default=10.0, help="baseline analysis rate (default 10)")
-    p.add_argument("--model", metavar="PATH", help="another PoseLandmarker .task file")
+                   default=10.0, help=_("baseline analysis rate (default 10)"))
+    p.add_argument("--model", metavar="PATH", help=_("another PoseLandmarker .task file"))
     p.set_defaults(func=run)
 
 
@@ -183,7 +184,7 @@ def run(args) -> int:
 
     quiet_native_logs()
     if args.calibrate_frames < 3:
-        raise UserError("--calibrate-frames must be at least 3")
+        raise UserError(_("{option} must be at least {n}").format(option="--calibrate-frames", n=3))
     calibration = _calibration(args)
     ours = _production(args, calibration)
     base = _baseline(args, calibration)
@@ -223,17 +224,23 @@ def run(args) -> int:
         sys.stdout.write(json.dumps(result) + "\n")
         return 0
     m, r = result["machine"], result
-    lines = [
-        f"recording        {args.source} ({r['duration_s']} s)",
-        f"machine          {m['cores']} cores, {m['cpu']}, Python {m['python']}, mediapipe {m['mediapipe']}",
-        f"PostureGuard     {r['samples_per_minute']} samples/min, {r['cpu_ms_per_sample']} ms CPU each, "
-        f"{r['cpu_percent_of_core']} % of one core ({r['steady_cpu_percent_of_core']} % while upright)",
-        f"baseline 10 fps  {r['baseline_samples_per_minute']} samples/min, "
-        f"{r['baseline_cpu_ms_per_sample']} ms CPU each, {r['baseline_cpu_percent_of_core']} % of one core",
-        f"ratio            {r['ratio']}x less CPU than the baseline",
-        f"peak RSS         {r['peak_rss_mb']} MB",
-        f"first verdict    {r['first_verdict_s']} s after start",
-        f"alert delay      {r['alert_delay_s']} s after the sustain window ended",
+    rows = [
+        (_("recording"), _("{source} ({seconds} s)").format(source=args.source, seconds=r["duration_s"])),
+        (_("machine"), _("{cores} cores, {cpu}, Python {python}, mediapipe {mediapipe}").format(**m)),
+        ("PostureGuard", _("{rate} samples/min, {ms} ms CPU each, {share} % of one core ({steady} % while "
+                           "upright)").format(rate=r["samples_per_minute"], ms=r["cpu_ms_per_sample"],
+                                              share=r["cpu_percent_of_core"],
+                                              steady=r["steady_cpu_percent_of_core"])),
+        (_("baseline 10 fps"), _("{rate} samples/min, {ms} ms CPU each, {share} % of one core").format(
+            rate=r["baseline_samples_per_minute"], ms=r["baseline_cpu_ms_per_sample"],
+            share=r["baseline_cpu_percent_of_core"])),
+        (_("ratio"), _("{ratio}x less CPU than the baseline").format(ratio=r["ratio"])),
+        (_("peak RSS"), _("{mb} MB").format(mb=r["peak_rss_mb"])),
+        (_("first verdict"), _("{seconds} s after start").format(seconds=r["first_verdict_s"])),
+        (_("alert delay"),
+         _("{seconds} s after the sustain window ended").format(seconds=r["alert_delay_s"])),
     ]
+    width = max(17, max(len(label) for label, _text in rows) + 2)
+    lines = [label.ljust(width) + text for label, text in rows]
     sys.stdout.write("\n".join(lines) + "\n")
     return 0

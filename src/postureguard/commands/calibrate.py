@@ -15,32 +15,34 @@ from postureguard.files.validate import (
     MAX_PHOTO_INTERVAL_S,
     finite_number,
 )
+from postureguard.i18n import _
 
 
 def register(sub) -> None:
     p = sub.add_parser(
         "calibrate",
-        help="record your upright posture as the reference",
-        description="Measure your upright posture from a camera (after a short countdown), a video or "
-        "photos, and save it as the reference the head-forward angle is measured from.",
+        help=_("record your upright posture as the reference"),
+        description=_("Measure your upright posture from a camera (after a short countdown), a video or "
+                      "photos, and save it as the reference the head-forward angle is measured from."),
     )
     p.add_argument(
         "--source",
         nargs="+",
         required=True,
         metavar="SOURCE",
-        help="camera index, video file, images or folders of images",
+        help=_("camera index, video file, images or folders of images"),
     )
-    p.add_argument("--out", metavar="FILE", help="where to save (default: your config folder)")
+    p.add_argument("--out", metavar="FILE", help=_("where to save (default: your config folder)"))
     frames = finite_number(MIN_CALIBRATION_SAMPLES, MAX_CALIBRATE_FRAMES, integer=True, unit="frames")
     p.add_argument(
-        "--frames", type=frames, default=10, metavar="N", help="frames showing a person to use (default 10)"
+        "--frames", type=frames, default=10, metavar="N",
+        help=_("frames showing a person to use (default 10)"),
     )
     p.add_argument("--countdown", type=finite_number(0, MAX_COUNTDOWN_S, integer=True, unit="seconds"),
-                   default=5, metavar="S", help="seconds before a camera records")
+                   default=5, metavar="S", help=_("seconds before a camera records"))
     p.add_argument("--interval", type=finite_number(0, MAX_PHOTO_INTERVAL_S, lo_open=True, unit="seconds"),
-                   default=1.0, help="seconds between photos (default 1)")
-    p.add_argument("--model", metavar="PATH", help="another PoseLandmarker .task file")
+                   default=1.0, help=_("seconds between photos (default 1)"))
+    p.add_argument("--model", metavar="PATH", help=_("another PoseLandmarker .task file"))
     p.set_defaults(func=run)
 
 
@@ -52,7 +54,9 @@ def run(args) -> int:
     from postureguard.vision.sources import CameraSource, open_source
 
     if args.frames < MIN_CALIBRATION_SAMPLES:
-        raise UserError(f"--frames must be at least {MIN_CALIBRATION_SAMPLES}")
+        raise UserError(
+            _("{option} must be at least {n}").format(option="--frames", n=MIN_CALIBRATION_SAMPLES)
+        )
     out = Path(args.out).expanduser() if args.out else paths.calibration_file()
     # Before any work: never write over a photo being read or PostureGuard's history or settings (the
     # calibration file itself is what this command is for). A missing folder is made, as saving did.
@@ -63,19 +67,20 @@ def run(args) -> int:
             # A second calibration saving to the same file meanwhile fails in one line.
             stack.enter_context(paths.output_lock(out, wait=False))
         except OSError as exc:
-            raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
+            raise UserError(_("cannot write {path}: {reason}").format(path=out, reason=exc.strerror or exc)) \
+                from None
         source = open_source(args.source, interval=args.interval)
         stack.callback(source.close)
         live = isinstance(source, CameraSource)
         model = open_model(source, args.model)
         stack.callback(model.close)
         if live:
-            sys.stderr.write("Sit upright and look at your screen, as you would like to sit.\n")
+            sys.stderr.write(_("Sit upright and look at your screen, as you would like to sit.") + "\n")
             for remaining in range(args.countdown, 0, -1):
-                sys.stderr.write(f"\rRecording in {remaining} s ")
+                sys.stderr.write("\r" + _("Recording in {seconds} s").format(seconds=remaining) + " ")
                 sys.stderr.flush()
                 time.sleep(1)
-            sys.stderr.write("\rRecording… hold still.   \n")
+            sys.stderr.write("\r" + _("Recording… hold still.") + "   \n")
         session = CalibrationSession.for_input(args.frames, stream=source.is_stream, live=live)
         # Frames the session would skip are neither decoded nor analysed.
         for obs in observe(source.frames(session.wants), model):
@@ -86,6 +91,8 @@ def run(args) -> int:
         try:
             save_calibration(cal, out, note=f"{cal.samples} frames from {', '.join(args.source)[:200]}")
         except OSError as exc:
-            raise UserError(f"cannot save the calibration to {out}: {exc.strerror or exc}") from None
-    sys.stderr.write(f"Calibrated on {cal.samples} of {looked} frames; saved to {out}\n")
+            raise UserError(_("cannot save the calibration to {path}: {reason}").format(
+                path=out, reason=exc.strerror or exc)) from None
+    sys.stderr.write(_("Calibrated on {samples} of {looked} frames; saved to {path}").format(
+        samples=cal.samples, looked=looked, path=out) + "\n")
     return 0

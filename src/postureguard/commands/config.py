@@ -5,26 +5,28 @@ from __future__ import annotations
 import contextlib
 import sys
 
+from postureguard.i18n import _
+
 
 def register(sub) -> None:
     p = sub.add_parser(
         "config",
-        help="show or change settings",
-        description="Show or change PostureGuard's settings. Keys may be given bare (sensitivity) or with "
-        "their section (posture.sensitivity).",
+        help=_("show or change settings"),
+        description=_("Show or change PostureGuard's settings. Keys may be given bare (sensitivity) or with "
+                      "their section (posture.sensitivity)."),
     )
     actions = p.add_subparsers(dest="config_action", metavar="ACTION")
-    show = actions.add_parser("show", help="list every setting, marking those changed from the default")
-    show.add_argument("--explain", action="store_true", help="also say what each key means and allows")
+    show = actions.add_parser("show", help=_("list every setting, marking those changed from the default"))
+    show.add_argument("--explain", action="store_true", help=_("also say what each key means and allows"))
     show.set_defaults(func=run_show)
-    get = actions.add_parser("get", help="print one setting's value")
+    get = actions.add_parser("get", help=_("print one setting's value"))
     get.add_argument("key", metavar="KEY")
     get.set_defaults(func=run_get)
-    set_ = actions.add_parser("set", help="change one setting (validated, saved at once)")
+    set_ = actions.add_parser("set", help=_("change one setting (validated, saved at once)"))
     set_.add_argument("key", metavar="KEY")
-    set_.add_argument("value", metavar="VALUE", help="new value; for lists, codes separated by commas")
+    set_.add_argument("value", metavar="VALUE", help=_("new value; for lists, codes separated by commas"))
     set_.set_defaults(func=run_set)
-    path = actions.add_parser("path", help="print where the settings file is")
+    path = actions.add_parser("path", help=_("print where the settings file is"))
     path.set_defaults(func=run_path)
     # `postureguard config` alone shows the settings.
     p.set_defaults(func=run_show)
@@ -35,7 +37,7 @@ def _load():
 
     result = load_settings()
     for warning in result.warnings:
-        sys.stderr.write(f"postureguard: warning: {warning}\n")
+        sys.stderr.write("postureguard: " + _("warning: {warning}").format(warning=warning) + "\n")
     return result
 
 
@@ -43,16 +45,17 @@ def run_show(args) -> int:
     from postureguard.settings.config import DEFAULTS, SECTIONS, SPECS, allowed_text, format_value
 
     result = _load()
-    out = [f"# {result.path}{'' if result.path.exists() else ' (not created yet: all defaults)'}"]
+    out = [f"# {result.path}" + ("" if result.path.exists() else _(" (not created yet: all defaults)"))]
     if not getattr(args, "explain", False):
-        out.append("# 'postureguard config show --explain' says what each key means and allows")
+        out.append("# " + _("'postureguard config show --explain' says what each key means and allows"))
     for section in SECTIONS:
         out.append(f"[{section}]")
         for spec in (s for s in SPECS if s.section == section):
             value = getattr(result.settings, spec.name)
-            line = f"{spec.name} = {format_value(value) or '(empty)'}"
+            line = f"{spec.name} = {format_value(value) or _('(empty)')}"
             if value != DEFAULTS[spec.name]:
-                line += f"    * changed (default: {format_value(DEFAULTS[spec.name]) or 'empty'})"
+                line += "    * " + _("changed (default: {default})").format(
+                    default=format_value(DEFAULTS[spec.name]) or _("empty"))
             out.append(line)
             if getattr(args, "explain", False):
                 out.append(f"    # {spec.help}; {allowed_text(spec)}")
@@ -83,11 +86,13 @@ def run_set(args) -> int:
             # otherwise both read the old file and the second save would undo the first one's change.
             stack.enter_context(paths.output_lock(target, wait=True))
         except OSError as exc:
-            raise DataError(f"cannot save settings to {target}: {exc.strerror or exc}") from None
+            raise DataError(_("cannot save settings to {path}: {reason}").format(
+                path=target, reason=exc.strerror or exc)) from None
         result = _load()
         updated = with_value(result.settings, spec.name, args.value)
         path = save_settings(updated, result.path)
-    sys.stdout.write(f"{spec.name} = {format_value(getattr(updated, spec.name))} (saved to {path})\n")
+    saved = _("(saved to {path})").format(path=path)
+    sys.stdout.write(f"{spec.name} = {format_value(getattr(updated, spec.name))} {saved}\n")
     return 0
 
 

@@ -11,20 +11,24 @@ from __future__ import annotations
 import contextlib
 import sys
 
+from postureguard.i18n import _
+
 
 def register(sub) -> None:
     p = sub.add_parser(
         "install-desktop",
-        help="put PostureGuard and its icon in the applications menu (for this user)",
-        description="Write the applications-menu entry and the icon into your data folder "
-        "($XDG_DATA_HOME, normally ~/.local/share). Safe to run again: unchanged files are left alone.",
+        help=_("put PostureGuard and its icon in the applications menu (for this user)"),
+        description=_("Write the applications-menu entry and the icon into your data folder "
+                      "($XDG_DATA_HOME, normally ~/.local/share). Safe to run again: unchanged files are "
+                      "left alone."),
     )
     p.set_defaults(func=run_install)
     p = sub.add_parser(
         "uninstall-desktop",
-        help="remove the menu entry, the icon and start at login",
-        description="Remove the applications-menu entry, the icon and the start-at-login entry that "
-        "PostureGuard installed, and turn the start_at_login setting off. Your settings and history stay.",
+        help=_("remove the menu entry, the icon and start at login"),
+        description=_("Remove the applications-menu entry, the icon and the start-at-login entry that "
+                      "PostureGuard installed, and turn the start_at_login setting off. Your settings and "
+                      "history stay."),
     )
     p.set_defaults(func=run_uninstall)
 
@@ -62,8 +66,8 @@ def run_uninstall(args) -> int:
     for item in desktop_menu.uninstall():
         sys.stdout.write(item.line() + "\n")
     state = autostart.disable()
-    sys.stdout.write(f"start at login: removed {state.location}\n")
+    sys.stdout.write(_("start at login: removed {path}").format(path=state.location) + "\n")
     changed = _turn_off_start_at_login()
     if changed:
-        sys.stdout.write(f"start_at_login = false (saved to {changed})\n")
+        sys.stdout.write("start_at_login = false " + _("(saved to {path})").format(path=changed) + "\n")
     return 0

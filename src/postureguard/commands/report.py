@@ -36,6 +36,7 @@ from postureguard.history.report_files import (  # noqa: F401 - reports_dir and 
     write_report,
 )
 from postureguard.history.summary import day_bounds
+from postureguard.i18n import _, format_date
 
 log = logging.getLogger(__name__)
 
@@ -62,44 +63,47 @@ EXPORT_FIELDS = (
 def register(sub) -> None:
     p = sub.add_parser(
         "report",
-        help="draw a day's or a week's history as a chart (PNG or HTML)",
-        description="Draw the history as a chart: the head-forward angle through the day with poor posture, "
-        "time away and unmonitored time marked, alerts, breaks and routines, sitting stretches against the "
-        "sitting limit, and the numbers in a table. --week shows the seven days ending with DATE. "
-        "Without --out the report is saved in the data folder and its path printed.",
+        help=_("draw a day's or a week's history as a chart (PNG or HTML)"),
+        description=_("Draw the history as a chart: the head-forward angle through the day with poor "
+                      "posture, time away and unmonitored time marked, alerts, breaks and routines, sitting "
+                      "stretches against the sitting limit, and the numbers in a table. --week shows the "
+                      "seven days ending with DATE. Without --out the report is saved in the data folder and "
+                      "its path printed."),
     )
     which = p.add_mutually_exclusive_group()
-    which.add_argument("--day", metavar="YYYY-MM-DD", help="the day to draw (default: today)")
+    which.add_argument("--day", metavar="YYYY-MM-DD", help=_("the day to draw (default: today)"))
     which.add_argument("--week", nargs="?", const="", metavar="YYYY-MM-DD",
-                       help="the seven days ending with this date (default: today)")
+                       help=_("the seven days ending with this date (default: today)"))
     p.add_argument("--out", metavar="FILE",
-                   help="where to write it: FILE.png or FILE.html (one self-contained page)")
+                   help=_("where to write it: FILE.png or FILE.html (one self-contained page)"))
     p.set_defaults(func=run_report)
 
     e = sub.add_parser(
         "export",
-        help="write the history (minutes, alerts, routines, breaks, gaps) as CSV or JSON lines",
-        description="Write the recorded history for you to keep or analyse: one record per line, with a "
-        "'type' field (minute, alert, routine, break, gap). Times are epoch seconds ('t') and local time "
-        "('time'). Without --out it goes to standard output.",
+        help=_("write the history (minutes, alerts, routines, breaks, gaps) as CSV or JSON lines"),
+        description=_("Write the recorded history for you to keep or analyse: one record per line, with a "
+                      "'type' field (minute, alert, routine, break, gap). Times are epoch seconds ('t') and "
+                      "local time ('time'). Without --out it goes to standard output."),
     )
-    e.add_argument("--format", choices=("csv", "jsonl"), default="csv", help="output format (default: csv)")
-    e.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="first day to include")
-    e.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="last day to include")
+    e.add_argument("--format", choices=("csv", "jsonl"), default="csv",
+                   help=_("output format (default: csv)"))
+    e.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help=_("first day to include"))
+    e.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help=_("last day to include"))
     e.add_argument("--out", metavar="FILE",
-                   help="write to FILE (readable by you only) instead of the terminal")
+                   help=_("write to FILE (readable by you only) instead of the terminal"))
     e.set_defaults(func=run_export)
 
     f = sub.add_parser(
         "forget",
-        help="delete recorded history (all of it, or everything before a day)",
-        description="Delete history from this computer: every record, or every record before local midnight "
-        "starting DATE, together with saved report pictures of those days. Asks first unless --yes.",
+        help=_("delete recorded history (all of it, or everything before a day)"),
+        description=_("Delete history from this computer: every record, or every record before local "
+                      "midnight starting DATE, together with saved report pictures of those days. Asks first "
+                      "unless --yes."),
     )
     what = f.add_mutually_exclusive_group(required=True)
-    what.add_argument("--all", action="store_true", help="delete all history")
-    what.add_argument("--before", metavar="YYYY-MM-DD", help="delete history from before this day")
-    f.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    what.add_argument("--all", action="store_true", help=_("delete all history"))
+    what.add_argument("--before", metavar="YYYY-MM-DD", help=_("delete history from before this day"))
+    f.add_argument("--yes", action="store_true", help=_("do not ask for confirmation"))
     f.set_defaults(func=run_forget)
 
 
@@ -124,15 +128,17 @@ def run_report(args) -> int:
 
     out = Path(args.out).expanduser() if args.out else None
     if out is not None and out.suffix.lower() not in (".png", ".html", ".htm"):
-        raise UserError(f"--out must name a .png or .html file, not {args.out!r}")
+        raise UserError(_("{option} must name a .png or .html file, not {value}").format(
+            option="--out", value=repr(args.out)))
     with contextlib.ExitStack() as stack:
         if out is not None:
-            check_destination(out, what=f"the report to {out}")
+            check_destination(out, what=_("the report to {path}").format(path=out))
             try:
                 # Another report drawn into the same file meanwhile fails in one line instead of racing.
                 stack.enter_context(output_lock(out, wait=False))
             except OSError as exc:
-                raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
+                raise UserError(_("cannot write {path}: {reason}").format(
+                    path=out, reason=exc.strerror or exc)) from None
         if args.week is not None:
             week_end = parse_day(args.week, "--week") if args.week else date.today()
             path = write_report(week_end=week_end, out=out)
@@ -204,7 +210,8 @@ def _private_output(path: Path) -> Iterator:
         with atomic_output(path, track=True) as fh:
             yield fh
     except OSError as exc:
-        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise UserError(_("cannot write {path}: {reason}").format(path=path, reason=exc.strerror or exc)) \
+            from None
 
 
 def run_export(args) -> int:
@@ -213,7 +220,8 @@ def run_export(args) -> int:
     first = parse_day(args.date_from, "--from") if args.date_from else None
     last = parse_day(args.date_to, "--to") if args.date_to else None
     if first and last and last < first:
-        raise UserError(f"--to ({last}) is before --from ({first})")
+        raise UserError(_("{later} ({last}) is before {earlier} ({first})").format(
+            later="--to", last=last, earlier="--from", first=first))
     since = day_bounds(first)[0] if first else None
     until = day_bounds(last)[1] if last else None
     out = Path(args.out).expanduser() if args.out else None
@@ -226,7 +234,8 @@ def run_export(args) -> int:
             rows = export_rows(store, since, until)
         fh.write(_csv_text(rows) if args.format == "csv" else _jsonl_text(rows))
     if out is not None:
-        sys.stderr.write(f"postureguard: wrote {len(rows)} records to {out}\n")
+        wrote = _("wrote {n} records to {path}").format(n=len(rows), path=out)
+        sys.stderr.write(f"postureguard: {wrote}\n")
     return 0
 
 
@@ -277,12 +286,14 @@ def _set_aside_copies() -> list[Path]:
 def _confirm(question: str) -> bool:
     if not sys.stdin.isatty():
         raise UserError(
-            "forget needs confirmation: run it in a terminal, or add --yes to delete without asking"
+            _("forget needs confirmation: run it in a terminal, or add --yes to delete without asking")
         )
-    sys.stdout.write(f"{question} [y/N] ")
+    sys.stdout.write(f"{question} {_('[y/N]')} ")
     sys.stdout.flush()
     answer = sys.stdin.readline()
-    return answer.strip().lower() in ("y", "yes")
+    # English answers always work; a translation adds its own (one word, or several separated by "|").
+    yes = {"y", "yes", *_("y|yes").lower().split("|")}
+    return answer.strip().lower() in yes
 
 
 def run_forget(args) -> int:
@@ -291,11 +302,13 @@ def run_forget(args) -> int:
 
     before = parse_day(args.before, "--before") if args.before else None
     cutoff = day_bounds(before)[0] if before else None
-    what = "all history" if before is None else f"history from before {before.isoformat()}"
+    what = _("all history")
+    if before is not None:
+        what = _("history from before {day}").format(day=format_date(before))
     history = paths.history_file()
     reports = _saved_reports(before)
     if not history.exists() and not reports and not _set_aside_copies():
-        sys.stdout.write("No history recorded; nothing to forget.\n")
+        sys.stdout.write(_("No history recorded; nothing to forget.") + "\n")
         return 0
     store = open_store(history) if history.exists() else None
     try:
@@ -308,14 +321,18 @@ def run_forget(args) -> int:
         copies = len([a for a in doomed if not a.name.endswith(("-wal", "-shm", "-journal"))])
         count = _count(store, cutoff) if store is not None else 0
         if count == 0 and not reports and not doomed:
-            sys.stdout.write(f"Nothing to forget: no {what.removeprefix('all ')}.\n")
+            nothing = _("Nothing to forget: no history.") if before is None else \
+                _("Nothing to forget: no history from before {day}.").format(day=format_date(before))
+            sys.stdout.write(nothing + "\n")
             _note_kept(asides if cutoff is not None else [])
             return 0
         if not args.yes:
-            extra = (f" and {len(reports)} saved report(s)" if reports else "") + \
-                (f" and {copies} damaged or newer history file(s) set aside earlier" if copies else "")
-            if not _confirm(f"Delete {what} ({count} records{extra})? This cannot be undone."):
-                sys.stdout.write("Nothing deleted.\n")
+            extra = (_(" and {n} saved report(s)").format(n=len(reports)) if reports else "")
+            if copies:
+                extra += _(" and {n} damaged or newer history file(s) set aside earlier").format(n=copies)
+            if not _confirm(_("Delete {what} ({count} records{extra})? This cannot be undone.").format(
+                    what=what, count=count, extra=extra)):
+                sys.stdout.write(_("Nothing deleted.") + "\n")
                 return 1
         deleted = 0
         if store is not None:
@@ -331,16 +348,16 @@ def run_forget(args) -> int:
         except FileNotFoundError:
             pass
         except OSError as exc:
-            raise UserError(f"deleted {deleted} records but could not delete {report}: "
-                            f"{exc.strerror or exc}") from None
+            raise UserError(_("deleted {n} records but could not delete {path}: {reason}").format(
+                n=deleted, path=report, reason=exc.strerror or exc)) from None
     # Temporary copies left by a report or export that was killed before it finished are history too.
     for folder in (paths.data_dir(), reports_dir()):
         paths.remove_stale_temps(folder)
     if cutoff is None:
         paths.remove_tracked_temps()
-    extra = (f" and {removed} saved report(s)" if removed else "") + \
-        (f" and {copies} set-aside history file(s)" if copies else "")
-    sys.stdout.write(f"Deleted {deleted} records{extra}.\n")
+    extra = (_(" and {n} saved report(s)").format(n=removed) if removed else "") + \
+        (_(" and {n} set-aside history file(s)").format(n=copies) if copies else "")
+    sys.stdout.write(_("Deleted {n} records{extra}.").format(n=deleted, extra=extra) + "\n")
     _note_kept(asides if cutoff is not None else [])
     return 0
 
@@ -348,5 +365,6 @@ def run_forget(args) -> int:
 def _note_kept(asides: list[Path]) -> None:
     names = [a.name for a in asides if not a.name.endswith(("-wal", "-shm", "-journal"))]
     if names:
-        sys.stderr.write(f"postureguard: kept {len(names)} history file(s) set aside earlier "
-                         f"({', '.join(names)}); 'postureguard forget --all' deletes them\n")
+        sys.stderr.write("postureguard: " + _("kept {n} history file(s) set aside earlier ({names}); "
+                                              "'postureguard forget --all' deletes them").format(
+            n=len(names), names=", ".join(names)) + "\n")

@@ -13,6 +13,7 @@ import textwrap
 
 from postureguard.errors import UserError
 from postureguard.files.validate import visible_controls
+from postureguard.i18n import N_, _, format_decimal, ngettext
 
 WIDTH = 100
 _INDENT = "    "
@@ -22,28 +23,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``routines``, ``routine show`` and ``points`` to the top-level sub-commands."""
     listing = subparsers.add_parser(
         "routines",
-        help="list the acupressure routines",
-        description="List the built-in routines and your own (from routines.json in the config folder).",
+        help=_("list the acupressure routines"),
+        description=_("List the built-in routines and your own (from routines.json in the config folder)."),
     )
     listing.set_defaults(func=cmd_routines)
 
     actions = routine_actions(subparsers)
     show = actions.add_parser(
         "show",
-        help="show one routine's steps, where to find each point, cautions and evidence",
-        description="Show a routine step by step: where and how to find each point, cautions, red flags "
-        "and the evidence behind it.",
+        help=_("show one routine's steps, where to find each point, cautions and evidence"),
+        description=_("Show a routine step by step: where and how to find each point, cautions, red flags "
+                      "and the evidence behind it."),
     )
-    show.add_argument("id", metavar="ID", help="routine id, as listed by 'postureguard routines'")
+    show.add_argument("id", metavar="ID", help=_("routine id, as listed by 'postureguard routines'"))
     show.set_defaults(func=cmd_routine_show)
 
     points = subparsers.add_parser(
         "points",
-        help="list the acupoints, or show one (codes and aliases such as SJ3 work)",
-        description="Without CODE list every point; with CODE show where it is and how to find it.",
+        help=_("list the acupoints, or show one (codes and aliases such as SJ3 work)"),
+        description=_("Without CODE list every point; with CODE show where it is and how to find it."),
     )
     points.add_argument(
-        "code", metavar="CODE", nargs="?", help="point code, alias or pinyin, e.g. TE3, SJ3, Hegu"
+        "code", metavar="CODE", nargs="?", help=_("point code, alias or pinyin, e.g. TE3, SJ3, Hegu")
     )
     points.set_defaults(func=cmd_points)
 
@@ -59,15 +60,17 @@ def routine_actions(subparsers: argparse._SubParsersAction) -> argparse._SubPars
         return existing._postureguard_actions  # noqa: SLF001 - set below, our own attribute
     parser = subparsers.add_parser(
         "routine",
-        help="work with one routine (show ID, ...)",
-        description="Work with one routine.",
+        help=_("work with one routine (show ID, ...)"),
+        description=_("Work with one routine."),
     )
     actions = parser.add_subparsers(dest="routine_action", metavar="ACTION")
 
     def missing_action(args: argparse.Namespace) -> int:
         choices = ", ".join(sorted(actions.choices))
         raise UserError(
-            f"'routine' needs an action ({choices}), e.g. 'postureguard routine show neck-release'"
+            _("'routine' needs an action ({choices}), e.g. 'postureguard routine show neck-release'").format(
+                choices=choices
+            )
         )
 
     parser.set_defaults(func=missing_action)
@@ -84,8 +87,8 @@ def format_duration(seconds: float) -> str:
     total = int(round(seconds))
     minutes, secs = divmod(total, 60)
     if minutes and secs:
-        return f"{minutes} min {secs} s"
-    return f"{minutes} min" if minutes else f"{secs} s"
+        return _("{minutes} min {seconds} s").format(minutes=minutes, seconds=secs)
+    return _("{minutes} min").format(minutes=minutes) if minutes else _("{seconds} s").format(seconds=secs)
 
 
 def _wrap(text: str, indent: str = "", first: str | None = None) -> str:
@@ -99,34 +102,42 @@ def _wrap(text: str, indent: str = "", first: str | None = None) -> str:
 
 
 def _side_words(side: str) -> str:
-    return {"left": "left side", "right": "right side", "both": "both sides at once", "center": "midline"}[
-        side
-    ]
+    return _({"left": N_("left side"), "right": N_("right side"), "both": N_("both sides at once"),
+              "center": N_("midline")}[side])
 
 
-_ACTION_WORDS = {"move": "Move", "rest": "Rest", "look_away": "Look away", "exercise": "Exercise"}
+_ACTION_WORDS = {
+    "move": N_("Move"), "rest": N_("Rest"), "look_away": N_("Look away"), "exercise": N_("Exercise"),
+}
 
 
 def exercise_counts(step) -> str:
     """``10 repetitions: hold 5 s, rest 5 s`` for an exercise step (pure; seconds as whole numbers)."""
-    parts = [f"hold {step.hold_seconds:g} s"] if step.hold_seconds else []
+    parts = [_("hold {seconds} s").format(seconds=f"{step.hold_seconds:g}")] if step.hold_seconds else []
     if step.rest_seconds:
-        parts.append(f"rest {step.rest_seconds:g} s")
-    reps = f"{step.reps} repetition{'s' if step.reps != 1 else ''}"
+        parts.append(_("rest {seconds} s").format(seconds=f"{step.rest_seconds:g}"))
+    reps = ngettext("{n} repetition", "{n} repetitions", step.reps).format(n=step.reps)
     return f"{reps}: {', '.join(parts)}" if parts else reps
 
 
+def _pressure_words(point) -> str:
+    """``LIGHT pressure only`` for a point to press gently, else ``firm pressure`` and the like."""
+    if point.light_pressure:
+        return _("LIGHT pressure only")
+    return _("{pressure} pressure").format(pressure=point.technique.pressure)
+
+
 def format_routines_table(kb) -> str:
-    rows = [("ID", "TITLE", "TRIGGERS", "MIN", "SHORT", "EVIDENCE")]
+    rows = [(_("ID"), _("TITLE"), _("TRIGGERS"), _("MIN"), _("SHORT"), _("EVIDENCE"))]
     for routine in kb.routines:
-        title = routine.title + (" (yours)" if routine.origin == "user" else "")
+        title = routine.title + (_(" (yours)") if routine.origin == "user" else "")
         rows.append(
             (
                 routine.id,
                 title,
                 ", ".join(routine.triggers),
-                f"{routine.minutes:.1f}",
-                f"{routine.short_total_seconds / 60:.1f}",
+                format_decimal(routine.minutes, "0.0"),
+                format_decimal(routine.short_total_seconds / 60, "0.0"),
                 routine.evidence.level,
             )
         )
@@ -143,49 +154,57 @@ def format_routines_table(kb) -> str:
         ]
         lines.append("  ".join(cells).rstrip())
     lines.append("")
-    lines.append("MIN is the full routine (about 3 minutes a point); SHORT the quick version.")
-    lines.append("Details: postureguard routine show ID")
+    lines.append(_("MIN is the full routine (about 3 minutes a point); SHORT the quick version."))
+    lines.append(_("Details: {command}").format(command="postureguard routine show ID"))
     return "\n".join(lines) + "\n"
 
 
 def format_routine(kb, routine) -> str:
-    out = [f"{routine.title}  [{routine.id}]" + ("  (your routine)" if routine.origin == "user" else "")]
-    out.append(f"For: {', '.join(t.replace('_', ' ') for t in routine.triggers)}")
+    out = [f"{routine.title}  [{routine.id}]" + (_("  (your routine)") if routine.origin == "user" else "")]
+    out.append(_("For: {triggers}").format(triggers=", ".join(t.replace("_", " ") for t in routine.triggers)))
     out.append(
-        f"Time: {format_duration(routine.total_seconds)} "
-        f"(short version: {format_duration(routine.short_total_seconds)})"
+        _("Time: {total} (short version: {short})").format(
+            total=format_duration(routine.total_seconds), short=format_duration(routine.short_total_seconds)
+        )
     )
     if kb.bleeding_caution and routine.kind == "points":  # before the steps, like the player's first screen
-        out.append(_wrap(kb.bleeding_caution, "  ", first="Before you start: "))
+        out.append(_wrap(kb.bleeding_caution, "  ", first=_("Before you start: ")))
     out.append("")
-    out.append("Steps:")
+    out.append(_("Steps:"))
     seen: dict[str, int] = {}
     for number, (step, point) in enumerate(kb.steps_with_points(routine), 1):
-        timing = f"{format_duration(step.seconds)} (short: {format_duration(step.short_seconds)})"
+        timing = _("{time} (short: {short})").format(
+            time=format_duration(step.seconds), short=format_duration(step.short_seconds)
+        )
         if point is None:
             if step.action == "exercise":
-                timing = f"{exercise_counts(step)}, {format_duration(step.seconds)} in all"
-            out.append(f"{number:2d}. {_ACTION_WORDS.get(step.action, step.action)}, {timing}")
+                timing = _("{counts}, {time} in all").format(
+                    counts=exercise_counts(step), time=format_duration(step.seconds)
+                )
+            out.append(f"{number:2d}. {_(_ACTION_WORDS.get(step.action, step.action))}, {timing}")
             out.append(_wrap(step.instruction, _INDENT))
             continue
         out.append(f"{number:2d}. {point.label}, {_side_words(step.side)}, {timing}")
         out.append(_wrap(step.instruction, _INDENT))
         if point.code in seen:
-            out.append(f"{_INDENT}Where: see step {seen[point.code]}.")
+            out.append(_INDENT + _("Where: see step {number}.").format(number=seen[point.code]))
             continue
         seen[point.code] = number
-        out.append(_wrap(point.location, _INDENT, first=f"{_INDENT}Where: "))
-        out.append(_wrap(point.find, _INDENT, first=f"{_INDENT}How to find it: "))
+        out.append(_wrap(point.location, _INDENT, first=_INDENT + _("Where: ")))
+        out.append(_wrap(point.find, _INDENT, first=_INDENT + _("How to find it: ")))
         technique = point.technique
-        pressure = "LIGHT pressure only" if point.light_pressure else f"{technique.pressure} pressure"
-        out.append(f"{_INDENT}Pressure: {pressure}, {technique.motion}.")
+        pressure = _pressure_words(point)
+        out.append(_INDENT + _("Pressure: {pressure}, {motion}.").format(
+            pressure=pressure, motion=technique.motion))
         # Every pregnancy-cautioned point must say so, even if its own caution text forgets to.
-        flags = " Not in pregnancy." if point.avoid_in_pregnancy and "pregnan" not in point.cautions else ""
-        out.append(_wrap(point.cautions + flags, _INDENT, first=f"{_INDENT}Caution: "))
+        flags = ""
+        if point.avoid_in_pregnancy and "pregnan" not in point.cautions:
+            flags = _(" Not in pregnancy.")
+        out.append(_wrap(point.cautions + flags, _INDENT, first=_INDENT + _("Caution: ")))
     out.append("")
-    out.append(_wrap(routine.cautions, "  ", first="Cautions: "))
+    out.append(_wrap(routine.cautions, "  ", first=_("Cautions: ")))
     out.append("")
-    out.append(_wrap(f"{routine.evidence.level}. {routine.evidence.source}", "  ", first="Evidence: "))
+    out.append(_wrap(f"{routine.evidence.level}. {routine.evidence.source}", "  ", first=_("Evidence: ")))
     out.append("")
     out.append(format_red_flags(kb))
     out.append("")
@@ -194,23 +213,23 @@ def format_routine(kb, routine) -> str:
 
 
 def format_red_flags(kb) -> str:
-    lines = ["Stop and see a doctor instead if:"]
+    lines = [_("Stop and see a doctor instead if:")]
     for flag in kb.red_flags:
-        prefix = "URGENT, get care now: " if flag.emergency else ""
-        prefix = "See a doctor today: " if flag.same_day else prefix
+        prefix = _("URGENT, get care now: ") if flag.emergency else ""
+        prefix = _("See a doctor today: ") if flag.same_day else prefix
         text = prefix + flag.text
         lines.append(_wrap(text, "    ", first="  - "))
     return "\n".join(lines)
 
 
 def format_points_table(kb) -> str:
-    rows = [("CODE", "ALIASES", "PINYIN", "ENGLISH", "REGION", "NOTES")]
+    rows = [(_("CODE"), _("ALIASES"), _("PINYIN"), _("ENGLISH"), _("REGION"), _("NOTES"))]
     for point in kb.points:
         notes = []
         if point.avoid_in_pregnancy:
-            notes.append("not in pregnancy")
+            notes.append(_("not in pregnancy"))
         if point.light_pressure:
-            notes.append("light pressure")
+            notes.append(_("light pressure"))
         rows.append(
             (
                 point.code,
@@ -224,32 +243,35 @@ def format_points_table(kb) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
     lines.append("")
-    lines.append("Details: postureguard points CODE")
+    lines.append(_("Details: {command}").format(command="postureguard points CODE"))
     return "\n".join(lines) + "\n"
 
 
 def format_point(kb, point) -> str:
     out = [point.label]
     if point.aliases:
-        out.append(f"Also written: {', '.join(point.aliases)}")
-    side = "on both sides of the body" if point.bilateral else "on the midline"
-    out.append(f"Channel: {point.meridian}; region: {point.region.replace('_', ' ')}, {side}")
+        out.append(_("Also written: {aliases}").format(aliases=", ".join(point.aliases)))
+    side = _("on both sides of the body") if point.bilateral else _("on the midline")
+    out.append(_("Channel: {channel}; region: {region}, {side}").format(
+        channel=point.meridian, region=point.region.replace("_", " "), side=side))
     out.append("")
-    out.append(_wrap(point.location, "  ", first="Where: "))
-    out.append(_wrap(point.find, "  ", first="How to find it: "))
+    out.append(_wrap(point.location, "  ", first=_("Where: ")))
+    out.append(_wrap(point.find, "  ", first=_("How to find it: ")))
     technique = point.technique
-    pressure = "LIGHT pressure only" if point.light_pressure else f"{technique.pressure} pressure"
+    pressure = _pressure_words(point)
     per_side = format_duration(technique.seconds_per_side)
-    out.append(f"Pressure: {pressure}, {technique.motion}, about {per_side} a side")
+    out.append(_("Pressure: {pressure}, {motion}, about {time} a side").format(
+        pressure=pressure, motion=technique.motion, time=per_side))
     if point.avoid_in_pregnancy:
         out.append(
-            "Not in pregnancy: this point is traditionally avoided if you are pregnant or trying to conceive."
+            _("Not in pregnancy: this point is traditionally avoided if you are pregnant or trying to "
+              "conceive.")
         )
-    out.append(_wrap(point.cautions, "  ", first="Caution: "))
+    out.append(_wrap(point.cautions, "  ", first=_("Caution: ")))
     if point.note:
-        out.append(_wrap(point.note, "  ", first="Note: "))
+        out.append(_wrap(point.note, "  ", first=_("Note: ")))
     used = [r.id for r in kb.routines if point.code in r.point_codes]
-    out.append(f"Used in: {', '.join(used) if used else 'no routine yet'}")
+    out.append(_("Used in: {routines}").format(routines=", ".join(used) if used else _("no routine yet")))
     out.append("")
     out.append(_wrap(kb.disclaimer))
     return "\n".join(out) + "\n"

@@ -6,16 +6,18 @@ import sys
 from datetime import date
 
 from postureguard.history.summary import day_bounds  # noqa: F401 - imported from here by tests and docs
+from postureguard.i18n import _, format_date
 
 
 def register(sub) -> None:
     p = sub.add_parser(
         "today",
-        help="summarise today's monitoring: time, posture, alerts, breaks, routines",
-        description="Print today's summary (local time) from the history PostureGuard records while it runs.",
+        help=_("summarise today's monitoring: time, posture, alerts, breaks, routines"),
+        description=_("Print today's summary (local time) from the history PostureGuard records while it "
+                      "runs."),
     )
     p.add_argument("--date", metavar="YYYY-MM-DD",
-                   help="summarise another day instead (2000-01-01 to 2999-12-31)")
+                   help=_("summarise another day instead (2000-01-01 to 2999-12-31)"))
     p.set_defaults(func=run)
 
 
@@ -27,9 +29,9 @@ def run(args) -> int:
 
     if args.date:
         day = parse_day(args.date, "--date")
-        title = day.isoformat()
+        title = format_date(day)
     else:
-        day, title = date.today(), "Today"
+        day, title = date.today(), _("Today")
     start, end = day_bounds(day)
     history = paths.history_file()
     if not history.exists():

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from postureguard.engine.policy import is_quiet_time
+from postureguard.i18n import N_, _
 
 #: Reasons, as the tray's tooltip says them ("held: do not disturb").
-DO_NOT_DISTURB = "do not disturb"
-FULL_SCREEN = "full-screen window"
-OUTSIDE_WORK_HOURS = "outside work hours"
+DO_NOT_DISTURB = N_("do not disturb")
+FULL_SCREEN = N_("full-screen window")
+OUTSIDE_WORK_HOURS = N_("outside work hours")
 
 #: A held alert older than this (seconds) is not delivered any more: it would describe another moment.
 MAX_HOLD_S = 2 * 3600.0
@@ -55,9 +56,9 @@ def busy_reasons(do_not_disturb: bool, full_screen: bool, work_time: bool) -> tu
 
 
 def held_text(reasons: Iterable[str]) -> str:
-    """The tooltip's words: ``"held: do not disturb"`` (empty when nothing holds alerts)."""
-    names = list(reasons)
-    return f"held: {', '.join(names)}" if names else ""
+    """The tooltip's words: ``"held: do not disturb"`` (empty when nothing holds alerts), translated."""
+    names = [_(reason) for reason in reasons]
+    return _("held: {reasons}").format(reasons=", ".join(names)) if names else ""
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from postureguard.engine.events import PostureAlert, SittingAlert, StandUpNudge
+from postureguard.i18n import _, ngettext
 
 
 def is_quiet_time(window: tuple[int, int] | None, minute_of_day: int) -> bool:
@@ -47,11 +48,13 @@ class NotificationPolicy:
 
     def decide(self, now: float, minute_of_day: int) -> Decision:
         if is_quiet_time(self.quiet_window, minute_of_day):
-            return Decision(False, "quiet hours")
+            return Decision(False, _("quiet hours"))
         while self._sent and now - self._sent[0] >= 3600:
             self._sent.popleft()
         if self.max_per_hour > 0 and len(self._sent) >= self.max_per_hour:
-            return Decision(False, f"already {len(self._sent)} notifications in the last hour")
+            return Decision(False, ngettext("already {n} notification in the last hour",
+                                            "already {n} notifications in the last hour",
+                                            len(self._sent)).format(n=len(self._sent)))
         return Decision(True)
 
     def record(self, now: float) -> None:
@@ -79,32 +82,33 @@ class NotificationPolicy:
 def _duration_words(seconds: float) -> str:
     minutes = round(seconds / 60)
     if minutes < 1:
-        return f"{round(seconds)} seconds"
-    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+        return ngettext("{n} second", "{n} seconds", round(seconds)).format(n=round(seconds))
+    return ngettext("{n} minute", "{n} minutes", minutes).format(n=minutes)
 
 
 def alert_title(event: PostureAlert | SittingAlert) -> str:
     if isinstance(event, StandUpNudge):
-        return "Stand up for a few minutes"
-    return "Time to sit up" if isinstance(event, PostureAlert) else "Time for a break"
+        return _("Stand up for a few minutes")
+    return _("Time to sit up") if isinstance(event, PostureAlert) else _("Time for a break")
 
 
 def alert_text(event: PostureAlert | SittingAlert) -> str:
     """What was seen, in plain words (degrees are the head-forward angle, see engine/geometry.py)."""
     if isinstance(event, PostureAlert):
-        return (
-            f"Your head has been about {round(event.angle_deg)}° more forward than your upright "
-            f"for {_duration_words(event.duration_s)}."
+        return _("Your head has been about {angle}° more forward than your upright for {duration}.").format(
+            angle=round(event.angle_deg), duration=_duration_words(event.duration_s)
         )
     if isinstance(event, StandUpNudge):
-        return (
-            f"You have been sitting for {_duration_words(event.minutes * 60)}. "
-            "Stand up and walk for 2-5 minutes; short walks every half hour suit long sitting."
-        )
-    return f"You have been sitting for {_duration_words(event.minutes * 60)} without a break."
+        return _(
+            "You have been sitting for {duration}. Stand up and walk for 2-5 minutes; short walks every "
+            "half hour suit long sitting."
+        ).format(duration=_duration_words(event.minutes * 60))
+    return _("You have been sitting for {duration} without a break.").format(
+        duration=_duration_words(event.minutes * 60)
+    )
 
 
 def suggestion_text(title: str | None, minutes: float | None, reason: str = "") -> str:
     if title is None:
-        return reason or "No routine fits your safety settings right now; a short walk helps too."
-    return f"Suggested: {title} ({max(1, round(minutes or 0))} min)."
+        return reason or _("No routine fits your safety settings right now; a short walk helps too.")
+    return _("Suggested: {title} ({minutes} min).").format(title=title, minutes=max(1, round(minutes or 0)))

@@ -32,6 +32,7 @@ from pathlib import Path
 from postureguard.errors import UserError
 from postureguard.history.base import AlertRecord, BreakRecord, GapRecord, MinuteRecord, RoutineRecord
 from postureguard.history.summary import PRESENT_FOR_STRETCH, summarize_day
+from postureguard.i18n import N_, _, current_language, format_date, format_decimal
 
 #: Output size in pixels (width, height) and the resolution it is drawn at.
 FIGURE_SIZE_PX = (1600, 1200)
@@ -41,9 +42,9 @@ DPI = 100
 POOR_MINUTE_SHARE = 0.5
 
 #: Gap reasons as the user reads them.
-GAP_REASONS = {"paused": "paused", "camera_off": "camera off", "locked": "screen locked"}
+GAP_REASONS = {"paused": N_("paused"), "camera_off": N_("camera off"), "locked": N_("screen locked")}
 #: Label of missing minutes that no gap record explains (the app was simply not running).
-NOT_RUNNING = "app not running"
+NOT_RUNNING = N_("app not running")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -326,10 +327,10 @@ def _gap_label(span: Span, gaps: Sequence[GapRecord]) -> str:
     reasons: list[str] = []
     for g in sorted(gaps, key=lambda g: g.start):
         if g.end > span.start and g.start < span.end:
-            reason = GAP_REASONS.get(g.reason, g.reason.replace("_", " "))
+            reason = _(GAP_REASONS[g.reason]) if g.reason in GAP_REASONS else g.reason.replace("_", " ")
             if reason not in reasons:
                 reasons.append(reason)
-    return ", ".join(reasons) if reasons else NOT_RUNNING
+    return ", ".join(reasons) if reasons else _(NOT_RUNNING)
 
 
 def build_week(
@@ -382,38 +383,53 @@ def format_duration(minutes: float) -> str:
     """``95`` -> ``"1 h 35 min"``, ``120`` -> ``"2 h"``, ``40`` -> ``"40 min"``."""
     hours, mins = divmod(int(round(minutes)), 60)
     if not hours:
-        return f"{mins} min"
-    return f"{hours} h {mins} min" if mins else f"{hours} h"
+        return _("{minutes} min").format(minutes=mins)
+    if mins:
+        return _("{hours} h {minutes} min").format(hours=hours, minutes=mins)
+    return _("{hours} h").format(hours=hours)
 
 
 def format_share(share: float | None) -> str:
-    return "—" if share is None else f"{round(100 * share)} %"
+    """A share (0..1) in whole percents, in the current language's form (``"82 %"``; ``—`` for None)."""
+    return "—" if share is None else _("{percent} %").format(percent=format_decimal(round(100 * share)))
 
 
-#: Column headings of the numbers table, in order.
-TABLE_HEADINGS = ("Monitored", "Good posture", "Longest stretch", "Breaks", "Alerts", "Routines done")
+#: Column headings of the numbers table, in order (English; :func:`table_headings` translates them).
+TABLE_HEADINGS = (N_("Monitored"), N_("Good posture"), N_("Longest stretch"), N_("Breaks"), N_("Alerts"),
+                  N_("Routines done"))
+
+
+def table_headings() -> tuple[str, ...]:
+    """:data:`TABLE_HEADINGS` in the current language."""
+    return tuple(_(heading) for heading in TABLE_HEADINGS)
 
 
 def table_cells(n: DayNumbers) -> tuple[str, ...]:
     """The numbers table's cells for ``n``, matching :data:`TABLE_HEADINGS`."""
-    alerts = f"{n.alerts} ({n.posture_alerts} posture, {n.sitting_alerts} sitting)" if n.alerts else "0"
+    alerts = "0"
+    if n.alerts:
+        alerts = _("{alerts} ({posture} posture, {sitting} sitting)").format(
+            alerts=n.alerts, posture=n.posture_alerts, sitting=n.sitting_alerts)
     return (
         format_duration(n.minutes_monitored),
         format_share(n.good_share),
         format_duration(n.longest_stretch_min) if n.longest_stretch_min else "—",
         str(n.breaks),
         alerts,
-        f"{n.routines_done} of {n.routines_started}" if n.routines_started else "0",
+        _("{done} of {started}").format(done=n.routines_done, started=n.routines_started)
+        if n.routines_started else "0",
     )
 
 
 def day_title(day: date) -> str:
-    return f"PostureGuard — {day.strftime('%A')} {day.day} {day.strftime('%B %Y')}"
+    # The date pattern (Babel/CLDR) is translated with the text: each language orders a date its own way.
+    return _("PostureGuard — {date}").format(date=format_date(day, _("EEEE d MMMM y")))
 
 
 def week_title(report: WeekReport) -> str:
     first, last = report.days[0].day, report.days[-1].day
-    return f"PostureGuard — week {first.day} {first.strftime('%b')} – {last.day} {last.strftime('%b %Y')}"
+    return _("PostureGuard — week {first} – {last}").format(
+        first=format_date(first, _("d MMM")), last=format_date(last, _("d MMM y")))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -451,6 +467,19 @@ def _png(fig) -> bytes:
     # No bbox_inches="tight": it would change the documented pixel size.
     fig.savefig(buffer, format="png", dpi=DPI)
     return buffer.getvalue()
+
+
+def _deg(angle: float) -> str:
+    """An angle in degrees as few digits as it needs (``5``, ``7.5``), with the language's decimal mark."""
+    return format_decimal(angle, "0.##")
+
+
+def _sensitivity(level: str) -> str:
+    """A sensitivity setting's value (low, medium, high) as the user reads it."""
+    return _(_SENSITIVITY_WORDS[level]) if level in _SENSITIVITY_WORDS else level
+
+
+_SENSITIVITY_WORDS = {"low": N_("low"), "medium": N_("medium"), "high": N_("high")}
 
 
 def _clock(t: float) -> str:
@@ -516,60 +545,62 @@ def day_figure(report: DayReport):
                    alpha=0.6, lw=0, zorder=1)
         a, b = max(hours(s.start), x0), min(hours(s.end), x1)
         if not report.empty and b - a >= 0.06 * span_h:
-            ax.text((a + b) / 2, top * 0.93, f"not monitored\n({s.label})", ha="center", va="top",
+            ax.text((a + b) / 2, top * 0.93, _("not monitored") + f"\n({s.label})", ha="center", va="top",
                     fontsize=10, color="#424949", zorder=4,
                     bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 2})
     # NaN minutes break the line: a gap stays a gap.
     ax.plot(xs, report.angles, color=_C_ANGLE, lw=1.6, zorder=3)
     ax.axhline(settings.threshold_deg, color=_C_THRESHOLD, ls="--", lw=1.8, zorder=2)
-    ax.text(x1, settings.threshold_deg, f" threshold {settings.threshold_deg:g}°", color=_C_THRESHOLD,
+    threshold = " " + _("threshold {angle}°").format(angle=_deg(settings.threshold_deg))
+    ax.text(x1, settings.threshold_deg, threshold, color=_C_THRESHOLD,
             ha="right", va="bottom", fontsize=10, zorder=4,
             bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1})
     ax.set_ylim(0, top)
     ax.set_xlim(x0, x1)
-    ax.set_ylabel("Degrees more forward than your upright", fontsize=12)
-    ax.set_title("Head-forward angle, per-minute mean", fontsize=13, loc="left")
+    ax.set_ylabel(_("Degrees more forward than your upright"), fontsize=12)
+    ax.set_title(_("Head-forward angle, per-minute mean"), fontsize=13, loc="left")
     ax.grid(axis="y", color="#e5e8e8", lw=0.8)
     ax.xaxis.set_major_locator(MultipleLocator(step))
     ax.xaxis.set_major_formatter(clock)
     ax.tick_params(labelbottom=True, labelsize=11)
     ax.legend(
         handles=[
-            Line2D([], [], color=_C_ANGLE, lw=1.6, label="head-forward angle"),
+            Line2D([], [], color=_C_ANGLE, lw=1.6, label=_("head-forward angle")),
             Line2D([], [], color=_C_THRESHOLD, ls="--", lw=1.8,
-                   label=f"your threshold ({settings.threshold_deg:g}°, {settings.sensitivity})"),
-            Patch(facecolor=_C_POOR, label="poor posture"),
-            Patch(facecolor=_C_AWAY, label="away from the desk"),
-            Patch(facecolor=_C_NOT, edgecolor="#909497", hatch="//", label="not monitored"),
+                   label=_("your threshold ({angle}°, {sensitivity})").format(
+                       angle=_deg(settings.threshold_deg), sensitivity=_sensitivity(settings.sensitivity))),
+            Patch(facecolor=_C_POOR, label=_("poor posture")),
+            Patch(facecolor=_C_AWAY, label=_("away from the desk")),
+            Patch(facecolor=_C_NOT, edgecolor="#909497", hatch="//", label=_("not monitored")),
         ],
         loc="lower center", bbox_to_anchor=(0.5, 1.07), ncol=5, fontsize=11, frameon=False,
     )
     if report.empty:
-        ax.text((x0 + x1) / 2, top * 0.68, "No monitoring on this day", ha="center", va="center",
+        ax.text((x0 + x1) / 2, top * 0.68, _("No monitoring on this day"), ha="center", va="center",
                 fontsize=26, color="#424949", zorder=5,
                 bbox={"facecolor": "white", "edgecolor": "#909497", "boxstyle": "round,pad=0.6"})
 
     # -- events strip: alerts, breaks, routines -----------------------------------------------------
-    rows = {"Alerts": 3, "Breaks": 2, "Routines": 1}
+    rows = {_("Alerts"): 3, _("Breaks"): 2, _("Routines"): 1}
     for s in report.not_monitored:
         ev.axvspan(hours(s.start), hours(s.end), facecolor=_C_NOT, edgecolor="#909497", hatch="//",
                    alpha=0.6, lw=0)
     posture = [hours(a.t) for a in report.alerts if a.kind == "posture"]
     sitting = [hours(a.t) for a in report.alerts if a.kind == "sitting"]
-    ev.plot(posture, [3] * len(posture), "v", color=_C_THRESHOLD, ms=11, label="posture alert")
-    ev.plot(sitting, [3] * len(sitting), "D", color=_C_LIMIT, ms=9, label="sitting alert")
+    ev.plot(posture, [3] * len(posture), "v", color=_C_THRESHOLD, ms=11, label=_("posture alert"))
+    ev.plot(sitting, [3] * len(sitting), "D", color=_C_LIMIT, ms=9, label=_("sitting alert"))
     leaves = [hours(b.t - b.away_s) for b in report.breaks]
-    ev.plot(leaves, [2] * len(leaves), "^", color=_C_GOOD, ms=11, label="break (left the desk)")
+    ev.plot(leaves, [2] * len(leaves), "^", color=_C_GOOD, ms=11, label=_("break (left the desk)"))
     done = [hours(r.started_t) for r in report.routines if r.status == "completed"]
     other = [hours(r.started_t) for r in report.routines if r.status != "completed"]
-    ev.plot(done, [1] * len(done), "*", color=_C_ROUTINE, ms=15, label="routine completed")
+    ev.plot(done, [1] * len(done), "*", color=_C_ROUTINE, ms=15, label=_("routine completed"))
     ev.plot(other, [1] * len(other), "o", mfc="none", mec=_C_ROUTINE, mew=1.8, ms=9,
-            label="routine skipped or unfinished")
+            label=_("routine skipped or unfinished"))
     ev.set_ylim(0.4, 3.6)
     ev.set_yticks(list(rows.values()), list(rows))
     ev.tick_params(labelsize=11, labelbottom=True)
     ev.grid(axis="y", color="#e5e8e8", lw=0.8)
-    ev.set_title("Alerts, breaks and routines", fontsize=13, loc="left")
+    ev.set_title(_("Alerts, breaks and routines"), fontsize=13, loc="left")
     ev.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=5, fontsize=10, frameon=False,
               handletextpad=0.3, columnspacing=1.2)
 
@@ -587,26 +618,28 @@ def day_figure(report: DayReport):
         if hours(s.end) - hours(s.start) >= 0.02 * span_h:
             st.text((hours(s.start) + hours(s.end)) / 2, s.minutes + st_top * 0.03,
                     format_duration(s.minutes), ha="center", va="bottom", fontsize=10, zorder=3)
-    handles = [Patch(facecolor="#5d6d7e", label="sitting stretch (height = its length)")]
+    handles = [Patch(facecolor="#5d6d7e", label=_("sitting stretch (height = its length)"))]
     if limit is not None:
         st.axhline(limit, color=_C_LIMIT, ls="--", lw=1.8, zorder=3)
-        st.text(x1, limit, f" limit {limit} min", color=_C_LIMIT, ha="right", va="bottom", fontsize=10,
+        st.text(x1, limit, " " + _("limit {minutes} min").format(minutes=limit), color=_C_LIMIT, ha="right",
+                va="bottom", fontsize=10,
                 zorder=4, bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1})
-        handles += [Patch(facecolor=_C_LIMIT, label="stretch at or over the limit"),
-                    Line2D([], [], color=_C_LIMIT, ls="--", lw=1.8, label=f"sitting limit ({limit} min)")]
+        handles += [Patch(facecolor=_C_LIMIT, label=_("stretch at or over the limit")),
+                    Line2D([], [], color=_C_LIMIT, ls="--", lw=1.8,
+                           label=_("sitting limit ({minutes} min)").format(minutes=limit))]
     st.set_ylim(0, st_top)
-    st.set_ylabel("Minutes", fontsize=12)
-    st.set_xlabel("Time of day", fontsize=12)
+    st.set_ylabel(_("Minutes"), fontsize=12)
+    st.set_xlabel(_("Time of day"), fontsize=12)
     st.tick_params(labelsize=11)
     st.grid(axis="y", color="#e5e8e8", lw=0.8)
-    st.set_title("Sitting stretches between breaks", fontsize=13, loc="left")
+    st.set_title(_("Sitting stretches between breaks"), fontsize=13, loc="left")
     st.legend(handles=handles, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=3, fontsize=10,
               frameon=False)
     if not report.stretches:
-        st.text((x0 + x1) / 2, st_top * 0.35, "No sitting stretches recorded", ha="center", va="center",
+        st.text((x0 + x1) / 2, st_top * 0.35, _("No sitting stretches recorded"), ha="center", va="center",
                 fontsize=13, color="#626567", bbox={"facecolor": "white", "edgecolor": "none", "pad": 4})
 
-    _draw_table(tb, TABLE_HEADINGS, [table_cells(report.numbers)], font=13)
+    _draw_table(tb, table_headings(), [table_cells(report.numbers)], font=13)
     for axes in fig.axes:
         axes.set_axisbelow(True)  # grid lines behind the bars and shading, not through them
     return fig
@@ -624,53 +657,54 @@ def week_figure(report: WeekReport):
     alert_ax = fig.add_subplot(grid[1], sharex=share_ax)
     routine_ax = fig.add_subplot(grid[2], sharex=share_ax)
     tb = fig.add_subplot(grid[3])
-    labels = [f"{d.day.strftime('%a')} {d.day.day} {d.day.strftime('%b')}" for d in report.days]
+    labels = [format_date(d.day, _("EEE d MMM")) for d in report.days]
     xs = list(range(len(report.days)))
 
     for x, d in zip(xs, report.days, strict=True):
         n = d.numbers
         if n.minutes_monitored == 0:
             share_ax.bar(x, 100, width=0.7, facecolor=_C_NOT, edgecolor="#909497", hatch="//", alpha=0.6)
-            share_ax.text(x, 50, "not\nmonitored", ha="center", va="center", fontsize=11, color="#424949")
+            share_ax.text(x, 50, _("not\nmonitored"), ha="center", va="center", fontsize=11, color="#424949")
         elif n.good_share is None:
-            share_ax.text(x, 50, "posture\nnot measured", ha="center", va="center", fontsize=11,
+            share_ax.text(x, 50, _("posture\nnot measured"), ha="center", va="center", fontsize=11,
                           color="#424949")
         else:
             share_ax.bar(x, 100 * n.good_share, width=0.7, color=_C_GOOD, alpha=0.85)
-            share_ax.text(x, 100 * n.good_share + 2, f"{round(100 * n.good_share)} %", ha="center",
+            share_ax.text(x, 100 * n.good_share + 2, format_share(n.good_share), ha="center",
                           va="bottom", fontsize=11)
         if n.minutes_monitored:
-            share_ax.text(x, -4, f"{format_duration(n.minutes_monitored)} monitored", ha="center",
+            share_ax.text(x, -4, _("{time} monitored").format(time=format_duration(n.minutes_monitored)),
+                          ha="center",
                           va="top", fontsize=10, color="#626567")
     share_ax.set_ylim(-14, 112)
     share_ax.set_yticks([0, 25, 50, 75, 100])
-    share_ax.set_ylabel("% of monitored time", fontsize=12)
-    share_ax.set_title("Good posture (share of monitored time)", fontsize=13, loc="left")
+    share_ax.set_ylabel(_("% of monitored time"), fontsize=12)
+    share_ax.set_title(_("Good posture (share of monitored time)"), fontsize=13, loc="left")
     share_ax.grid(axis="y", color="#e5e8e8", lw=0.8)
     share_ax.tick_params(labelsize=11)
 
     posture = [d.numbers.posture_alerts for d in report.days]
     sitting = [d.numbers.sitting_alerts for d in report.days]
-    alert_ax.bar(xs, posture, width=0.6, color=_C_THRESHOLD, label="posture alerts")
-    alert_ax.bar(xs, sitting, width=0.6, bottom=posture, color=_C_LIMIT, label="sitting alerts")
-    _count_axis(alert_ax, [p + s for p, s in zip(posture, sitting, strict=True)], "Alerts per day")
+    alert_ax.bar(xs, posture, width=0.6, color=_C_THRESHOLD, label=_("posture alerts"))
+    alert_ax.bar(xs, sitting, width=0.6, bottom=posture, color=_C_LIMIT, label=_("sitting alerts"))
+    _count_axis(alert_ax, [p + s for p, s in zip(posture, sitting, strict=True)], _("Alerts per day"))
     alert_ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=2, fontsize=10, frameon=False)
 
     done = [d.numbers.routines_done for d in report.days]
-    routine_ax.bar(xs, done, width=0.6, color=_C_ROUTINE, label="routines completed")
-    _count_axis(routine_ax, done, "Routines completed per day")
+    routine_ax.bar(xs, done, width=0.6, color=_C_ROUTINE, label=_("routines completed"))
+    _count_axis(routine_ax, done, _("Routines completed per day"))
     routine_ax.set_xticks(xs, labels)
     for ax in (share_ax, alert_ax):
         ax.tick_params(labelbottom=True)
     routine_ax.set_xlim(-0.6, len(xs) - 0.4)
-    routine_ax.legend(handles=[Patch(facecolor=_C_ROUTINE, label="routines completed")], loc="lower right",
+    routine_ax.legend(handles=[Patch(facecolor=_C_ROUTINE, label=_("routines completed"))], loc="lower right",
                       bbox_to_anchor=(1.0, 1.0), fontsize=10, frameon=False)
 
     rows = [(label, *table_cells(d.numbers)) for label, d in zip(labels, report.days, strict=True)]
-    rows.append(("Week", *table_cells(report.totals)))
-    _draw_table(tb, ("Day", *TABLE_HEADINGS), rows, font=11.5, bold_last=True)
+    rows.append((_("Week"), *table_cells(report.totals)))
+    _draw_table(tb, (_("Day"), *table_headings()), rows, font=11.5, bold_last=True)
     if report.empty:
-        share_ax.text((len(xs) - 1) / 2, 50, "No monitoring in this week", ha="center", va="center",
+        share_ax.text((len(xs) - 1) / 2, 50, _("No monitoring in this week"), ha="center", va="center",
                       fontsize=26, color="#424949",
                       bbox={"facecolor": "white", "edgecolor": "#909497", "boxstyle": "round,pad=0.6"})
     for axes in fig.axes:
@@ -687,7 +721,7 @@ def _count_axis(ax, counts: Sequence[int], title: str) -> None:
             ax.text(x, c + max(top, 1) * 0.04, str(c), ha="center", va="bottom", fontsize=11)
     ax.set_ylim(0, max(top * 1.35, 3))
     ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=4))
-    ax.set_ylabel("Count", fontsize=12)
+    ax.set_ylabel(_("Count"), fontsize=12)
     ax.set_title(title, fontsize=13, loc="left")
     ax.grid(axis="y", color="#e5e8e8", lw=0.8)
     ax.tick_params(labelsize=11)
@@ -728,10 +762,10 @@ def html_document(title: str, png: bytes, headings: Sequence[str], rows: Sequenc
     data = base64.b64encode(png).decode("ascii")
     width, height = FIGURE_SIZE_PX
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        f"<!DOCTYPE html>\n<html lang=\"{current_language()}\">\n<head>\n<meta charset=\"utf-8\">\n"
         f"<title>{esc(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
         f"<h1>{esc(title)}</h1>\n"
-        f"<img alt=\"{esc(title)} chart\" width=\"{width}\" height=\"{height}\" "
+        f"<img alt=\"{esc(_('{title} chart').format(title=title))}\" width=\"{width}\" height=\"{height}\" "
         f"src=\"data:image/png;base64,{data}\">\n"
         f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}</tbody>\n</table>\n"
         f"{note_html}</body>\n</html>\n"
@@ -740,19 +774,22 @@ def html_document(title: str, png: bytes, headings: Sequence[str], rows: Sequenc
 
 def _day_notes(report: DayReport) -> list[str]:
     s = report.settings
+    limit = _("sitting limit {minutes} min").format(minutes=s.sitting_limit_min) if s.sitting_limit_min \
+        else _("sitting reminder off")
     notes = [
-        f"Threshold: {s.threshold_deg:g}° more forward than your upright (sensitivity {s.sensitivity}); "
-        + (f"sitting limit {s.sitting_limit_min} min; " if s.sitting_limit_min else "sitting reminder off; ")
-        + f"a break is {s.break_min} min or more away from the desk."
+        _("Threshold: {angle}° more forward than your upright (sensitivity {sensitivity}); {limit}; a break "
+          "is {minutes} min or more away from the desk.").format(
+            angle=_deg(s.threshold_deg), sensitivity=_sensitivity(s.sensitivity), limit=limit,
+            minutes=s.break_min)
     ]
     if report.not_monitored and not report.empty:
         spans = ", ".join(f"{_clock(x.start)}–{_clock(x.end)} ({x.label})" for x in report.not_monitored
                           if x.end > report.view[0] and x.start < report.view[1])
         if spans:
-            notes.append(f"Not monitored within the times shown: {spans}. "
-                         "Nothing is drawn for those minutes.")
+            notes.append(_("Not monitored within the times shown: {spans}. Nothing is drawn for those "
+                           "minutes.").format(spans=spans))
     if report.empty:
-        notes.append("No monitoring on this day.")
+        notes.append(_("No monitoring on this day."))
     return notes
 
 
@@ -768,7 +805,8 @@ def _write(path: Path, data: bytes) -> Path:
     try:
         return write_atomic(path, data)
     except OSError as exc:
-        raise UserError(f"cannot write the report to {path}: {exc.strerror or exc}") from None
+        raise UserError(_("cannot write the report to {path}: {reason}").format(
+            path=path, reason=exc.strerror or exc)) from None
 
 
 def _format_of(path: Path) -> str:
@@ -777,7 +815,7 @@ def _format_of(path: Path) -> str:
         return "png"
     if suffix in (".html", ".htm"):
         return "html"
-    raise UserError(f"the report file {path} must end in .png or .html")
+    raise UserError(_("the report file {path} must end in .png or .html").format(path=path))
 
 
 def render_day(report: DayReport, path: str | Path) -> Path:
@@ -787,7 +825,7 @@ def render_day(report: DayReport, path: str | Path) -> Path:
     png = day_png(report)
     if kind == "png":
         return _write(path, png)
-    page = html_document(day_title(report.day), png, TABLE_HEADINGS, [table_cells(report.numbers)],
+    page = html_document(day_title(report.day), png, table_headings(), [table_cells(report.numbers)],
                          _day_notes(report))
     return _write(path, page.encode("utf-8"))
 
@@ -800,9 +838,10 @@ def render_week(report: WeekReport, path: str | Path) -> Path:
     if kind == "png":
         return _write(path, png)
     rows = [(d.day.isoformat(), *table_cells(d.numbers)) for d in report.days]
-    rows.append(("Week", *table_cells(report.totals)))
+    rows.append((_("Week"), *table_cells(report.totals)))
     s = report.settings
-    notes = [f"Threshold: {s.threshold_deg:g}° more forward than your upright (sensitivity {s.sensitivity}). "
-             "Days without monitoring are marked, not estimated."]
-    page = html_document(week_title(report), png, ("Day", *TABLE_HEADINGS), rows, notes)
+    notes = [_("Threshold: {angle}° more forward than your upright (sensitivity {sensitivity}). Days without "
+               "monitoring are marked, not estimated.").format(angle=_deg(s.threshold_deg),
+                                                              sensitivity=_sensitivity(s.sensitivity))]
+    page = html_document(week_title(report), png, (_("Day"), *table_headings()), rows, notes)
     return _write(path, page.encode("utf-8"))

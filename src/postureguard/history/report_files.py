@@ -16,6 +16,7 @@ from pathlib import Path
 
 from postureguard.errors import UserError
 from postureguard.history.summary import day_bounds
+from postureguard.i18n import _
 
 REPORTS_FOLDER = "reports"
 
@@ -27,7 +28,7 @@ def report_settings():
 
     result = load_settings()
     for warning in result.warnings:
-        sys.stderr.write(f"postureguard: warning: {warning}\n")
+        sys.stderr.write("postureguard: " + _("warning: {warning}").format(warning=warning) + "\n")
     return ReportSettings.from_settings(result.settings)
 
 
@@ -60,7 +61,8 @@ def _default_out(kind: str, day: date) -> Path:
     try:
         paths.ensure_private_dir(folder)
     except OSError as exc:
-        raise UserError(f"cannot create the reports folder {folder}: {exc.strerror or exc}") from None
+        raise UserError(_("cannot create the reports folder {path}: {reason}").format(
+            path=folder, reason=exc.strerror or exc)) from None
     return folder / f"{kind}-{day.isoformat()}.png"
 
 
@@ -121,10 +123,11 @@ def open_in_viewer(path: Path) -> None:
             stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True,
         )
     except FileNotFoundError:
-        raise UserError(f"no program to open {path} with ('{opener}' is not installed); open it yourself") \
-            from None
+        raise UserError(_("no program to open {path} with ('{program}' is not installed); open it yourself")
+                        .format(path=path, program=opener)) from None
     except OSError as exc:
-        raise UserError(f"cannot open {path}: {exc.strerror or exc}") from None
+        raise UserError(_("cannot open {path}: {reason}").format(path=path, reason=exc.strerror or exc)) \
+            from None
 
 
 def open_today_report(*, now: datetime | None = None) -> Path:

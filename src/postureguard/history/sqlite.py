@@ -31,6 +31,7 @@ from postureguard.history.base import (
     StoreError,
     check_finish,
 )
+from postureguard.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -100,17 +101,17 @@ def _problem_of(conn: sqlite3.Connection) -> tuple[str, str] | None:
     try:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
-            return "newer", (
-                f"it was written by a newer PostureGuard (schema version {version}; this one reads "
-                f"up to {SCHEMA_VERSION})"
-            )
+            return "newer", _(
+                "it was written by a newer PostureGuard (schema version {version}; this one reads up to "
+                "{supported})"
+            ).format(version=version, supported=SCHEMA_VERSION)
         check = conn.execute("PRAGMA quick_check").fetchone()[0]
         if check != "ok":
-            return "corrupt", f"it is damaged ({check})"
+            return "corrupt", _("it is damaged ({reason})").format(reason=check)
         if version == 0 and conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
-            return "corrupt", "it is not a PostureGuard history database"
+            return "corrupt", _("it is not a PostureGuard history database")
     except sqlite3.DatabaseError as exc:
-        return "corrupt", f"it is damaged ({exc})"
+        return "corrupt", _("it is damaged ({reason})").format(reason=exc)
     return None
 
 
@@ -129,7 +130,8 @@ def inspect_history(path: str | Path) -> tuple[str, str] | None:
     try:
         conn = sqlite3.connect(uri, uri=True, timeout=10.0)
     except sqlite3.Error as exc:
-        raise StoreError(f"cannot open the history database {path}: {exc}") from None
+        raise StoreError(_("cannot open the history database {path}: {reason}").format(
+            path=path, reason=exc)) from None
     try:
         return _problem_of(conn)
     finally:
@@ -152,9 +154,11 @@ class SQLiteStore:
             ensure_private_dir(self.path.parent)
             self._conn = self._open()
         except OSError as exc:
-            raise StoreError(f"cannot open the history database {self.path}: {exc.strerror or exc}") from None
+            raise StoreError(_("cannot open the history database {path}: {reason}").format(
+                path=self.path, reason=exc.strerror or exc)) from None
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot open the history database {self.path}: {exc}") from None
+            raise StoreError(_("cannot open the history database {path}: {reason}").format(
+                path=self.path, reason=exc)) from None
 
     # -- opening -------------------------------------------------------------------------------
 
@@ -175,10 +179,10 @@ class SQLiteStore:
             conn.close()
             label, reason = problem
             aside = self._move_aside(label)
-            self.notice = (
-                f"The history database {self.path} could not be used: {reason}. It was moved to "
-                f"{aside.name} and a new, empty history was started."
-            )
+            self.notice = _(
+                "The history database {path} could not be used: {reason}. It was moved to {aside} and a "
+                "new, empty history was started."
+            ).format(path=self.path, reason=reason, aside=aside.name)
             log.info("%s", self.notice)  # shown to the user by the caller through .notice
         # Create the file ourselves so it is 0600 from its first byte (SQLite gives -wal/-shm the same mode).
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
@@ -237,7 +241,8 @@ class SQLiteStore:
             try:
                 yield self._conn
             except sqlite3.Error as exc:
-                raise StoreError(f"history database {self.path}: {exc}") from None
+                raise StoreError(_("history database {path}: {reason}").format(path=self.path, reason=exc)) \
+                    from None
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
