@@ -111,7 +111,7 @@ def test_file_round_trip_is_private(tmp_path):
     assert load_calibration(path) == cal
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     doc = json.loads(path.read_text())
-    assert doc["schema"] == "postureguard.calibration" and doc["version"] == 1
+    assert doc["schema"] == "postureguard.calibration" and doc["version"] == 2
 
 
 @pytest.mark.parametrize(

@@ -15,9 +15,14 @@ from dataclasses import dataclass
 from postureguard.engine.errors import CalibrationError
 from postureguard.engine.geometry import Features, forward_angle_deg, measure
 from postureguard.engine.landmarks import Pose
+from postureguard.engine.person import Anchor
+from postureguard.i18n import N_, _
 
-#: Calibration JSON schema version; bump when fields change meaning.
-CALIBRATION_VERSION = 1
+#: Calibration JSON schema version; bump when fields change meaning. Version 2 adds where the user
+#: sits (``shoulder_mid_x``, ``shoulder_mid_y``); version 1 files are still read (without it).
+CALIBRATION_VERSION = 2
+#: Versions this program reads.
+READABLE_VERSIONS = (1, 2)
 #: Fewer samples showing a person than this and calibration is refused.
 MIN_CALIBRATION_SAMPLES = 3
 
@@ -29,10 +34,15 @@ MIN_CALIBRATION_SAMPLES = 3
 #: a shoulder line tilted at most 45 degrees. A value outside makes every later verdict meaningless
 #: (1e308 reads every frame as poor, 1e-308 as good), so a calibration with one is refused.
 REFERENCE_RANGES: dict[str, tuple[float, float, str]] = {
-    "head_height": (0.05, 3.0, "shoulder widths"),
-    "pitch": (-1.0, 1.0, "shoulder widths"),
-    "shoulder_width_frac": (0.04, 1.5, "image widths"),
-    "shoulder_tilt_deg": (-45.0, 45.0, "degrees"),
+    "head_height": (0.05, 3.0, N_("shoulder widths")),
+    "pitch": (-1.0, 1.0, N_("shoulder widths")),
+    "shoulder_width_frac": (0.04, 1.5, N_("image widths")),
+    "shoulder_tilt_deg": (-45.0, 45.0, N_("degrees")),
+}
+#: The same for where the user sits (version 2, optional): the shoulder midpoint inside the image.
+POSITION_RANGES: dict[str, tuple[float, float, str]] = {
+    "shoulder_mid_x": (0.0, 1.0, N_("image widths")),
+    "shoulder_mid_y": (0.0, 1.0, N_("image heights")),
 }
 #: Most samples a calibration can say it was made from (a long video at 30 frames a second).
 MAX_CALIBRATION_SAMPLES = 10_000_000
@@ -46,13 +56,26 @@ LOOK_LIMIT_FACTOR = 4
 
 @dataclass(frozen=True)
 class Calibration:
-    """Upright reference values (same units as :class:`~postureguard.engine.geometry.Features`)."""
+    """Upright reference values (same units as :class:`~postureguard.engine.geometry.Features`).
+
+    ``shoulder_mid_x`` / ``shoulder_mid_y`` (normalised image coordinates) say where the user sat; they
+    are ``None`` in a calibration from before version 2, which then judges the largest person in view.
+    """
 
     head_height: float
     pitch: float
     shoulder_width_frac: float
     shoulder_tilt_deg: float
     samples: int
+    shoulder_mid_x: float | None = None
+    shoulder_mid_y: float | None = None
+
+    @property
+    def anchor(self) -> Anchor | None:
+        """Where the calibrated user sits (see :mod:`postureguard.engine.person`), when recorded."""
+        if self.shoulder_mid_x is None or self.shoulder_mid_y is None:
+            return None
+        return Anchor(self.shoulder_mid_x, self.shoulder_mid_y, self.shoulder_width_frac)
 
     def forward_deg(self, features: Features) -> float:
         """Signed CVA-equivalent drop (degrees) of ``features`` against this upright reference."""
@@ -72,6 +95,11 @@ def _robust_centre(values: list[float]) -> float:
     return statistics.fmean(middle)
 
 
+def _centre_or_none(values: list[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return _robust_centre(known) if known and len(known) == len(values) else None
+
+
 def calibrate(samples: Iterable[Features | None], minimum: int = MIN_CALIBRATION_SAMPLES) -> Calibration:
     """Build a calibration from upright samples (``None`` = no person in that frame).
 
@@ -82,14 +110,14 @@ def calibrate(samples: Iterable[Features | None], minimum: int = MIN_CALIBRATION
     seen = [f for f in looked if f is not None]
     if len(seen) < minimum:
         raise CalibrationError(
-            f"calibration needs at least {minimum} frames that show a person (head and both shoulders), "
-            f"found {len(seen)} of {len(looked)} looked at; sit upright, facing the camera, with your "
-            "shoulders in view"
+            _("calibration needs at least {minimum} frames that show a person (head and both shoulders), "
+              "found {seen} of {looked} looked at; sit upright, facing the camera, with your shoulders "
+              "in view").format(minimum=minimum, seen=len(seen), looked=len(looked))
         )
     head_height = _robust_centre([f.head_height for f in seen])
     if head_height <= 0:
         raise CalibrationError(
-            "calibration frames show the ears at or below the shoulders; sit upright facing the camera"
+            _("calibration frames show the ears at or below the shoulders; sit upright facing the camera")
         )
     cal = Calibration(
         head_height=head_height,
@@ -97,13 +125,18 @@ def calibrate(samples: Iterable[Features | None], minimum: int = MIN_CALIBRATION
         shoulder_width_frac=_robust_centre([f.shoulder_width_frac for f in seen]),
         shoulder_tilt_deg=_robust_centre([f.shoulder_tilt_deg for f in seen]),
         samples=len(seen),
+        shoulder_mid_x=_centre_or_none([f.shoulder_mid_x for f in seen]),
+        shoulder_mid_y=_centre_or_none([f.shoulder_mid_y for f in seen]),
     )
-    for name, (low, high, unit) in REFERENCE_RANGES.items():
+    for name, (low, high, unit) in (REFERENCE_RANGES | POSITION_RANGES).items():
         value = getattr(cal, name)
+        if value is None:  # an optional position not measured
+            continue
         if not low <= value <= high:  # also refuses NaN
             raise CalibrationError(
-                f"calibration frames give an implausible upright pose ({name} {value:g}, expected "
-                f"{low:g} to {high:g} {unit}); sit upright facing the camera, shoulders in view"
+                _("calibration frames give an implausible upright pose ({name} {value}, expected {low} to "
+                  "{high} {unit}); sit upright facing the camera, shoulders in view").format(
+                    name=name, value=f"{value:g}", low=f"{low:g}", high=f"{high:g}", unit=_(unit))
             )
     return cal
 

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from postureguard.engine.calibration import Calibration
 from postureguard.engine.events import (
     BreakTaken,
+    CameraMoved,
     Event,
     PersonLeft,
     PersonReturned,
@@ -49,6 +50,7 @@ from postureguard.engine.events import (
 )
 from postureguard.engine.geometry import EXTENSION_PITCH_MARGIN, Features, measure
 from postureguard.engine.landmarks import Pose
+from postureguard.engine.person import CameraWatch, PersonMatcher
 from postureguard.engine.sample import Posture, PostureState, Sample
 from postureguard.engine.settings import EngineSettings
 
@@ -99,6 +101,7 @@ class PostureEngine:
     def __init__(self, settings: EngineSettings | None = None, calibration: Calibration | None = None):
         self.settings = settings or EngineSettings()
         self.calibration = calibration
+        self._matcher, self._camera = self._watchers(calibration)
         self._held: deque[_Held] = deque()
         self._last_t: float | None = None
         self._first_t: float | None = None
@@ -119,9 +122,15 @@ class PostureEngine:
     def set_settings(self, settings: EngineSettings) -> None:
         self.settings = settings
 
+    @staticmethod
+    def _watchers(calibration: Calibration | None) -> tuple[PersonMatcher, CameraWatch]:
+        anchor = None if calibration is None else calibration.anchor
+        return PersonMatcher(anchor), CameraWatch(anchor)
+
     def set_calibration(self, calibration: Calibration | None) -> None:
         """Replace the upright reference; the current posture episode starts over."""
         self.calibration = calibration
+        self._matcher, self._camera = self._watchers(calibration)
         self._held.clear()
         self._episode_start = None
         self._episode_alerted = False
@@ -135,7 +144,11 @@ class PostureEngine:
 
     # -- the per-frame call -------------------------------------------------------------------
     def update(self, pose: Pose | None, t: float) -> Update:
-        """Take the pose seen at time ``t`` (seconds; ``None`` = nobody detected) and advance."""
+        """Take the pose seen at time ``t`` (seconds; ``None`` = nobody detected) and advance.
+
+        ``pose`` may carry other people (:attr:`Pose.others`); only the one matching the calibrated user
+        (:class:`~postureguard.engine.person.PersonMatcher`) is judged and counts as presence.
+        """
         if self._last_t is not None and t < self._last_t:
             raise ValueError(f"time went backwards: {t} after {self._last_t}")
         s = self.settings
@@ -145,8 +158,12 @@ class PostureEngine:
         if self._first_t is None:
             self._first_t = t
 
+        seen = pose
+        pose = self._matcher.choose(seen, t)
         features = measure(pose)
         person = features is not None
+        if self._camera.update(seen, t):
+            events.append(CameraMoved(t=t, off_s=self._camera.off_for(t)))
 
         # A long silence (paused, camera lost) tells nothing about posture or sitting.
         if gap is not None and gap >= max(s.stale_after_s, s.break_s):

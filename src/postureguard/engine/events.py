@@ -82,3 +82,13 @@ class PostureRecovered(Event):
     """Good posture held for the recovery window after a poor episode."""
 
     kind: ClassVar[str] = "posture_recovered"
+
+
+@dataclass(frozen=True)
+class CameraMoved(Event):
+    """Someone has been in view for ``off_s`` seconds, but never where the calibrated user sat: the
+    camera or the setup has probably changed, and a new calibration is needed (raised once per
+    calibration; see :mod:`postureguard.engine.person`)."""
+
+    off_s: float
+    kind: ClassVar[str] = "camera_moved"

@@ -67,12 +67,17 @@ class Features:
     * ``shoulder_width_frac``: shoulder width as a fraction of the image width (distance proxy).
     * ``shoulder_tilt_deg``: shoulder line against the image horizontal, positive when the shoulder
       on the image's left is lower.
+    * ``shoulder_mid_x`` / ``shoulder_mid_y``: the shoulder midpoint in normalised image coordinates
+      (image widths / heights from the top left, 0..1); where the person is, for
+      :mod:`postureguard.engine.person`.
     """
 
     head_height: float
     pitch: float
     shoulder_width_frac: float
     shoulder_tilt_deg: float
+    shoulder_mid_x: float | None = None
+    shoulder_mid_y: float | None = None
 
 
 def _visible(pose: Pose, index: PoseIndex) -> bool:
@@ -113,6 +118,8 @@ def measure(pose: Pose | None) -> Features | None:
         pitch=(nose_y - ear_y) / width,
         shoulder_width_frac=width / pose.width,
         shoulder_tilt_deg=tilt,
+        shoulder_mid_x=(lx + rx) / 2 / pose.width,
+        shoulder_mid_y=shoulder_mid_y / pose.height,
     )
 
 

@@ -10,6 +10,8 @@ engine, the store and the tests never import MediaPipe.
 * ``Pose.world``: metres, origin between the hips, as MediaPipe's world landmarks (may be absent).
 * ``Pose.width`` / ``Pose.height``: the analysed image in pixels, needed to turn normalised x and y
   into lengths in one unit (pixels) before taking ratios.
+* ``Pose.others``: the other people in the same frame (same frames of reference), when the model was
+  asked for several.
 """
 
 from __future__ import annotations
@@ -77,6 +79,9 @@ class Pose:
     width: int
     height: int
     world: tuple[Point, ...] | None = None
+    #: The other people the model found in the same frame (each a :class:`Pose` without ``others``),
+    #: largest shoulder width first; :mod:`postureguard.engine.person` picks the calibrated user.
+    others: tuple[Pose, ...] = ()
 
     def __post_init__(self) -> None:
         if len(self.image) != POSE_LANDMARK_COUNT:

@@ -10,6 +10,8 @@ from pathlib import Path
 from postureguard.engine.calibration import (
     CALIBRATION_VERSION,
     MAX_CALIBRATION_SAMPLES,
+    POSITION_RANGES,
+    READABLE_VERSIONS,
     REFERENCE_RANGES,
     Calibration,
 )
@@ -51,7 +53,8 @@ def load_calibration(path: Path) -> Calibration:
     if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
         raise CalibrationError(f"{path} is not a PostureGuard calibration file")
     version = doc.get("version")
-    if version != CALIBRATION_VERSION:
+    # Version 1 lacks where the user sat; such a file still judges (the largest person in view).
+    if isinstance(version, bool) or version not in READABLE_VERSIONS:
         raise CalibrationError(
             f"calibration file {path} has version {quote(version)}, this PostureGuard reads version "
             f"{CALIBRATION_VERSION}; calibrate again with 'postureguard calibrate'"
@@ -66,6 +69,11 @@ def load_calibration(path: Path) -> Calibration:
     try:
         for name, (low, high, unit) in REFERENCE_RANGES.items():
             values[name] = float(check_range(ref[name], low, high, unit=unit))
+        for name, (low, high, unit) in POSITION_RANGES.items():
+            if ref.get(name) is not None:  # optional: absent in version 1, null when not measured
+                if isinstance(ref[name], bool) or not isinstance(ref[name], (int, float)):
+                    raise OutOfRange(f"{quote(ref[name])} is not a number")
+                values[name] = float(check_range(ref[name], low, high, unit=unit))
         name = "samples"
         samples = int(check_range(ref[name], 1, MAX_CALIBRATION_SAMPLES, integer=True, unit="frames"))
     except OutOfRange as exc:

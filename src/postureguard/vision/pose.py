@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from postureguard.engine.landmarks import Point, Pose
+from postureguard.engine.person import anchor_of
 from postureguard.errors import ModelError, require
 from postureguard.files.resources import verified_model_path
 
@@ -101,8 +102,23 @@ def _nothing():
     yield
 
 
+#: People the model is asked for: the user and a colleague or two in view (each is judged, or not, by
+#: :class:`postureguard.engine.person.PersonMatcher`).
+NUM_POSES = 3
+
+
+def _by_size(poses: list[Pose]) -> list[Pose]:
+    """Largest shoulder width (nearest person) first; people without both shoulders visible last."""
+
+    def key(pose: Pose) -> float:
+        anchor = anchor_of(pose)
+        return -1.0 if anchor is None else anchor.width
+
+    return sorted(poses, key=key, reverse=True)
+
+
 class MediaPipePose:
-    """MediaPipe PoseLandmarker (one person).
+    """MediaPipe PoseLandmarker (up to ``num_poses`` people).
 
     ``mode`` is ``"video"`` or ``"image"``. In video mode times passed to :meth:`detect` must grow;
     they are converted to whole milliseconds as MediaPipe requires.
@@ -115,6 +131,7 @@ class MediaPipePose:
         min_detection_confidence: float = 0.5,
         min_presence_confidence: float = 0.5,
         min_tracking_confidence: float = 0.5,
+        num_poses: int = NUM_POSES,
     ):
         if mode not in ("video", "image"):
             raise ValueError(f"mode must be 'video' or 'image', not {mode!r}")
@@ -129,7 +146,7 @@ class MediaPipePose:
             # Load from the bytes we read (not the path) so the file checked is the file used.
             base_options=mp.tasks.BaseOptions(model_asset_buffer=path.read_bytes()),
             running_mode=running,
-            num_poses=1,
+            num_poses=num_poses,
             min_pose_detection_confidence=min_detection_confidence,
             min_pose_presence_confidence=min_presence_confidence,
             min_tracking_confidence=min_tracking_confidence,
@@ -165,7 +182,15 @@ class MediaPipePose:
         self.detect(blank, (self._last_ms + 1) / 1000.0)
 
     def detect(self, image_bgr: Any, t: float) -> Pose | None:
-        """Landmarks of the most prominent person in ``image_bgr`` at time ``t`` (s), or ``None``."""
+        """Landmarks of the largest person in ``image_bgr`` at time ``t`` (s), the others in its
+        :attr:`~postureguard.engine.landmarks.Pose.others`, or ``None`` when nobody is found."""
+        people = self.detect_all(image_bgr, t)
+        if not people:
+            return None
+        return Pose(people[0].image, people[0].width, people[0].height, people[0].world, others=people[1:])
+
+    def detect_all(self, image_bgr: Any, t: float) -> tuple[Pose, ...]:
+        """Everyone found in ``image_bgr`` at time ``t`` (s), largest shoulder width first."""
         import numpy as np
 
         height, width = image_bgr.shape[:2]
@@ -179,23 +204,25 @@ class MediaPipePose:
             else:
                 result = self._landmarker.detect(image)
         self._warm = True
-        if not result.pose_landmarks:
-            return None
-        lms = result.pose_landmarks[0]
-        world = result.pose_world_landmarks[0] if result.pose_world_landmarks else None
+        worlds = result.pose_world_landmarks or []
 
         def vis(lm) -> float:
             value = getattr(lm, "visibility", None)
             return 1.0 if value is None else float(value)
 
-        return Pose(
-            image=tuple(Point(float(p.x), float(p.y), float(p.z), vis(p)) for p in lms),
-            world=None
-            if world is None
-            else tuple(Point(float(p.x), float(p.y), float(p.z), vis(p)) for p in world),
-            width=int(width),
-            height=int(height),
-        )
+        def points(lms) -> tuple[Point, ...]:
+            return tuple(Point(float(p.x), float(p.y), float(p.z), vis(p)) for p in lms)
+
+        people = [
+            Pose(
+                image=points(lms),
+                world=points(worlds[i]) if i < len(worlds) else None,
+                width=int(width),
+                height=int(height),
+            )
+            for i, lms in enumerate(result.pose_landmarks or [])
+        ]
+        return tuple(_by_size(people))
 
     def close(self) -> None:
         self._landmarker.close()
