@@ -261,3 +261,142 @@ def test_figures_and_player_core_import_no_toolkit():
         "assert 'tkinter' not in sys.modules, 'tkinter was imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# ===== exercise figures ============================================================================
+
+
+def _exercise_steps(kb):
+    return [(r, s) for r in kb.routines for s in r.steps if s.action == "exercise"]
+
+
+def test_every_exercise_step_has_a_figure_of_two_poses_inside_its_panel(kb):
+    from postureguard.knowledge.loader import EXERCISE_FIGURES
+
+    steps = _exercise_steps(kb)
+    assert {s.figure for _, s in steps} == set(EXERCISE_FIGURES) == set(F.EXERCISE_FIGURE_SPECS)
+    for name in EXERCISE_FIGURES:
+        figure = F.exercise_figure(name)
+        assert figure.view in ("side", "back") and figure.caption
+        assert len(figure.poses) == 2 and all(p.label for p in figure.poses)
+        assert any(p.arrows for p in figure.poses), f"{name}: no arrow shows the movement"
+        panels = F.exercise_panels(figure)
+        for panel, pose in zip(panels, figure.poses, strict=True):
+            x0, y0, x1, y1 = panel.box
+            for layer in panel.layers:
+                bx0, by0, bx1, by1 = layer.bounds()
+                assert x0 <= bx0 and bx1 <= x1 and y0 <= by0 and by1 <= y1, (name, pose.label)
+            for arrow in panel.arrows:
+                assert all(x0 <= x <= x1 and y0 <= y <= y1 for x, y in arrow.points), (name, pose.label)
+            for line in panel.props:
+                assert all(x0 <= x <= x1 and y0 <= y <= y1 for x, y in line), (name, pose.label)
+        # Side by side, start first, never overlapping.
+        assert panels[0].box[2] < panels[1].box[0]
+    with pytest.raises(ValueError, match="no exercise figure"):
+        F.exercise_figure("cartwheel")
+
+
+def test_side_figures_keep_their_segment_lengths_in_both_poses():
+    """A pose is a body, not a drawing: thigh, shin and forearm keep their lengths from start to hold."""
+    for name in ("chin-tuck", "doorway-stretch", "thoracic-extension", "stand-walk"):
+        figure = F.exercise_figure(name)
+        lengths = [
+            tuple(round(math.dist(p.joints[a], p.joints[b]), 6)
+                  for a, b in (("hip", "knee"), ("knee", "ankle"), ("elbow", "wrist"), ("neck_base", "neck")))
+            for p in figure.poses
+        ]  # fmt: skip
+        assert lengths[0] == lengths[1], name
+
+
+def test_chin_tuck_glides_the_head_back_without_tipping_it():
+    start, held = F.exercise_figure("chin-tuck").poses
+    s, h = start.joints, held.joints
+    # The head ends behind where it started (the figure faces +x), over the shoulder.
+    assert h["head"][0] < s["head"][0] - 0.025
+    assert abs(h["neck"][0] - h["neck_base"][0]) < 0.005 < s["neck"][0] - s["neck_base"][0]
+    # Eyes level in both poses: the face turned neither down nor up (eye to nose keeps its direction).
+    for j in (s, h):
+        assert abs(j["eye"][1] - j["nose"][1]) < 0.02 and j["nose"][0] > j["eye"][0]
+    assert math.dist(*(
+        (j["nose"][0] - j["eye"][0], j["nose"][1] - j["eye"][1]) for j in (s, h)
+    )) < 1e-9  # fmt: skip
+    # The trunk, the hips and the seat do not move; only the head and neck do.
+    assert all(s[k] == h[k] for k in ("hip", "mid_back", "neck_base", "knee", "ankle"))
+    (arrow,) = held.arrows
+    assert arrow.direction[0] < -0.99  # straight back
+    assert held.ghosts and held.ghosts[0].cx == pytest.approx(s["head"][0])
+
+
+def test_scapular_retraction_draws_the_blades_towards_the_spine():
+    start, held = F.exercise_figure("scapular-retraction").poses
+    for side in ("left", "right"):
+        for corner in ("inner", "outer", "tip"):
+            before = abs(start.joints[f"{side}_blade_{corner}"][0] - 0.5)
+            after = abs(held.joints[f"{side}_blade_{corner}"][0] - 0.5)
+            assert after < before - 0.015, (side, corner)
+        # back and down, not up: the shoulders do not shrug
+        assert held.joints[f"{side}_shoulder"][1] >= start.joints[f"{side}_shoulder"][1]
+        # the blades stay on the back, clear of the spine
+        assert abs(held.joints[f"{side}_blade_inner"][0] - 0.5) > 0.01
+    directions = sorted(a.direction[0] for a in held.arrows)
+    assert directions[0] < -0.99 and directions[1] > 0.99  # one arrow from each side, towards the middle
+    for arrow in held.arrows:
+        assert abs(arrow.points[-1][0] - 0.5) < abs(arrow.points[0][0] - 0.5)
+
+
+def test_doorway_stretch_keeps_the_elbow_on_the_frame_at_shoulder_height():
+    figure = F.exercise_figure("doorway-stretch")
+    start, held = figure.poses
+    frame_x = max(x for x, _ in figure.props[0])  # the face of the door jamb
+    for pose in (start, held):
+        j = pose.joints
+        assert abs(j["elbow"][1] - j["shoulder"][1]) < 0.01  # elbow at shoulder height
+        for part in ("elbow", "wrist", "hand"):  # the forearm rests on the frame
+            assert 0 <= j[part][0] - frame_x < 0.03, (pose.label, part)
+        assert j["wrist"][1] < j["elbow"][1]  # forearm upright
+    # Held: a step through the doorway: the chest ahead of the arm, one foot ahead of the other.
+    def reach(j):  # how far the shoulder is ahead of the elbow on the frame
+        return j["shoulder"][0] - j["elbow"][0]
+
+    assert reach(held.joints) > reach(start.joints) + 0.06
+    assert held.joints["ankle2"][0] - held.joints["ankle"][0] > 0.08
+    assert held.arrows[0].direction[0] > 0.99  # forward
+
+
+def test_thoracic_extension_bends_the_upper_back_over_the_chair_top():
+    figure = F.exercise_figure("thoracic-extension")
+    start, held = figure.poses
+    s, h = start.joints, held.joints
+    chair_back = figure.props[3]
+    top = min(y for _, y in chair_back)
+    # The chair back reaches the middle of the back, between the hips and the base of the neck.
+    assert s["neck_base"][1] < top < s["hip"][1]
+    assert abs(top - s["mid_back"][1]) < 0.02
+    # The hips and the lower back stay on the seat; the upper back and the head go backwards.
+    assert all(s[k] == h[k] for k in ("hip", "mid_back", "knee", "ankle"))
+    assert h["neck_base"][0] < s["neck_base"][0] - 0.03 and h["head"][0] < s["head"][0] - 0.05
+    # The upper back leans back by at least 10 degrees; the neck and head move with it as one piece
+    # (every distance between them kept), so the bend is in the upper back, not in the neck.
+    def lean(j):  # degrees the upper trunk leans forward of vertical (negative: backwards)
+        (x0, y0), (x1, y1) = j["mid_back"], j["neck_base"]
+        return math.degrees(math.atan2(x1 - x0, y0 - y1))
+
+    assert lean(s) == pytest.approx(0.0, abs=1e-6) and lean(h) < -10
+    upper = ("neck_base", "neck", "head", "eye", "nose")
+    for a in upper:
+        for b in upper:
+            assert math.dist(s[a], s[b]) == pytest.approx(math.dist(h[a], h[b]), abs=1e-9)
+    # hands behind the head: the wrist behind the head's centre, the elbow in front of it
+    assert s["wrist"][0] < s["head"][0] < s["elbow"][0]
+    assert held.arrows[0].direction[0] < 0  # the arrow curls backwards
+
+
+def test_stand_walk_rises_from_the_seat_over_the_feet():
+    figure = F.exercise_figure("stand-walk")
+    sit, stand = figure.poses
+    seat_y = figure.props[0][0][1]
+    assert sit.joints["hip"][1] < seat_y < sit.joints["hip"][1] + 0.06  # sitting on the seat
+    assert stand.joints["hip"][1] < sit.joints["hip"][1] - 0.15  # standing: the hip rises
+    assert abs(stand.joints["hip"][0] - stand.joints["ankle"][0]) < 0.01  # upright over the feet
+    assert stand.joints["ankle"] == pytest.approx(sit.joints["ankle"])  # the feet did not move
+    assert stand.arrows[0].direction[1] < -0.99  # up

@@ -627,3 +627,48 @@ def test_player_counts_an_exercise_rep_by_rep(players, isolated_home):
     player.expect(r"player: exercise Rep 1 of 10: rest \d s", timeout=REACT_S + 10)
     player.expect(r"player: exercise Rep 2 of 10: hold 5 s", timeout=REACT_S + 10)
     assert player.screenshot("player-exercise-step.png").exists()
+
+
+def _colour_count(path: Path, rgb: tuple[int, int, int], box: tuple[float, float, float, float]) -> int:
+    """Pixels within 12 levels of ``rgb`` in the part ``box`` (fractions x0, y0, x1, y1) of a screenshot."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        shot = image.convert("RGB")
+    w, h = shot.size
+    part = shot.crop((int(box[0] * w), int(box[1] * h), int(box[2] * w), int(box[3] * h)))
+    return sum(1 for p in part.getdata() if all(abs(a - b) <= 12 for a, b in zip(p, rgb, strict=True)))
+
+
+def _hex_rgb(colour: str) -> tuple[int, int, int]:
+    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(("routine", "figure"), [
+    ("chin-tucks", "chin-tuck"), ("shoulder-blade-squeeze", "scapular-retraction"),
+    ("doorway-chest-stretch", "doorway-stretch"), ("chair-back-extension", "thoracic-extension"),
+    ("stand-and-walk", "stand-walk"),
+])  # fmt: skip
+def test_player_shows_the_figure_of_each_exercise(players, isolated_home, routine, figure):
+    """Each exercise's first step draws its figure (start and held pose, arrows) beside the instruction:
+    the body and the arrows are on the right-hand side of the window, not on the text side."""
+    _acknowledged(isolated_home)
+    player = players(isolated_home, f"player-figure-{figure}", routine)
+    player.find_window(r"PostureGuard .+ \(2")  # every exercise title says how long it takes
+    player.expect(r"screen intro")
+    player.expect(r"window ready for keys")
+    player.key("Return")  # Start
+    player.expect(r"step 1/\d+ phase 1/\d+ exercise side=center")
+    match = player.expect(rf"player: figure {figure} drawn, 2 poses, (\d+)x(\d+) px")
+    assert int(match[1]) > 300 and int(match[2]) > 300  # a real share of the window, not a thumbnail
+    player.key("space")  # paused, so the picture is still while it is taken
+    player.expect(r"player: paused")
+    shot = player.screenshot(f"player-exercise-{figure}.png")
+    diagram, text_side = (0.56, 0.08, 0.99, 0.82), (0.02, 0.2, 0.5, 0.8)
+    skin, arrow = _hex_rgb(P.COLOURS["skin"]), _hex_rgb(P.COLOURS["point"])
+    assert _colour_count(shot, skin, diagram) > 4000  # two bodies
+    assert _colour_count(shot, arrow, diagram) > 80  # and the arrows of the movement
+    assert _colour_count(shot, skin, text_side) == 0
+    player.key("Escape")
+    assert player.wait_exit() == 0

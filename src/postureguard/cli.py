@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "postureguard.commands.doctor",
     "postureguard.commands.settings",
     "postureguard.commands.desktop",
+    "postureguard.commands.cue",
     "postureguard.commands.run",
     "postureguard.commands.bench",
 )

@@ -86,9 +86,12 @@ def start_postureguard(
     The one way PostureGuard starts its own windows (player, settings, setup), so each child gets
     the same things: :func:`child_environment`, stdin from /dev/null, its own session (a Ctrl+C
     for the parent does not close it) unless ``new_session`` is False, and as stderr ``stderr`` or
+    pipes: bool = False,
     else the user's real stderr (not the pipe that carries native log lines, see
-    :mod:`postureguard.platform.native_logs`). The child inherits the kernel network filter. A
-    daemon thread reaps it, so no zombie is left; ``Popen.poll()`` still reports its exit status.
+    :mod:`postureguard.platform.native_logs`). ``pipes`` gives it a stdin and a stdout pipe instead
+    (text, line-buffered: the on-screen cue's commands and answers). The child inherits the kernel
+    network filter. A daemon thread reaps it, so no zombie is left; ``Popen.poll()`` still reports
+    its exit status.
     Raises :class:`OSError` when it cannot be started.
     """
     from postureguard.platform.native_logs import child_stderr
@@ -96,11 +99,13 @@ def start_postureguard(
     proc = subprocess.Popen(
         [sys.executable, "-m", "postureguard", *args],
         env=child_environment(env),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
+        stdin=subprocess.PIPE if pipes else subprocess.DEVNULL,
+        stdout=subprocess.PIPE if pipes else subprocess.DEVNULL,
         stderr=stderr if stderr is not None else child_stderr(),
         start_new_session=new_session,
         close_fds=True,
     )
     threading.Thread(target=proc.wait, name=f"reap-{proc.pid}", daemon=True).start()
     return proc
+        text=pipes,
+        bufsize=1 if pipes else -1,

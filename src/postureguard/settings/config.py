@@ -61,16 +61,23 @@ WORK_DAY_CHOICES: dict[str, frozenset[int]] = {
 }
 
 
-#: How an alert may arrive (the ``alert_form`` setting): a notification, or only the tray icon's colour.
-ALERT_FORMS = ("notification", "tray")
+#: The forms an alert may take (the ``alert_forms`` setting; several at once): a notification with
+#: buttons, a gentle on-screen cue (a coloured edge, X11), a short sound, and ``tray``: nothing but the
+#: tray icon's colour (which every alert changes anyway), so it stands only alone.
+ALERT_FORMS = ("notification", "cue", "sound", "tray")
+#: Older names of a setting, still read from existing files and accepted by ``config set``.
+LEGACY_KEYS = {"alert_form": "alert_forms"}
+#: Where the on-screen cue is drawn (the ``cue_screens`` setting).
+CUE_SCREENS = ("all", "primary")
 
 
 @dataclass(frozen=True)
 class KeySpec:
     """What one setting may hold.
 
-    ``kind`` is one of ``choice`` (one of ``choices``), ``int`` (an integer in ``[lo, hi]``), ``bool``,
-    ``quiet`` (``"HH:MM-HH:MM"`` or empty) and ``points`` (a list of acupoint codes).
+    ``kind`` is one of ``choice`` (one of ``choices``), ``choices`` (one or more of ``choices``, kept in
+    their order), ``int`` (an integer in ``[lo, hi]``), ``bool``, ``quiet`` (``"HH:MM-HH:MM"`` or empty)
+    and ``points`` (a list of acupoint codes).
     """
 
     name: str
@@ -116,10 +123,13 @@ SPECS: tuple[KeySpec, ...] = (
             "cap on notifications in any hour (0 = no cap)", lo=0, hi=60, zero_words=("off", "none")),
     KeySpec("notify_on_break", "notifications", "bool", False,
             "show a notification when a break is taken"),
-    KeySpec("alert_form", "notifications", "choice", "notification",
-            "how an alert arrives: a notification with buttons, or the tray icon alone (it turns orange)",
+    KeySpec("alert_forms", "notifications", "choices", ("notification",),
+            "how an alert arrives, several at once: a notification with buttons, an on-screen cue (a soft "
+            "edge, X11), a short sound; or the tray icon alone (it turns orange)",
             choices=ALERT_FORMS),
     KeySpec("hold_when_busy", "notifications", "bool", True,
+    KeySpec("cue_screens", "notifications", "choice", "all",
+            "where the on-screen cue is drawn: every monitor or the primary one", choices=CUE_SCREENS),
             "hold alerts under do-not-disturb or a full-screen window; deliver them once after"),
     KeySpec("work_hours", "notifications", "quiet", "",
             "local time span of work, e.g. 08:30-17:30; outside it no alerts (empty = all day)"),
@@ -175,6 +185,9 @@ def allowed_text(spec: KeySpec) -> str:
     if spec.kind == "quiet":
         return "a time span HH:MM-HH:MM (e.g. 22:00-07:00) or empty for none"
     return "a list of acupoint codes such as LI4, GB21 (letters, digits, hyphens), or empty"
+    if spec.kind == "choices":
+        several, alone = ", ".join(spec.choices[:-1]), spec.choices[-1]
+        return f"one or more of {several} (comma-separated), or {alone} alone"
 
 
 def parse_quiet_hours(text: str) -> tuple[int, int] | None:
@@ -212,6 +225,8 @@ def _check(spec: KeySpec, value: Any) -> Any:
         if not whole:
             raise _Invalid(f"{quote(value)} is not {allowed_text(spec)}")
         try:
+    if kind == "choices":
+        return _check_choices(spec, value)
             return check_range(int(value), spec.lo, spec.hi, integer=True)
         except OutOfRange:
             raise _Invalid(f"{quote(int(value))} is out of range: use {allowed_text(spec)}") from None
@@ -250,6 +265,28 @@ class Settings:
     """
 
     sensitivity: str = DEFAULTS["sensitivity"]
+def _check_choices(spec: KeySpec, value: Any) -> tuple[str, ...]:
+    """A ``choices`` value: a list of choices or one text (``"notification, cue"``), normalised to a tuple
+    in the order of ``spec.choices``. The last choice (``tray``: nothing else) stands only alone: beside
+    others it adds nothing and is left out; no choice at all means it."""
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)):
+        raise _Invalid(f"{quote(value)} is not {allowed_text(spec)}")
+    chosen: set[str] = set()
+    for item in items:
+        if not isinstance(item, str):
+            raise _Invalid(f"{quote(item)} is not {allowed_text(spec)}")
+        for word in re.split(r"[,\s+]+", item.strip().lower()):
+            if word and word not in spec.choices:
+                raise _Invalid(f"{quote(word)} is not {allowed_text(spec)}")
+            if word:
+                chosen.add(word)
+    alone = spec.choices[-1]
+    if len(chosen) > 1:
+        chosen.discard(alone)
+    return tuple(c for c in spec.choices if c in chosen) or (alone,)
+
+
     sustain_seconds: int = DEFAULTS["sustain_seconds"]
     recovery_seconds: int = DEFAULTS["recovery_seconds"]
     cooldown_minutes: int = DEFAULTS["cooldown_minutes"]
@@ -262,7 +299,8 @@ class Settings:
     quiet_hours: str = DEFAULTS["quiet_hours"]
     max_notifications_per_hour: int = DEFAULTS["max_notifications_per_hour"]
     notify_on_break: bool = DEFAULTS["notify_on_break"]
-    alert_form: str = DEFAULTS["alert_form"]
+    alert_forms: tuple[str, ...] = field(default=DEFAULTS["alert_forms"])
+    cue_screens: str = DEFAULTS["cue_screens"]
     hold_when_busy: bool = DEFAULTS["hold_when_busy"]
     work_hours: str = DEFAULTS["work_hours"]
     work_days: str = DEFAULTS["work_days"]
@@ -308,6 +346,10 @@ class Settings:
     def work_day_numbers(self) -> frozenset[int]:
         """The work days as weekday numbers (0 = Monday .. 6)."""
         return WORK_DAY_CHOICES[self.work_days]
+    def alerts_as(self, form: str) -> bool:
+        """Whether alerts take ``form`` (one of :data:`ALERT_FORMS`)."""
+        return form in self.alert_forms
+
 
     def to_engine(self, **overrides: Any) -> EngineSettings:
         """The engine's settings (seconds); a sitting limit of 0 switches the reminder off (``None``).
@@ -359,7 +401,7 @@ def resolve_key(name: str) -> KeySpec:
     """
     raw = name.strip()
     bare = raw.split(".", 1)[1] if "." in raw else raw
-    spec = SPEC_BY_NAME.get(bare.lower())
+    spec = SPEC_BY_NAME.get(LEGACY_KEYS.get(bare.lower(), bare.lower()))
     if spec is not None and ("." not in raw or raw.split(".", 1)[0].lower() == spec.section):
         return spec
     candidates = [s.name for s in SPECS] + [f"{s.section}.{s.name}" for s in SPECS]
@@ -402,6 +444,8 @@ def format_value(value: Any) -> str:
     """A value as text that :func:`parse_value` reads back to the same value."""
     if isinstance(value, bool):
         return "true" if value else "false"
+        if spec.kind == "choices" and t.lower() in ("none", "off"):
+            return _check(spec, [])
     if isinstance(value, tuple):
         return ",".join(value)
     return str(value)
@@ -479,32 +523,39 @@ def check_document(doc: Mapping[str, Any]) -> Checked:
     values: dict[str, Any] = {}
     problems: list[str] = []
 
-    def take(spec: KeySpec, value: Any, where: str) -> None:
+    def take(spec: KeySpec, value: Any, where: str, key: str) -> None:
         try:
-            values[spec.name] = _check(spec, value)
+            (legacy if key in LEGACY_KEYS else values)[spec.name] = _check(spec, value)
         except _Invalid as exc:
             problems.append(f"{where}: {exc}")
 
     # Flat keys first, so the same key inside its section (the written form) wins over a flat one.
     for key, value in doc.items():
-        spec = SPEC_BY_NAME.get(key)
+        spec = spec_of(key)
         if key in SECTIONS and isinstance(value, Mapping):
+    # Values under an older key name (``alert_form``): used unless the file also has the new name.
+    legacy: dict[str, Any] = {}
             continue  # a section ("camera" is both a section and a key), read below
         if spec is not None:
-            take(spec, value, key)
+            take(spec, value, key, key)
         else:
             problems.append(f"{shorten(key)}: unknown {'section' if isinstance(value, Mapping) else 'key'}")
     for section in SECTIONS:
         table = doc.get(section)
+    def spec_of(key: str) -> KeySpec | None:
+        return SPEC_BY_NAME.get(LEGACY_KEYS.get(key, key))
+
         if not isinstance(table, Mapping):
             continue
         for key, value in table.items():
-            spec = SPEC_BY_NAME.get(key)
+            spec = spec_of(key)
             if spec is None or spec.section != section:
                 where = f" (it belongs in [{spec.section}])" if spec else ""
                 problems.append(f"[{section}] {shorten(key)}: unknown key{where}")
                 continue
-            take(spec, value, f"[{section}] {key}")
+            take(spec, value, f"[{section}] {key}", key)
+    for name, value in legacy.items():
+        values.setdefault(name, value)
     return Checked(Settings(**values), tuple(problems))
 
 

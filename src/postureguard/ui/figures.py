@@ -30,9 +30,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 
+from postureguard.i18n import N_
 from postureguard.knowledge.loader import (
     HAND_LANDMARKS,
     POSE_LANDMARKS,
@@ -567,3 +568,414 @@ def on_body(drawing: Drawing, x: float, y: float, tolerance: float = 0.0) -> boo
         if ((x - o.cx) / (o.rx + tolerance)) ** 2 + ((y - o.cy) / (o.ry + tolerance)) ** 2 <= 1.0:
             return True
     return False
+
+
+# --------------------------------------------------------------------------------------------------
+# Exercise figures: a body in two poses (start, then the held position) with arrows for the movement
+
+#: Body height of an exercise figure (figure units, floor to crown); a little smaller than the 0.9 of
+#: the point figures so that a standing body fits its panel with room for the floor and the arrows.
+EXERCISE_BODY_HEIGHT = 0.8
+#: Where the floor is in every exercise panel (figure units, y down).
+FLOOR_Y = 0.92
+
+# Segment lengths (figure units) from the usual anthropometric fractions of body height (Winter:
+# trunk hip joint to shoulder 0.288, upper arm 0.186, forearm 0.146, thigh 0.245, shin 0.246).
+_H = EXERCISE_BODY_HEIGHT
+_TRUNK_HALF = 0.288 * _H / 2  # hip joint to mid back, and mid back to the base of the neck (C7)
+_NECK_LEN = 0.06 * _H  # C7 to the base of the skull
+_UPPER_ARM_LEN = 0.186 * _H
+_FOREARM_LEN = 0.146 * _H
+_HAND_LEN = 0.07 * _H
+_THIGH_LEN = 0.245 * _H
+_SHIN_LEN = 0.246 * _H
+_FOOT_LEN = 0.12 * _H
+_ANKLE_HEIGHT = 0.04 * _H
+#: Half-axes of the head: side view (depth x height) and back view (width x height), figure units.
+HEAD_SIDE = (0.06 * _H, 0.065 * _H)
+HEAD_BACK = (0.054 * _H, 0.065 * _H)
+# Thicknesses (figure units), as for the point figures, scaled to this body height.
+_EX_W: Mapping[str, float] = MappingProxyType({
+    "neck": 0.05 * _H, "trunk": 0.115 * _H, "upper_arm": 0.048 * _H, "forearm": 0.039 * _H,
+    "hand": 0.034 * _H, "thigh": 0.08 * _H, "shin": 0.056 * _H, "foot": 0.031 * _H,
+})  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Arrow:
+    """How a body part moves: a polyline from its tail to its head (figure units of the pose's panel)."""
+
+    points: tuple[XY, ...]
+
+    @property
+    def direction(self) -> XY:
+        """Unit vector of the arrow's last segment (where it points)."""
+        (x0, y0), (x1, y1) = self.points[-2], self.points[-1]
+        length = math.hypot(x1 - x0, y1 - y0) or 1.0
+        return (x1 - x0) / length, (y1 - y0) / length
+
+
+@dataclass(frozen=True)
+class ExercisePose:
+    """One pose of an exercise figure: joint positions (figure units) and the arrows drawn with it.
+
+    Side views (the body seen from its right, facing right, +x): ``hip``, ``mid_back``, ``neck_base``
+    (C7), ``shoulder``, ``neck`` (the base of the skull), ``head`` (centre of the head oval), ``eye``,
+    ``nose``, ``elbow``, ``wrist``, ``hand``, ``knee``, ``ankle``, ``toe`` and optionally ``knee2``,
+    ``ankle2``, ``toe2`` (the far leg). Back views: ``head``, ``neck``, ``neck_base``, and
+    ``left_``/``right_`` ``shoulder``, ``elbow``, ``wrist``, ``hip``, ``blade_inner``, ``blade_outer``,
+    ``blade_tip`` (the shoulder blade's inner and outer upper corners and its lower tip).
+    ``label`` is English, marked for translation (the player translates it when drawing).
+    """
+
+    label: str
+    joints: Mapping[str, XY]
+    arrows: tuple[Arrow, ...] = ()
+    #: Where a part was in the pose before (e.g. the head before a chin tuck), drawn as a dashed outline.
+    ghosts: tuple[Oval, ...] = ()
+
+
+@dataclass(frozen=True)
+class ExerciseFigure:
+    """The figure of one exercise: ``view`` ``"side"`` or ``"back"``, its poses, the furniture.
+
+    ``props`` are thin lines (chair, door frame, floor) shared by every pose; ``box`` is each pose's
+    panel (figure units, x0, y0, x1, y1), which holds the whole body, the furniture and the arrows
+    of every pose; ``caption`` is English, marked for translation.
+    """
+
+    name: str
+    view: str
+    caption: str
+    poses: tuple[ExercisePose, ...]
+    props: tuple[tuple[XY, ...], ...]
+    box: Box
+
+
+def _toward(origin: XY, degrees: float, length: float) -> XY:
+    """The point ``length`` away from ``origin`` in the direction ``degrees``.
+
+    Directions are measured clockwise on the picture from straight up: 0 is up, 90 forward (the way a
+    side-view figure faces, +x), 180 down, -90 backward.
+    """
+    a = math.radians(degrees)
+    return origin[0] + length * math.sin(a), origin[1] - length * math.cos(a)
+
+
+def side_pose(
+    label: str,
+    hip: XY,
+    *,
+    trunk: tuple[float, float] = (0.0, 0.0),
+    neck: float = 0.0,
+    head: float = 0.0,
+    arm: tuple[float, float] = (175.0, 100.0),
+    hand: float | None = None,
+    leg: tuple[float, float] = (90.0, 180.0),
+    leg2: tuple[float, float] | None = None,
+    elbow_at: XY | None = None,
+    wrist_at: XY | None = None,
+    arrows: tuple[Arrow, ...] = (),
+) -> ExercisePose:
+    """A side-view pose built from segment directions (degrees, see :func:`_toward`) and fixed lengths.
+
+    ``trunk`` is the direction of the lower and the upper half of the trunk, ``neck`` of the neck,
+    ``head`` how far the face is turned down from vertical, whatever the neck does (0 = face vertical,
+    eyes level); ``arm`` the upper arm and forearm (``hand`` the hand, if it does not carry on from
+    the forearm), ``leg`` the thigh and shin (``leg2`` the far leg, if it stands elsewhere).
+    ``elbow_at`` pins the elbow (an arm resting on a door frame: the upper arm, seen end-on, is drawn
+    shorter) and the forearm goes on from there; ``wrist_at`` pins the wrist the same way (a forearm
+    pointing out to the side is foreshortened). The other lengths never change, so a pose is always
+    a plausible body.
+    """
+    mid_back = _toward(hip, trunk[0], _TRUNK_HALF)
+    neck_base = _toward(mid_back, trunk[1], _TRUNK_HALF)
+    shoulder = _toward(neck_base, trunk[1] + 160, 0.02 * _H)  # the joint sits just below C7, a little forward
+    skull = _toward(neck_base, neck, _NECK_LEN)
+    head_c = _toward(_toward(skull, head, 0.05 * _H), head + 90, 0.022 * _H)
+    face = head + 90  # the direction the face looks
+    eye = _toward(_toward(head_c, face, HEAD_SIDE[0] * 0.62), face - 90, 0.012 * _H)
+    nose = _toward(_toward(head_c, face, HEAD_SIDE[0] * 1.08), face + 90, 0.006 * _H)
+    elbow = elbow_at or _toward(shoulder, arm[0], _UPPER_ARM_LEN)
+    wrist = wrist_at or _toward(elbow, arm[1], _FOREARM_LEN)
+    hand_end = _toward(wrist, arm[1] if hand is None else hand, _HAND_LEN)
+    joints = {"hip": hip, "mid_back": mid_back, "neck_base": neck_base, "shoulder": shoulder,
+              "neck": skull, "head": head_c, "eye": eye, "nose": nose, "elbow": elbow, "wrist": wrist,
+              "hand": hand_end}  # fmt: skip
+    for suffix, (thigh, shin) in (("", leg), ("2", leg2)) if leg2 else (("", leg),):
+        knee = _toward(hip, thigh, _THIGH_LEN)
+        ankle = _toward(knee, shin, _SHIN_LEN)
+        joints |= {f"knee{suffix}": knee, f"ankle{suffix}": ankle,
+                   f"toe{suffix}": _toward(ankle, shin - 90 + 8, _FOOT_LEN * 0.8)}  # fmt: skip
+    return ExercisePose(label, MappingProxyType(joints), arrows)
+
+
+def _turned(pose: ExercisePose, names: Iterable[str], pivot: XY, degrees: float, label: str,
+            arrows: tuple[Arrow, ...] = ()) -> ExercisePose:  # fmt: skip
+    """``pose`` with the joints ``names`` turned rigidly about ``pivot`` (degrees, clockwise on the
+    picture, y down)."""
+    a = math.radians(degrees)
+    cos, sin = math.cos(a), math.sin(a)
+    joints = dict(pose.joints)
+    for name in names:
+        x, y = joints[name][0] - pivot[0], joints[name][1] - pivot[1]
+        joints[name] = (pivot[0] + x * cos - y * sin, pivot[1] + x * sin + y * cos)
+    return ExercisePose(label, MappingProxyType(joints), arrows)
+
+
+def _arc(centre: XY, radius: float, start: float, end: float, n: int = 9) -> tuple[XY, ...]:
+    """Points on a circle about ``centre`` from direction ``start`` to ``end`` (degrees, as for
+    :func:`_toward`)."""
+    return tuple(_toward(centre, start + (end - start) * i / (n - 1), radius) for i in range(n))
+
+
+#: Seated on a chair: the hip joint at seat height (thigh level, knee at the height of a standing
+#: knee), x where the chair puts it.
+_SEATED_HIP: XY = (0.40, FLOOR_Y - _ANKLE_HEIGHT - _SHIN_LEN)
+_STANDING_HIP_Y = FLOOR_Y - _ANKLE_HEIGHT - _SHIN_LEN - _THIGH_LEN
+#: The seat's top surface (y) and a chair seen from the side: seat, legs, and a back rest whose top
+#: is ``back_top`` (y).
+_SEAT_Y = _SEATED_HIP[1] + _EX_W["thigh"] / 2 + 0.004
+
+
+def _side_chair(back_top: float, x0: float = 0.32, x1: float = 0.58) -> tuple[tuple[XY, ...], ...]:
+    return (
+        ((x0, _SEAT_Y), (x1, _SEAT_Y)),
+        ((x0 + 0.02, _SEAT_Y), (x0 + 0.02, FLOOR_Y)),
+        ((x1 - 0.02, _SEAT_Y), (x1 - 0.02, FLOOR_Y)),
+        ((x0 + 0.012, _SEAT_Y), (x0 + 0.012, back_top)),
+    )
+
+
+def _floor(x0: float, x1: float) -> tuple[XY, ...]:
+    return ((x0, FLOOR_Y), (x1, FLOOR_Y))
+
+
+def _chin_tuck() -> ExerciseFigure:
+    # Start: the head carried forward of the shoulders (the neck leans forward, the eyes stay level);
+    # held: the chin glides straight back until the ear is over the shoulder, face still vertical.
+    start = side_pose(N_("Start: head forward"), _SEATED_HIP, neck=32.0)
+    held = side_pose(N_("Hold: chin glided back"), _SEATED_HIP, neck=0.0)
+    # The arrow points back at chin height, in front of the face; the dashed oval is the head before.
+    y = held.joints["nose"][1] + 0.03
+    arrow = Arrow(((held.joints["nose"][0] + 0.12, y), (held.joints["nose"][0] + 0.035, y)))
+    held = replace(held, arrows=(arrow,), ghosts=(Oval(*start.joints["head"], *HEAD_SIDE),))
+    return ExerciseFigure(
+        "chin-tuck", "side", N_("Seen from the side: the chin glides back, the eyes stay level"),
+        (start, held), (*_side_chair(_SEATED_HIP[1] - 0.2), _floor(0.28, 0.70)), (0.27, 0.27, 0.71, 0.94),
+    )  # fmt: skip
+
+
+def _back_pose(label: str, retract: float, arrows: tuple[Arrow, ...] = ()) -> ExercisePose:
+    """Seated, seen from behind (the person's left on the picture's left); ``retract`` (figure units)
+    is how far each shoulder blade has moved towards the spine (0 = at rest)."""
+    hip_y = _SEATED_HIP[1]
+    neck_base_y = hip_y - 2 * _TRUNK_HALF
+    joints: dict[str, XY] = {
+        "neck_base": (0.5, neck_base_y),
+        "neck": (0.5, neck_base_y - _NECK_LEN),
+        "head": (0.5, neck_base_y - _NECK_LEN - 0.042 * _H),
+    }
+    half_shoulders = 0.13 * _H
+    blade_y = neck_base_y + 0.04 * _H + retract * 0.3  # the blades also slide a little down
+    for side, out in (("left", -1.0), ("right", 1.0)):
+        sh = (0.5 + out * (half_shoulders - retract * 0.5), neck_base_y + 0.02 * _H + retract * 0.3)
+        elbow = _toward(sh, 180 - out * 8, _UPPER_ARM_LEN)
+        joints |= {
+            f"{side}_shoulder": sh,
+            f"{side}_elbow": (elbow[0] - out * retract * 0.4, elbow[1]),
+            # The forearms reach forward to the lap: seen from behind they are short.
+            f"{side}_wrist": (elbow[0] - out * 0.035 * _H, elbow[1] + 0.035 * _H),
+            f"{side}_hip": (0.5 + out * 0.075 * _H, hip_y),
+            f"{side}_blade_inner": (0.5 + out * (0.05 * _H - retract), blade_y + 0.005 * _H),
+            f"{side}_blade_outer": (0.5 + out * (0.115 * _H - retract), blade_y),
+            f"{side}_blade_tip": (0.5 + out * (0.06 * _H - retract), blade_y + 0.12 * _H),
+        }
+    return ExercisePose(label, MappingProxyType(joints), arrows)
+
+
+def _scapular_retraction() -> ExerciseFigure:
+    start = _back_pose(N_("Start: relaxed"), 0.0)
+    squeeze = 0.022
+    held = _back_pose(N_("Hold: shoulder blades together"), squeeze)
+    arrows = []
+    for side, out in (("left", -1.0), ("right", 1.0)):
+        inner, outer = held.joints[f"{side}_blade_inner"], held.joints[f"{side}_blade_outer"]
+        y = (inner[1] + held.joints[f"{side}_blade_tip"][1]) / 2
+        arrows.append(Arrow(((outer[0] + out * 0.02, y), (inner[0] + out * 0.004, y))))
+    held = replace(held, arrows=tuple(arrows))
+    seat = ((0.5 - 0.17 * _H, _SEAT_Y), (0.5 + 0.17 * _H, _SEAT_Y))
+    return ExerciseFigure(
+        "scapular-retraction", "back", N_("Seen from behind: the shoulder blades draw back and down"),
+        (start, held), (seat,), (0.31, 0.27, 0.69, 0.76),
+    )  # fmt: skip
+
+
+def _doorway_stretch() -> ExerciseFigure:
+    frame_x = 0.40  # the face of the door frame the forearm rests on
+    shoulder_y = side_pose("", (0.44, _STANDING_HIP_Y), leg=(180.0, 180.0)).joints["shoulder"][1]
+    elbow = (frame_x + _EX_W["forearm"] / 2, shoulder_y)  # elbow at shoulder height, on the frame
+    forearm_up = (0.0, 0.0)  # the forearm runs straight up the frame
+    start = side_pose(N_("Start: forearm on the frame"), (0.44, _STANDING_HIP_Y), leg=(180.0, 180.0),
+                      elbow_at=elbow, arm=forearm_up)  # fmt: skip
+    # Held: one step forward through the doorway, the body a little ahead of the arm; the elbow stays
+    # on the frame at shoulder height, which opens the front of the chest.
+    hip = (0.52, _STANDING_HIP_Y + 0.006)
+    back_leg = math.degrees(math.atan2(0.44 - hip[0], FLOOR_Y - _ANKLE_HEIGHT - hip[1]))
+    held_shoulder_y = side_pose("", hip, trunk=(5.0, 5.0)).joints["shoulder"][1]
+    held = side_pose(N_("Hold: step through"), hip, trunk=(5.0, 5.0), leg=(180 - back_leg, 180 - back_leg),
+                     leg2=(165.0, 185.0), elbow_at=(elbow[0], held_shoulder_y), arm=forearm_up)  # fmt: skip
+    y = held.joints["mid_back"][1] - 0.02
+    front = held.joints["mid_back"][0] + _EX_W["trunk"] / 2
+    held = replace(held, arrows=(Arrow(((front + 0.02, y), (front + 0.13, y))),))
+    jamb = ((frame_x - 0.035, FLOOR_Y), (frame_x - 0.035, 0.05), (frame_x, 0.05), (frame_x, FLOOR_Y))
+    return ExerciseFigure(
+        "doorway-stretch", "side", N_("Seen from the side: forearm on the frame, then one step forward"),
+        (start, held), (jamb, _floor(0.30, 0.74)), (0.29, 0.04, 0.75, 0.94),
+    )  # fmt: skip
+
+
+def _thoracic_extension() -> ExerciseFigure:
+    # Hands behind the head, elbows out to the sides: seen from the side the elbow is a little in front
+    # of the face, the forearm (pointing outwards, so foreshortened) runs back above the eyes to the
+    # back of the head, and the hand lies on it.
+    head = side_pose("", _SEATED_HIP).joints["head"]
+    start = side_pose(N_("Start: hands behind your head"), _SEATED_HIP, hand=200.0,
+                      elbow_at=(head[0] + 1.6 * HEAD_SIDE[0], head[1] - 0.8 * HEAD_SIDE[1]),
+                      wrist_at=(head[0] - 0.9 * HEAD_SIDE[0], head[1] - 0.75 * HEAD_SIDE[1]))  # fmt: skip
+    # Held: the upper back bends backwards over the top of the chair back (the pivot, at mid back);
+    # the neck and head follow the upper back, they do not tip back on their own.
+    pivot = (_SEATED_HIP[0] - _EX_W["trunk"] / 2, start.joints["mid_back"][1])
+    upper = ("neck_base", "shoulder", "neck", "head", "eye", "nose", "elbow", "wrist", "hand")
+    arc = Arrow(_arc(pivot, 0.33, 10.0, -20.0))
+    held = _turned(start, upper, pivot, -20.0, N_("Hold: lean back over the chair"), (arc,))
+    return ExerciseFigure(
+        "thoracic-extension", "side",
+        N_("Seen from the side: the upper back bends over the top of the chair"),
+        (start, held), (*_side_chair(pivot[1] + 0.004), _floor(0.22, 0.70)), (0.21, 0.22, 0.71, 0.94),
+    )  # fmt: skip
+
+
+def _stand_walk() -> ExerciseFigure:
+    sit = side_pose(N_("Sit"), _SEATED_HIP)
+    # Standing up leaves the feet where they were: the hip rises to above the ankles.
+    ankle_x = sit.joints["ankle"][0]
+    stand = side_pose(N_("Stand tall, then walk"), (ankle_x, _STANDING_HIP_Y), leg=(180.0, 180.0),
+                      arm=(180.0, 180.0))  # fmt: skip
+    x = ankle_x + 0.13
+    stand = replace(stand, arrows=(Arrow(((x, sit.joints["hip"][1]), (x, stand.joints["hip"][1] - 0.02))),))
+    return ExerciseFigure(
+        "stand-walk", "side", N_("Seen from the side: stand up from the chair without your hands"),
+        (sit, stand), (*_side_chair(_SEATED_HIP[1] - 0.2), _floor(0.26, 0.80)), (0.25, 0.08, 0.81, 0.94),
+    )  # fmt: skip
+
+
+#: Every exercise figure by the name an ``exercise`` step gives in its ``figure`` field.
+EXERCISE_FIGURE_SPECS: Mapping[str, ExerciseFigure] = MappingProxyType(
+    {f.name: f for f in (_chin_tuck(), _scapular_retraction(), _doorway_stretch(), _thoracic_extension(),
+                         _stand_walk())}  # fmt: skip
+)
+
+
+def exercise_figure(name: str) -> ExerciseFigure:
+    """The figure named by an exercise step (``ValueError`` for a name without one)."""
+    try:
+        return EXERCISE_FIGURE_SPECS[name]
+    except KeyError:
+        raise ValueError(f"no exercise figure named {name!r}") from None
+
+
+def _side_layers(j: Mapping[str, XY]) -> tuple[Drawing, ...]:
+    """A side-view body: the trunk, head and legs as one silhouette, the near arm on top of it."""
+    w = _EX_W
+    strokes = [
+        Stroke((j["hip"], j["mid_back"], j["neck_base"]), w["trunk"]),
+        Stroke((j["neck_base"], j["neck"]), w["neck"]),
+    ]
+    for suffix in ("2", ""):  # the far leg first
+        if f"knee{suffix}" in j:
+            strokes += [
+                Stroke((j["hip"], j[f"knee{suffix}"]), w["thigh"]),
+                Stroke((j[f"knee{suffix}"], j[f"ankle{suffix}"]), w["shin"]),
+                Stroke((j[f"ankle{suffix}"], j[f"toe{suffix}"]), w["foot"]),
+            ]
+    ovals = (Oval(*j["head"], *HEAD_SIDE), Oval(*j["nose"], 0.012, 0.01))
+    body = Drawing(strokes=tuple(strokes), ovals=ovals, dots=(Oval(*j["eye"], 0.006, 0.006),))
+    arm = Drawing(strokes=(
+        Stroke((j["shoulder"], j["elbow"]), w["upper_arm"]),
+        Stroke((j["elbow"], j["wrist"]), w["forearm"]),
+        Stroke((j["wrist"], j["hand"]), w["hand"]),
+    ))  # fmt: skip
+    return body, arm
+
+
+def _back_layers(j: Mapping[str, XY]) -> tuple[Drawing, ...]:
+    """A seated upper body seen from behind, with the spine and both shoulder blades drawn on it."""
+    w = _EX_W
+    strokes = [Stroke((j["neck_base"], j["neck"]), w["neck"])]
+    halves = []
+    for side, out in (("left", -1.0), ("right", 1.0)):
+        sh, hip = j[f"{side}_shoulder"], j[f"{side}_hip"]
+        strokes += [Stroke((sh, j[f"{side}_elbow"]), w["upper_arm"]),
+                    Stroke((j[f"{side}_elbow"], j[f"{side}_wrist"]), w["forearm"])]  # fmt: skip
+        halves.append([
+            (0.5 + out * w["neck"] / 2, j["neck_base"][1] - 0.012),
+            (sh[0], sh[1] - 0.016),
+            (sh[0] + out * 0.016, sh[1] + 0.012),
+            (sh[0] - out * 0.006, sh[1] + 0.07),
+            (hip[0] + out * 0.01, (sh[1] + hip[1]) / 2 + 0.05),
+            (hip[0] + out * 0.02, hip[1] + 0.03),
+        ])  # fmt: skip
+    left, right = halves
+    torso = tuple(left + list(reversed(right)))
+    lines = [((0.5, j["neck"][1] + 0.01), (0.5, j["left_hip"][1]))]
+    for side in ("left", "right"):
+        inner, outer, tip = (j[f"{side}_blade_{k}"] for k in ("inner", "outer", "tip"))
+        lines.append((inner, outer, tip, inner))
+    body = Drawing(strokes=tuple(strokes), polygons=(torso,), ovals=(Oval(*j["head"], *HEAD_BACK),),
+                   lines=tuple(lines))  # fmt: skip
+    return (body,)
+
+
+def pose_layers(figure: ExerciseFigure, pose: ExercisePose) -> tuple[Drawing, ...]:
+    """The drawings of one pose, back to front: each is painted whole (outline, then fill) in turn."""
+    return _side_layers(pose.joints) if figure.view == "side" else _back_layers(pose.joints)
+
+
+@dataclass(frozen=True)
+class ExercisePanel:
+    """One pose placed on the exercise picture: its layers, arrows and label, already moved into place."""
+
+    label: str
+    box: Box
+    props: tuple[tuple[XY, ...], ...]
+    layers: tuple[Drawing, ...]
+    arrows: tuple[Arrow, ...]
+    ghosts: tuple[Oval, ...]
+
+
+#: Gap between two panels of an exercise picture (figure units).
+PANEL_GAP = 0.04
+
+
+def exercise_panels(figure: ExerciseFigure) -> tuple[ExercisePanel, ...]:
+    """The poses of ``figure`` side by side, left to right in order (start first), with the furniture.
+
+    Each panel shows ``figure.box`` of its pose; panel ``i`` is moved right by ``i`` box widths plus
+    gaps, so the whole picture is ``len(poses)`` boxes wide.
+    """
+    x0, y0, x1, y1 = figure.box
+    panels = []
+    for i, pose in enumerate(figure.poses):
+        shift = i * (x1 - x0 + PANEL_GAP)
+
+        def move(p: XY, shift: float = shift) -> XY:
+            return p[0] + shift, p[1]
+
+        props = tuple(tuple(move(p) for p in line) for line in figure.props)
+        layers = tuple(d.transformed(move) for d in pose_layers(figure, pose))
+        arrows = tuple(Arrow(tuple(move(p) for p in a.points)) for a in pose.arrows)
+        ghosts = tuple(replace(o, cx=o.cx + shift) for o in pose.ghosts)
+        panels.append(ExercisePanel(pose.label, (x0 + shift, y0, x1 + shift, y1), props, layers, arrows,
+                                    ghosts))  # fmt: skip
+    return tuple(panels)

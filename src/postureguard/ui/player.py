@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from postureguard.errors import DataError, MissingDependency, UserError
+from postureguard.i18n import _
 from postureguard.knowledge.loader import KnowledgeBase, Point, Routine, Step
 from postureguard.knowledge.recommender import NoRoutine, Recommendation, Recommender, SafetySettings
 
@@ -343,7 +344,7 @@ def routine_cautions(kb: KnowledgeBase, routine: Routine) -> list[tuple[str, str
     """The routine's caution and each pressed point's caution, as (heading, text), without repeats."""
     out = [("This routine", routine.cautions)]
     seen: set[str] = set()
-    for _, point in kb.steps_with_points(routine):
+    for _step, point in kb.steps_with_points(routine):
         if point is None or point.code in seen:
             continue
         seen.add(point.code)
@@ -545,6 +546,8 @@ COLOURS: Mapping[str, str] = {
     "point": "#d1345b",
     "point_other": "#ffffff",
     "point_other_line": "#6e7781",
+    "prop": "#9aa4ae",
+    "rule": "#e4e0d6",
 }
 
 
@@ -1055,6 +1058,12 @@ class PlayerWindow:
             self.w_tech.pack(fill="x")
             self.w_text_frame.grid_configure(columnspan=1)
             self.w_diagram_frame.grid()
+        elif step.figure:
+            # An exercise step: its instruction beside the figure of the movement (start, then held).
+            self.w_instruction.configure(font="PGSubtitle")
+            self.w_instruction.pack(fill="x", pady=(px(12), px(8)))
+            self.w_text_frame.grid_configure(columnspan=1)
+            self.w_diagram_frame.grid()
         else:
             # A movement or rest step has no point to show: its instruction gets the whole width.
             self.w_diagram_frame.grid_remove()
@@ -1091,13 +1100,24 @@ class PlayerWindow:
     def _draw_diagram(self) -> None:
         if self.screen != "step" or self.progress is None or self.progress.finished:
             return
-        phase, _step, point = self._current()
+        phase, step, point = self._current()
         canvas = self.w_canvas
         canvas.delete("all")
-        if point is None:
+        if point is None and not step.figure:
             return
         width, height = canvas.winfo_width(), canvas.winfo_height()
         if width < 20 or height < 20:
+            return
+        if point is None:
+            from postureguard.ui.figures import exercise_figure
+
+            figure = exercise_figure(step.figure)
+            draw_exercise_figure(self, canvas, figure, width, height)
+            # An exercise's caption says what moves: it may take two lines under the figure.
+            self.w_caption.configure(text=_(figure.caption), wraplength=max(width - self.px(16), 50),
+                                     justify="center")
+            log.info("player: figure %s drawn, %d poses, %dx%d px", figure.name, len(figure.poses),
+                     width, height)  # fmt: skip
             return
         draw_point_diagram(self, canvas, point, phase.side, width, height)
         from postureguard.ui.figures import layout_for
@@ -1194,28 +1214,15 @@ class PlayerWindow:
         log.info("player: finished, %s, %d of %d steps", status, done, total)
 
 
-def draw_point_diagram(
-    win: PlayerWindow, canvas, point: Point, active_side: str, width: int, height: int
-) -> None:
-    """Draw ``point``'s figure on ``canvas`` (``width`` × ``height`` pixels) with the point marked.
-
-    Both sides of a bilateral point are shown; ``active_side`` is filled and ringed, the other side
-    is an open circle.
-    """
-    from postureguard.ui.figures import fit, focus_box, layout_for, point_positions
-
+def _paint_silhouette(win: PlayerWindow, canvas, drawing, tr, dot_fill: str = "") -> None:
+    """Paint a :class:`~postureguard.ui.figures.Drawing` through the transform ``tr`` (figure units to
+    pixels): every outline first, every fill after, so overlapping limbs merge into one shape."""
     px = win.px
-    layout = layout_for(point.anchor)
-    positions = point_positions(point, layout)
-    box = focus_box(layout, point.region, positions)
-    tr = fit(box, width, height, margin=px(14))
-    drawing = layout.drawing
     outline = max(1.5, px(1.6))
 
     def flat(points) -> list[float]:
         return [v for p in points for v in tr(*p)]
 
-    # Outlines first, fills second: overlapping limbs merge into one outlined silhouette.
     for colour, grow in ((COLOURS["skin_line"], outline), (COLOURS["skin"], 0.0)):
         for stroke in drawing.strokes:
             canvas.create_line(*flat(stroke.points), width=stroke.width * tr.scale + 2 * grow, fill=colour,
@@ -1232,9 +1239,62 @@ def draw_point_diagram(
     for dot in drawing.dots:
         cx, cy = tr(dot.cx, dot.cy)
         rx, ry = dot.rx * tr.scale, dot.ry * tr.scale
-        canvas.create_oval(
-            cx - rx, cy - ry, cx + rx, cy + ry, outline=COLOURS["detail"], width=max(1, px(1.2))
-        )
+        canvas.create_oval(cx - rx, cy - ry, cx + rx, cy + ry, outline=COLOURS["detail"],
+                           fill=dot_fill, width=max(1, px(1.2)))  # fmt: skip
+
+
+def draw_exercise_figure(win: PlayerWindow, canvas, figure, width: int, height: int) -> None:
+    """Draw an exercise's :class:`~postureguard.ui.figures.ExerciseFigure` on ``canvas`` (pixels):
+    its poses side by side, left to right (start, then the held position), each under its label,
+    with the furniture in grey and the movement as arrows in the marker colour."""
+    from postureguard.ui.figures import exercise_panels, fit
+
+    px = win.px
+    panels = exercise_panels(figure)
+    box = (panels[0].box[0], panels[0].box[1], panels[-1].box[2], panels[-1].box[3])
+    label_h = px(40)  # room above the panels for two lines of label
+    tr = fit(box, width, height - label_h, margin=px(8))
+    tr = type(tr)(tr.scale, tr.dx, tr.dy + label_h)
+    for number, panel in enumerate(panels, 1):
+        x0, y0, x1, _y1 = panel.box
+        if number > 1:  # a thin rule between two poses
+            sx = tr(x0 - (x0 - panels[number - 2].box[2]) / 2, 0)[0]
+            canvas.create_line(sx, px(6), sx, height - px(6), fill=COLOURS["rule"], width=max(1, px(1)))
+        for line in panel.props:
+            canvas.create_line(*[v for p in line for v in tr(*p)], fill=COLOURS["prop"], width=max(2, px(3)),
+                               capstyle="round", joinstyle="round")  # fmt: skip
+        for layer in panel.layers:
+            _paint_silhouette(win, canvas, layer, tr, dot_fill=COLOURS["detail"])
+        for ghost in panel.ghosts:
+            (cx, cy), rx, ry = tr(ghost.cx, ghost.cy), ghost.rx * tr.scale, ghost.ry * tr.scale
+            canvas.create_oval(cx - rx, cy - ry, cx + rx, cy + ry, outline=COLOURS["muted"],
+                               width=max(1, px(1.5)), dash=(px(4), px(3)))  # fmt: skip
+        for arrow in panel.arrows:
+            canvas.create_line(*[v for p in arrow.points for v in tr(*p)], fill=COLOURS["point"],
+                               width=max(2, px(4)), arrow="last", smooth=len(arrow.points) > 2,
+                               arrowshape=(px(14), px(16), px(6)), capstyle="round")  # fmt: skip
+        left, right = tr(x0, y0)[0], tr(x1, y0)[0]
+        canvas.create_text((left + right) / 2, px(6), text=f"{number}. {_(panel.label)}", font="PGSmall",
+                           fill=COLOURS["text"], anchor="n", width=max(right - left, px(60)),
+                           justify="center")  # fmt: skip
+
+
+def draw_point_diagram(
+    win: PlayerWindow, canvas, point: Point, active_side: str, width: int, height: int
+) -> None:
+    """Draw ``point``'s figure on ``canvas`` (``width`` × ``height`` pixels) with the point marked.
+
+    Both sides of a bilateral point are shown; ``active_side`` is filled and ringed, the other side
+    is an open circle.
+    """
+    from postureguard.ui.figures import fit, focus_box, layout_for, point_positions
+
+    px = win.px
+    layout = layout_for(point.anchor)
+    positions = point_positions(point, layout)
+    box = focus_box(layout, point.region, positions)
+    tr = fit(box, width, height, margin=px(14))
+    _paint_silhouette(win, canvas, layout.drawing, tr)
 
     x0, y0, x1, y1 = box
     for label in layout.labels:

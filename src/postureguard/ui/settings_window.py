@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 from postureguard.engine.settings import SENSITIVITY_THRESHOLDS_DEG
 from postureguard.errors import DataError, UserError
+from postureguard.i18n import N_, _
 from postureguard.settings.config import (
     SPEC_BY_NAME,
     LoadResult,
@@ -47,8 +48,22 @@ WATCH_INTERVAL_MS = 1000
 # ----- texts (pure) -------------------------------------------------------------------------------
 
 
-#: The choices of the ``alert_form`` setting as the settings window words them.
-ALERT_FORM_LABELS = (("notification", "a notification with buttons"), ("tray", "the tray icon only"))
+#: The choices of the ``alert_forms`` setting as the settings window words them (check boxes; ``tray``,
+#: the icon alone, is what is left when none is ticked).
+ALERT_FORM_LABELS = (
+    ("notification", N_("a notification with buttons")),
+    ("cue", N_("an on-screen cue (soft coloured edge, X11)")),
+    ("sound", N_("a short sound")),
+)
+#: The choices of the ``cue_screens`` setting as the settings window words them.
+CUE_SCREEN_LABELS = (("all", N_("every monitor")), ("primary", N_("the primary monitor")))
+
+
+def forms_text(ticked: dict[str, bool]) -> str:
+    """The ``alert_forms`` value (``config set`` text) for the ticked check boxes; none ticked: ``tray``."""
+    return ",".join(form for form, _label in ALERT_FORM_LABELS if ticked.get(form)) or "tray"
+
+
 #: The choices of the ``routine_kind`` setting as the settings window words them.
 ROUTINE_KIND_LABELS = (
     ("points", "acupressure points"), ("exercises", "desk exercises"), ("either", "either"),
@@ -373,14 +388,23 @@ class SettingsWindow:
             variable=self._vars["hold_when_busy"],
             command=lambda: self._save_flag("hold_when_busy"),
         ).grid(row=rows["Notifications"], column=0, columnspan=3, sticky="w")
-        self._vars["alert_form"] = tk.StringVar(value=s.alert_form)
+        # Several forms at once: one check box each; none ticked leaves the tray icon alone.
         forms = ttk.Frame(sections["Notifications"])
         forms.grid(row=rows["Notifications"] + 1, column=0, columnspan=3, sticky="w", pady=(self._pad(1), 0))
-        ttk.Label(forms, text="Alerts arrive as:").pack(side="left")
+        ttk.Label(forms, text=_("Alerts arrive as (the tray icon always shows them):")).pack(side="left")
+        self._form_vars = {form: tk.BooleanVar(value=s.alerts_as(form)) for form, _label in ALERT_FORM_LABELS}
         for value, label in ALERT_FORM_LABELS:
+            ttk.Checkbutton(
+                forms, text=_(label), variable=self._form_vars[value], command=self._save_forms,
+            ).pack(side="left", padx=(self._pad(1), 0))  # fmt: skip
+        self._vars["cue_screens"] = tk.StringVar(value=s.cue_screens)
+        screens = ttk.Frame(sections["Notifications"])
+        screens.grid(row=rows["Notifications"] + 2, column=0, columnspan=3, sticky="w")
+        ttk.Label(screens, text=_("The cue is drawn on:")).pack(side="left")
+        for value, label in CUE_SCREEN_LABELS:
             ttk.Radiobutton(
-                forms, text=label, value=value, variable=self._vars["alert_form"],
-                command=lambda: self._save_now("alert_form", self._vars["alert_form"].get()),
+                screens, text=_(label), value=value, variable=self._vars["cue_screens"],
+                command=lambda: self._save_now("cue_screens", self._vars["cue_screens"].get()),
             ).pack(side="left", padx=(self._pad(1), 0))  # fmt: skip
         if points_note:
             ttk.Label(safety, text=points_note, style="Muted.TLabel", wraplength=wrap, justify="left").grid(
@@ -503,6 +527,9 @@ class SettingsWindow:
         if text is not None:
             self._save_now(key, text)
 
+    def _save_forms(self) -> None:
+        self._save_now("alert_forms", forms_text({f: bool(v.get()) for f, v in self._form_vars.items()}))
+
     def _save_flag(self, key: str) -> None:
         self._save_now(key, format_value(bool(self._vars[key].get())))
 
@@ -533,6 +560,8 @@ class SettingsWindow:
                 if self._entries[key] is focused or key in self._pending or self._errors[key]["text"]:
                     continue  # never overwrite what the user is typing
                 var.set(format_value(value))
+            for form, ticked in self._form_vars.items():
+                ticked.set(fresh.alerts_as(form))
             self._set_status("Settings changed elsewhere (e.g. the tray menu); shown here")
         self.root.after(WATCH_INTERVAL_MS, self._watch_file)
 

@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from postureguard.i18n import N_, _
 from postureguard.runtime.app import App, TrayState
 from postureguard.ui.icons import icon_for
 
@@ -44,8 +45,23 @@ def other_sitting_label(current: int) -> str | None:
     return f"{current} min (your setting)"
 SENSITIVITY_LABELS = (("low", "Low"), ("medium", "Medium"), ("high", "High"))
 
-#: The ``alert_form`` choices as the tray's "Alerts" menu words them.
-ALERT_FORM_LABELS = (("notification", "Notification with buttons"), ("tray", "Tray icon only"))
+#: The ``alert_forms`` choices as the tray's "Alerts" menu words them (check items; several may be on).
+ALERT_FORM_LABELS = (
+    ("notification", N_("Notification with buttons")),
+    ("cue", N_("On-screen cue (a soft coloured edge)")),
+    ("sound", N_("Sound")),
+    ("tray", N_("Tray icon only")),
+)
+
+
+def toggled_forms(forms: tuple[str, ...], form: str) -> str:
+    """The ``alert_forms`` value (as ``config set`` text) after the menu item for ``form`` is picked:
+    ``tray`` stands alone; any other form is switched on or off beside the others (none left: ``tray``)."""
+    if form == "tray":
+        return "tray"
+    chosen = [f for f in forms if f != "tray"]
+    chosen = [f for f in chosen if f != form] if form in chosen else [*chosen, form]
+    return ",".join(chosen) or "tray"
 
 
 class _NoNotifier:
@@ -150,11 +166,24 @@ class Tray:
 
         def alert_form_item(value, label):
             return Item(
-                label,
-                lambda icon, item: app.set_setting("alert_form", value),
-                checked=lambda item: app.settings.alert_form == value,
-                radio=True,
+                _(label),
+                lambda icon, item: app.set_setting(
+                    "alert_forms", toggled_forms(app.settings.alert_forms, value)
+                ),
+                checked=lambda item: app.settings.alerts_as(value),
+                radio=value == "tray",
             )
+
+        primary_cue = Item(
+            _("Cue on the primary monitor only"),
+            lambda icon, item: app.set_setting(
+                "cue_screens", "all" if app.settings.cue_screens == "primary" else "primary"
+            ),
+            checked=lambda item: app.settings.cue_screens == "primary",
+            enabled=lambda item: app.settings.alerts_as("cue"),
+        )
+        *forms, tray_only = (alert_form_item(v, label) for v, label in ALERT_FORM_LABELS)
+        alerts = Menu(*forms, Menu.SEPARATOR, tray_only, Menu.SEPARATOR, primary_cue)
 
         def routine_item(routine_id, title):
             return Item(title, lambda icon, item: app.start_routine(routine_id, "tray"))
@@ -175,7 +204,7 @@ class Tray:
             Item("Resume", lambda icon, item: app.resume(), enabled=lambda item: self.state.paused),
             Item("Sensitivity", Menu(*(sensitivity_item(v, label) for v, label in SENSITIVITY_LABELS))),
             Item("Sitting reminder", Menu(*(sitting_item(m, label) for m, label in SITTING_CHOICES), other)),
-            Item("Alerts", Menu(*(alert_form_item(v, label) for v, label in ALERT_FORM_LABELS))),
+            Item("Alerts", alerts),
             Item("Calibrate now", lambda icon, item: app.begin_calibration()),
             Item("Routines", Menu(*(routine_item(rid, title) for rid, title in self.routines))),
             Item("Today's summary", lambda icon, item: app.show_summary()),
