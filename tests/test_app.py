@@ -288,16 +288,16 @@ def test_show_log_file_says_where_the_log_will_be_before_anything_was_logged(tmp
 
 
 def test_tray_only_alerts_record_and_colour_the_icon_without_a_notification(tmp_path, kb):
-    app, wall, mono, _ = make_app(tmp_path, kb, settings=Settings(alert_form="tray"))
+    app, wall, mono, _ = make_app(tmp_path, kb, settings=Settings(alert_forms=("tray",)))
     feed(app, wall, mono, GOOD, 10)
     feed(app, wall, mono, POOR, 8)
     assert len(app.store.alerts()) == 1  # the alert happened and is in the history
     assert app.notifier.sent == []  # but nothing popped up
     assert app.tray_state().icon == "poor"
     # Switching back from the tray's "Alerts" menu: the next alert is a notification again.
-    app.set_setting("alert_form", "notification")
+    app.set_setting("alert_forms", "notification")
     app.drain()
-    assert app.settings.alert_form == "notification"
+    assert app.settings.alert_forms == ("notification",)
 
 
 def test_the_snooze_button_names_the_snooze_setting(tmp_path, kb):

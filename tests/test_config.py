@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import stat
 import tempfile
 from pathlib import Path
@@ -374,6 +375,8 @@ def test_cli_set_on_a_broken_file_warns_keeps_backup_and_valid_keys(isolated_hom
 def valid_value(spec):
     if spec.kind == "choice":
         return st.sampled_from(spec.choices)
+    if spec.kind == "choices":
+        return st.lists(st.sampled_from(spec.choices), max_size=4)
     if spec.kind == "int":
         return st.integers(spec.lo, spec.hi)
     if spec.kind == "bool":
@@ -404,6 +407,12 @@ def invalid_value(spec):
         return st.one_of(st.integers(), st.text(max_size=5), junk)
     if spec.kind == "quiet":
         return st.one_of(st.text(min_size=1, max_size=12).filter(_bad_quiet), st.integers(), junk)
+    if spec.kind == "choices":
+        def unknown_word(text):
+            return any(w and w not in spec.choices for w in re.split(r"[,\s+]+", text.strip().lower()))
+
+        words = st.text(min_size=1, max_size=8).filter(unknown_word)
+        return st.one_of(words, st.integers(), st.booleans(), st.lists(words, min_size=1, max_size=2), junk)
     return st.one_of(st.text(max_size=5), st.integers(), st.lists(st.sampled_from(["", "1A", "a b", "x$"]),
                                                                   min_size=1, max_size=3))
 
@@ -417,6 +426,9 @@ def _bad_quiet(text: str) -> bool:
 
 
 def _expected(spec, value):
+    if spec.kind == "choices":  # kept in the order of the choices; "tray" only alone, and for none
+        chosen = set(value) - {"tray"} if len(set(value)) > 1 else set(value)
+        return tuple(c for c in spec.choices if c in chosen) or ("tray",)
     return tuple(dict.fromkeys(value)) if spec.kind == "points" else value
 
 

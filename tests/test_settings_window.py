@@ -385,10 +385,14 @@ def test_the_routine_kind_choices_are_the_settings_own(tmp_path):
 
 def test_the_alert_form_choices_are_the_settings_own(tmp_path):
     from postureguard.settings.config import SPEC_BY_NAME
-    from postureguard.ui.settings_window import ALERT_FORM_LABELS
+    from postureguard.ui.settings_window import ALERT_FORM_LABELS, forms_text
 
-    assert tuple(v for v, _ in ALERT_FORM_LABELS) == SPEC_BY_NAME["alert_form"].choices
+    # One check box per form; "tray" (the icon alone) is what none ticked means.
+    assert (*(v for v, _ in ALERT_FORM_LABELS), "tray") == SPEC_BY_NAME["alert_forms"].choices
     path = tmp_path / "settings.toml"
     save_settings(Settings(), path)
-    assert SettingsController(path, load_knowledge()).apply("alert_form", "tray").saved
-    assert load_settings(path).settings.alert_form == "tray"
+    controller = SettingsController(path, load_knowledge())
+    assert controller.apply("alert_forms", forms_text({"cue": True, "sound": True})).saved
+    assert load_settings(path).settings.alert_forms == ("cue", "sound")
+    assert controller.apply("alert_forms", forms_text({})).saved
+    assert load_settings(path).settings.alert_forms == ("tray",)

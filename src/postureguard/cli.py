@@ -30,8 +30,8 @@ COMMAND_MODULES = (
     "postureguard.commands.report",
     "postureguard.commands.doctor",
     "postureguard.commands.settings",
-    "postureguard.commands.desktop",
     "postureguard.commands.cue",
+    "postureguard.commands.desktop",
     "postureguard.commands.run",
     "postureguard.commands.bench",
 )

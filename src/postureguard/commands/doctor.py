@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+
+from postureguard.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -204,6 +207,30 @@ def check_notifications() -> Check:
     )
 
 
+def check_cue(on: bool) -> Check:
+    """Whether the on-screen cue can be drawn here (X11; not a Wayland session without X): a warning
+    only when the ``cue`` alert form is on."""
+    from postureguard.runtime.cue_link import unavailable_reason
+
+    reason = unavailable_reason()
+    if reason is None:
+        text = _("drawn on X11 display {display}").format(display=os.environ.get("DISPLAY", ""))
+        return Check("on-screen cue", OK, text if on else _("{text} (off in alert_forms)").format(text=text))
+    if on:
+        return Check("on-screen cue", WARN, reason)
+    return Check("on-screen cue", OK, _("off; {reason}").format(reason=reason))
+
+
+def check_sound(on: bool) -> Check:
+    """Which program plays the alert sound, or what to install: a warning only when ``sound`` is on."""
+    from postureguard.platform.sound import find_player, status_line
+
+    text = status_line()
+    if find_player() is None:
+        return Check("sound", WARN if on else OK, text if on else _("off; {text}").format(text=text))
+    return Check("sound", OK, text if on else _("{text} (off in alert_forms)").format(text=text))
+
+
 def check_settings() -> tuple[Check, object]:
     from postureguard.settings.config import Settings, load_settings
 
@@ -308,6 +335,9 @@ def run_checks(model: str | None = None, cameras: bool = True) -> Iterator[Check
     yield check_notifications()
     settings_check, settings = check_settings()
     yield settings_check
+    forms = getattr(settings, "alert_forms", ())
+    yield check_cue("cue" in forms)
+    yield check_sound("sound" in forms)
     yield check_history()
     yield check_calibration()
     yield check_log()

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from postureguard.engine.core import PostureEngine
-from postureguard.engine.events import BreakTaken, PostureAlert
+from postureguard.engine.events import BreakTaken, PostureAlert, PostureRecovered
 from postureguard.engine.holdback import OUTSIDE_WORK_HOURS, HoldBack, busy_reasons, in_work_hours
 from postureguard.engine.policy import NotificationPolicy, alert_text, alert_title, suggestion_text
 from postureguard.engine.sample import PostureState
@@ -45,6 +45,7 @@ from postureguard.history.base import AlertRecord, BreakRecord, HistoryStore
 from postureguard.history.summary import format_summary, summarize_day
 from postureguard.i18n import _
 from postureguard.platform.notifications import Notifier
+from postureguard.runtime.cue_link import Cue, CueProcess
 from postureguard.runtime.day import snooze_seconds, snooze_until_tomorrow
 from postureguard.runtime.messages import (
     AlertRaised,
@@ -61,6 +62,7 @@ from postureguard.runtime.messages import (
     MonitorStatus,
     Notify,
     Pause,
+    Paused,
     PauseReason,
     Recount,
     Resume,
@@ -141,7 +143,12 @@ class App:
         wall_clock: Callable[[], float] = time.time,
         mono_clock: Callable[[], float] = time.monotonic,
         busy_probe: Callable[[], Any] | None = None,
+        cue_factory: Callable[[Callable[[], None]], Cue] = CueProcess,
+        sound: Any = None,
     ):
+        """``cue_factory`` makes the on-screen cue from the callback for a right-click on it (default: the
+        ``postureguard cue`` process); ``sound`` (default: :class:`~postureguard.platform.sound.AlertSound`)
+        plays the alert sound. Both are alert forms beside the notification (see :meth:`_deliver`)."""
         self.settings = settings  # the newest settings; replaced whole, never changed in place
         self.settings_path = settings_path
         self.engine = engine  # the monitor thread's (through self.owner); read elsewhere by tests only
@@ -184,6 +191,12 @@ class App:
         #: Alerts held while the user is busy (the sink's); ``busy_probe`` makes a BusyProbe-like object.
         self.holdback: HoldBack[tuple[Any, Any, str]] = HoldBack()
         self._busy_probe = busy_probe or _default_busy_probe
+        #: The alert forms beside the notification (see :meth:`_deliver`); the cue's process starts on
+        #: its first alert. ``_cue_on``: the kind of alert the cue shows now, or None.
+        self.cue: Cue = cue_factory(self._cue_fine)
+        self.sound = sound if sound is not None else _default_sound()
+        self._cue_on: str | None = None
+        self._cue_angle: float | None = None
 
     # -- lifecycle ------------------------------------------------------------------------------
     def attach(self, monitor: Monitor, view: View | None) -> None:
@@ -233,6 +246,7 @@ class App:
                     self.store.add_gap, self.model.paused_since, self._wall(), self.model.pause_reason
                 )
                 self.model = replace(self.model, paused_since=None)
+        self.cue.close()
         self.notifier.close()
         self.store.close()
 
@@ -297,6 +311,7 @@ class App:
                     self._store_call(self.store.add_break, BreakRecord(event.wall, e.away_s, e.sat_s))
                     if self.settings.notify_on_break:
                         self._send("Break noted", f"Welcome back: {round(e.away_s / 60)} minutes away.")
+            self._cue_follow(event)
         elif isinstance(event, AlertRaised):
             self._alert(event)
         elif isinstance(event, StatusChanged):
@@ -320,10 +335,15 @@ class App:
         elif isinstance(event, Notify):
             self._send(event.title, event.body)
         elif isinstance(event, SittingFine):
+            self._hide_cue("the user sits fine")
             self._learn_fine(event)
         elif isinstance(event, BusyChanged):
             log.info("alerts held: %s", ", ".join(event.reasons) or "no longer")
             self._release(event.reasons)
+        if isinstance(event, Paused) or (
+            isinstance(event, SettingsApplied) and not event.settings.alerts_as("cue")
+        ):
+            self._hide_cue("paused" if isinstance(event, Paused) else "the cue was switched off")
         self.model = reduce(self.model, event)
 
     def _explain(self, status: MonitorStatus) -> MonitorStatus:
@@ -443,13 +463,21 @@ class App:
             self.post(Recount(held.since, now))
 
     def _deliver(self, event: Any, routine: Any, reason: str) -> None:
-        """Show the notification for ``event`` (a posture or sitting alert) offering ``routine`` (or None).
+        """Deliver ``event`` (a posture or sitting alert, offering ``routine`` or None) in every form the
+        ``alert_forms`` setting names: the sound, the on-screen cue, the notification with buttons.
 
-        With ``alert_form = tray`` nothing pops up: the tray icon (already drawn from the same events)
-        is the alert, and the log says so.
+        With ``tray`` alone nothing pops up: the tray icon (already drawn from the same events) is the
+        alert, and the log says so.
         """
-        if self.settings.alert_form == "tray":
-            log.info("alert shown on the tray icon only (alert_form = tray): %s", alert_title(event))
+        forms = self.settings.alert_forms
+        kind = "posture" if isinstance(event, PostureAlert) else "sitting"
+        if "sound" in forms:
+            self.sound.play()
+        if "cue" in forms:
+            self._cue_on, self._cue_angle = kind, getattr(event, "angle_deg", None)
+            self.cue.show(kind, self.settings.cue_screens)
+        if "notification" not in forms:
+            log.info("alert shown as %s, no notification: %s", " and ".join(forms), alert_title(event))
             return
         body = (
             alert_text(event)
@@ -478,6 +506,32 @@ class App:
             on_clicked=(lambda: self.start_routine(routine.id, "notification")) if routine else None,
             fallback=FALLBACK_TEXT,
         )
+
+    def _cue_fine(self) -> None:
+        """A right-click on the on-screen cue (its reader thread): the same answer as the notification's
+        "I'm sitting fine" for a posture cue; a sitting cue just goes."""
+        if self._cue_on == "posture":
+            self._post_event(SittingFine(self._cue_angle))
+
+    def _cue_follow(self, analysed: Analysed) -> None:
+        """Let the cue go once what it shows has ended: posture recovered (or nobody in view) for a
+        posture cue; a break taken or nobody in view for a sitting cue."""
+        if self._cue_on is None:
+            return
+        state = analysed.update.sample.state
+        events = analysed.update.events
+        if self._cue_on == "posture":
+            if any(isinstance(e, PostureRecovered) for e in events) or state != PostureState.POOR:
+                self._hide_cue("posture recovered" if state == PostureState.GOOD else f"posture {state}")
+        elif state == PostureState.AWAY or any(isinstance(e, BreakTaken) for e in events):
+            self._hide_cue("a break")
+
+    def _hide_cue(self, why: str) -> None:
+        if self._cue_on is None:
+            return
+        self._cue_on = None
+        log.info("on-screen cue goes: %s", why)
+        self.cue.hide()
 
     def _send(self, title: str, body: str, **kw) -> None:
         """Show a notification now (the sink's thread; others use :meth:`notify`)."""
@@ -708,6 +762,12 @@ class App:
             for warning in result.warnings:
                 log.warning("%s", warning)
             self.apply_settings(result.settings)
+
+
+def _default_sound() -> Any:
+    from postureguard.platform.sound import AlertSound
+
+    return AlertSound()
 
 
 def _default_busy_probe() -> Any:

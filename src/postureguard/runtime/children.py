@@ -80,13 +80,13 @@ def start_postureguard(
     env: Mapping[str, str] | None = None,
     stderr: int | IO[Any] | None = None,
     new_session: bool = True,
+    pipes: bool = False,
 ) -> subprocess.Popen:
     """Start ``postureguard ARGS...`` (this interpreter, this package) and return at once.
 
     The one way PostureGuard starts its own windows (player, settings, setup), so each child gets
     the same things: :func:`child_environment`, stdin from /dev/null, its own session (a Ctrl+C
     for the parent does not close it) unless ``new_session`` is False, and as stderr ``stderr`` or
-    pipes: bool = False,
     else the user's real stderr (not the pipe that carries native log lines, see
     :mod:`postureguard.platform.native_logs`). ``pipes`` gives it a stdin and a stdout pipe instead
     (text, line-buffered: the on-screen cue's commands and answers). The child inherits the kernel
@@ -104,8 +104,8 @@ def start_postureguard(
         stderr=stderr if stderr is not None else child_stderr(),
         start_new_session=new_session,
         close_fds=True,
+        text=pipes,
+        bufsize=1 if pipes else -1,
     )
     threading.Thread(target=proc.wait, name=f"reap-{proc.pid}", daemon=True).start()
     return proc
-        text=pipes,
-        bufsize=1 if pipes else -1,

@@ -127,9 +127,9 @@ SPECS: tuple[KeySpec, ...] = (
             "how an alert arrives, several at once: a notification with buttons, an on-screen cue (a soft "
             "edge, X11), a short sound; or the tray icon alone (it turns orange)",
             choices=ALERT_FORMS),
-    KeySpec("hold_when_busy", "notifications", "bool", True,
     KeySpec("cue_screens", "notifications", "choice", "all",
             "where the on-screen cue is drawn: every monitor or the primary one", choices=CUE_SCREENS),
+    KeySpec("hold_when_busy", "notifications", "bool", True,
             "hold alerts under do-not-disturb or a full-screen window; deliver them once after"),
     KeySpec("work_hours", "notifications", "quiet", "",
             "local time span of work, e.g. 08:30-17:30; outside it no alerts (empty = all day)"),
@@ -177,6 +177,9 @@ def allowed_text(spec: KeySpec) -> str:
     """Human words for what ``spec`` accepts (used in every error message)."""
     if spec.kind == "choice":
         return "one of " + ", ".join(spec.choices)
+    if spec.kind == "choices":
+        several, alone = ", ".join(spec.choices[:-1]), spec.choices[-1]
+        return f"one or more of {several} (comma-separated), or {alone} alone"
     if spec.kind == "int":
         extra = f" ({spec.zero_words[0]} = 0)" if spec.zero_words else ""
         return range_text(spec.lo, spec.hi, integer=True) + extra
@@ -185,9 +188,6 @@ def allowed_text(spec: KeySpec) -> str:
     if spec.kind == "quiet":
         return "a time span HH:MM-HH:MM (e.g. 22:00-07:00) or empty for none"
     return "a list of acupoint codes such as LI4, GB21 (letters, digits, hyphens), or empty"
-    if spec.kind == "choices":
-        several, alone = ", ".join(spec.choices[:-1]), spec.choices[-1]
-        return f"one or more of {several} (comma-separated), or {alone} alone"
 
 
 def parse_quiet_hours(text: str) -> tuple[int, int] | None:
@@ -217,6 +217,8 @@ def _check(spec: KeySpec, value: Any) -> Any:
         if isinstance(value, str) and value.strip().lower() in spec.choices:
             return value.strip().lower()
         raise _Invalid(f"{quote(value)} is not {allowed_text(spec)}")
+    if kind == "choices":
+        return _check_choices(spec, value)
     if kind == "int":
         # bool is an int subclass in Python, but `true` for a number of minutes is a mistake, not a 1.
         whole = not isinstance(value, bool) and (
@@ -225,8 +227,6 @@ def _check(spec: KeySpec, value: Any) -> Any:
         if not whole:
             raise _Invalid(f"{quote(value)} is not {allowed_text(spec)}")
         try:
-    if kind == "choices":
-        return _check_choices(spec, value)
             return check_range(int(value), spec.lo, spec.hi, integer=True)
         except OutOfRange:
             raise _Invalid(f"{quote(int(value))} is out of range: use {allowed_text(spec)}") from None
@@ -257,14 +257,6 @@ def _check(spec: KeySpec, value: Any) -> Any:
     return tuple(codes)
 
 
-@dataclass(frozen=True)
-class Settings:
-    """All user settings, validated on construction (a bad value raises :class:`DataError`).
-
-    Times are in the unit their name says (seconds or minutes). See :data:`SPECS` for ranges.
-    """
-
-    sensitivity: str = DEFAULTS["sensitivity"]
 def _check_choices(spec: KeySpec, value: Any) -> tuple[str, ...]:
     """A ``choices`` value: a list of choices or one text (``"notification, cue"``), normalised to a tuple
     in the order of ``spec.choices``. The last choice (``tray``: nothing else) stands only alone: beside
@@ -287,6 +279,14 @@ def _check_choices(spec: KeySpec, value: Any) -> tuple[str, ...]:
     return tuple(c for c in spec.choices if c in chosen) or (alone,)
 
 
+@dataclass(frozen=True)
+class Settings:
+    """All user settings, validated on construction (a bad value raises :class:`DataError`).
+
+    Times are in the unit their name says (seconds or minutes). See :data:`SPECS` for ranges.
+    """
+
+    sensitivity: str = DEFAULTS["sensitivity"]
     sustain_seconds: int = DEFAULTS["sustain_seconds"]
     recovery_seconds: int = DEFAULTS["recovery_seconds"]
     cooldown_minutes: int = DEFAULTS["cooldown_minutes"]
@@ -335,6 +335,10 @@ def _check_choices(spec: KeySpec, value: Any) -> tuple[str, ...]:
         """The keys whose value differs from the default."""
         return {k: v for k, v in self.as_dict().items() if v != DEFAULTS[k]}
 
+    def alerts_as(self, form: str) -> bool:
+        """Whether alerts take ``form`` (one of :data:`ALERT_FORMS`)."""
+        return form in self.alert_forms
+
     def quiet_window(self) -> tuple[int, int] | None:
         """Quiet hours as minutes after local midnight ``(start, end)``, or ``None``."""
         return parse_quiet_hours(self.quiet_hours)
@@ -346,10 +350,6 @@ def _check_choices(spec: KeySpec, value: Any) -> tuple[str, ...]:
     def work_day_numbers(self) -> frozenset[int]:
         """The work days as weekday numbers (0 = Monday .. 6)."""
         return WORK_DAY_CHOICES[self.work_days]
-    def alerts_as(self, form: str) -> bool:
-        """Whether alerts take ``form`` (one of :data:`ALERT_FORMS`)."""
-        return form in self.alert_forms
-
 
     def to_engine(self, **overrides: Any) -> EngineSettings:
         """The engine's settings (seconds); a sitting limit of 0 switches the reminder off (``None``).
@@ -433,6 +433,8 @@ def parse_value(spec: KeySpec, text: str) -> Any:
             if t.lower() in ("", "none", "off"):
                 return ()
             return _check(spec, [p for p in re.split(r"[,\s]+", t) if p])
+        if spec.kind == "choices" and t.lower() in ("none", "off"):
+            return _check(spec, [])
         if spec.kind == "quiet" and t.lower() in ("none", "off"):
             return ""
         return _check(spec, t)
@@ -444,8 +446,6 @@ def format_value(value: Any) -> str:
     """A value as text that :func:`parse_value` reads back to the same value."""
     if isinstance(value, bool):
         return "true" if value else "false"
-        if spec.kind == "choices" and t.lower() in ("none", "off"):
-            return _check(spec, [])
     if isinstance(value, tuple):
         return ",".join(value)
     return str(value)
@@ -522,6 +522,8 @@ def check_document(doc: Mapping[str, Any]) -> Checked:
     """
     values: dict[str, Any] = {}
     problems: list[str] = []
+    # Values under an older key name (``alert_form``): used unless the file also has the new name.
+    legacy: dict[str, Any] = {}
 
     def take(spec: KeySpec, value: Any, where: str, key: str) -> None:
         try:
@@ -529,12 +531,13 @@ def check_document(doc: Mapping[str, Any]) -> Checked:
         except _Invalid as exc:
             problems.append(f"{where}: {exc}")
 
+    def spec_of(key: str) -> KeySpec | None:
+        return SPEC_BY_NAME.get(LEGACY_KEYS.get(key, key))
+
     # Flat keys first, so the same key inside its section (the written form) wins over a flat one.
     for key, value in doc.items():
         spec = spec_of(key)
         if key in SECTIONS and isinstance(value, Mapping):
-    # Values under an older key name (``alert_form``): used unless the file also has the new name.
-    legacy: dict[str, Any] = {}
             continue  # a section ("camera" is both a section and a key), read below
         if spec is not None:
             take(spec, value, key, key)
@@ -542,9 +545,6 @@ def check_document(doc: Mapping[str, Any]) -> Checked:
             problems.append(f"{shorten(key)}: unknown {'section' if isinstance(value, Mapping) else 'key'}")
     for section in SECTIONS:
         table = doc.get(section)
-    def spec_of(key: str) -> KeySpec | None:
-        return SPEC_BY_NAME.get(LEGACY_KEYS.get(key, key))
-
         if not isinstance(table, Mapping):
             continue
         for key, value in table.items():
