@@ -637,7 +637,8 @@ def _colour_count(path: Path, rgb: tuple[int, int, int], box: tuple[float, float
         shot = image.convert("RGB")
     w, h = shot.size
     part = shot.crop((int(box[0] * w), int(box[1] * h), int(box[2] * w), int(box[3] * h)))
-    return sum(1 for p in part.getdata() if all(abs(a - b) <= 12 for a, b in zip(p, rgb, strict=True)))
+    data = part.tobytes()
+    return sum(1 for i in range(0, len(data), 3) if all(abs(data[i + k] - rgb[k]) <= 12 for k in range(3)))
 
 
 def _hex_rgb(colour: str) -> tuple[int, int, int]:

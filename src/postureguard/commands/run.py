@@ -152,15 +152,17 @@ def run(args) -> int:
 def notification_icon() -> Path:
     """Draw the icon notifications show into the data folder and return its path (PNG, 128 px).
 
-    Written through :func:`postureguard.files.paths.write_atomic`: mode 0600 like every other file of ours,
+    It is the application icon (``data/postureguard.svg``), not a tray state: one icon serves every
+    notification the app sends, and the tray's green tick would say "good posture" on a "Time to sit
+    up" alert. Written through :func:`postureguard.files.paths.write_atomic`: mode 0600 like every other file of ours,
     and never half an image. Raises :class:`OSError` when the data folder cannot be written.
     """
     from postureguard.files import paths
-    from postureguard.ui.icons import icon_for
+    from postureguard.ui.icons import app_icon
 
     path = paths.ensure_private_dir(paths.data_dir()) / "notification-icon.png"
     png = io.BytesIO()
-    icon_for("good", 128).save(png, format="PNG")
+    app_icon(128).save(png, format="PNG")
     return paths.write_atomic(path, png.getvalue())
 
 

@@ -7,9 +7,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from postureguard.history.base import AlertRecord, BreakRecord, GapRecord, MinuteRecord, RoutineRecord
+from postureguard.i18n import _, format_percent, ngettext
 
 #: A minute counts towards a stretch at the desk when the person was in view for at least this share of it.
 PRESENT_FOR_STRETCH = 0.5
+#: An hour is named the day's best only with at least this many judged minutes in it (a good five
+#: minutes before lunch is not "the best hour").
+BEST_HOUR_MIN_MINUTES = 20
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,9 @@ class DaySummary:
     routines_started: int
     longest_stretch_min: int
     paused_minutes: int = 0
+    #: The local hour (0..23) with the best share of good posture, among hours with at least
+    #: :data:`BEST_HOUR_MIN_MINUTES` judged minutes (None: no such hour); the earliest on a tie.
+    best_hour: int | None = None
 
 
 def _inside(t: float, start: float, end: float) -> bool:
@@ -97,7 +104,45 @@ def summarize_day(
         routines_started=len(day_routines),
         longest_stretch_min=longest,
         paused_minutes=int(round(paused_s / 60.0)),
+        best_hour=best_hour(mins),
     )
+
+
+def best_hour(minutes: Iterable[MinuteRecord]) -> int | None:
+    """The local hour (0..23, the system's time zone) whose judged minutes have the highest mean share
+    of good posture, among hours with at least :data:`BEST_HOUR_MIN_MINUTES` of them; None if none has.
+
+    On the night the clocks go back the repeated hour's minutes count as one hour.
+    """
+    by_hour: dict[int, list[float]] = {}
+    for m in minutes:
+        if m.poor_share is not None:
+            by_hour.setdefault(datetime.fromtimestamp(m.minute_start).hour, []).append(1.0 - m.poor_share)
+    shares = {h: sum(v) / len(v) for h, v in by_hour.items() if len(v) >= BEST_HOUR_MIN_MINUTES}
+    if not shares:
+        return None
+    return max(sorted(shares), key=lambda h: shares[h])  # max keeps the first (earliest) of equals
+
+
+def daily_text(summary: DaySummary) -> str | None:
+    """The day's summary in one sentence or two, for the end-of-day notification:
+    "Today: 82% good posture, 3 breaks, 1 routine. Best hour 10–11." (None: nothing was recorded).
+
+    Routines are the completed ones; the best hour is :attr:`DaySummary.best_hour` to the next hour.
+    """
+    s = summary
+    if s.minutes_monitored == 0 and not (s.alerts or s.breaks or s.routines_started):
+        return None
+    if s.good_share is None:
+        posture = _("Today: posture not measured")
+    else:
+        posture = _("Today: {share} good posture").format(share=format_percent(s.good_share))
+    breaks = ngettext("{n} break", "{n} breaks", s.breaks).format(n=s.breaks)
+    routines = ngettext("{n} routine", "{n} routines", s.routines_done).format(n=s.routines_done)
+    text = _("{posture}, {breaks}, {routines}.").format(posture=posture, breaks=breaks, routines=routines)
+    if s.best_hour is not None:
+        text += " " + _("Best hour {start}–{end}.").format(start=s.best_hour, end=(s.best_hour + 1) % 24)
+    return text
 
 
 def _duration(minutes: int) -> str:

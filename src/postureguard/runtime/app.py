@@ -29,7 +29,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -42,11 +42,11 @@ from postureguard.errors import CalibrationError, UserError
 from postureguard.files import paths
 from postureguard.history.aggregate import MinuteAggregator
 from postureguard.history.base import AlertRecord, BreakRecord, HistoryStore
-from postureguard.history.summary import format_summary, summarize_day
+from postureguard.history.summary import DaySummary, daily_text, format_summary, summarize_day
 from postureguard.i18n import _
 from postureguard.platform.notifications import Notifier
 from postureguard.runtime.cue_link import Cue, CueProcess
-from postureguard.runtime.day import snooze_seconds, snooze_until_tomorrow
+from postureguard.runtime.day import snooze_seconds, snooze_until_tomorrow, summary_due
 from postureguard.runtime.messages import (
     AlertRaised,
     Analysed,
@@ -74,6 +74,7 @@ from postureguard.runtime.messages import (
     Snooze,
     StatusChanged,
     Suggested,
+    SummaryDue,
     TrayModel,
     TrayState,
     UseCalibration,
@@ -96,6 +97,8 @@ FINE_LABEL = "I'm sitting fine"
 BUSY_POLL_S = 2.0
 #: Buttons a notification may carry: GNOME Shell shows three at most (dunst and KDE show more).
 MAX_BUTTONS = 3
+#: In the state folder: the local date (YYYY-MM-DD) of the last daily summary shown.
+SUMMARY_STATE_FILE = "last-daily-summary"
 
 
 class View(Protocol):
@@ -191,6 +194,12 @@ class App:
         #: Alerts held while the user is busy (the sink's); ``busy_probe`` makes a BusyProbe-like object.
         self.holdback: HoldBack[tuple[Any, Any, str]] = HoldBack()
         self._busy_probe = busy_probe or _default_busy_probe
+        #: The daily summary: the local date (ISO) of the last one shown at the end of the work hours
+        #: (kept in the state folder: a restart does not repeat it), the day of one held under
+        #: do-not-disturb (the sink's), and the day the busy watcher last asked for one (the watcher's).
+        self._summary_last = _read_summary_date()
+        self._summary_held: str | None = None
+        self._summary_asked: str | None = None
         #: The alert forms beside the notification (see :meth:`_deliver`); the cue's process starts on
         #: its first alert. ``_cue_on``: the kind of alert the cue shows now, or None.
         self.cue: Cue = cue_factory(self._cue_fine)
@@ -340,6 +349,9 @@ class App:
         elif isinstance(event, BusyChanged):
             log.info("alerts held: %s", ", ".join(event.reasons) or "no longer")
             self._release(event.reasons)
+            self._release_summary(event.reasons)
+        elif isinstance(event, SummaryDue):
+            self._summary(event, self.model.held)
         if isinstance(event, Paused) or (
             isinstance(event, SettingsApplied) and not event.settings.alerts_as("cue")
         ):
@@ -685,13 +697,15 @@ class App:
 
         threading.Thread(target=work, name="open-log", daemon=True).start()
 
-    def summary_text(self) -> str:
+    def _day_summary(self, day: date) -> DaySummary:
+        """The summary of the local day ``day`` from the history (the sink's, or a caller's while it
+        does not run)."""
         from postureguard.history.summary import day_bounds
 
         # Local midnight to the next one: 23 or 25 hours on the days the clocks change.
-        start, end = day_bounds(datetime.fromtimestamp(self._wall()).date())
+        start, end = day_bounds(day)
         s = self.store
-        summary = summarize_day(
+        return summarize_day(
             s.minutes(start, end),
             s.alerts(start, end),
             s.routines(start, end),
@@ -700,10 +714,65 @@ class App:
             end,
             gaps=s.gaps(start, end),
         )
-        return format_summary(summary)
+
+    def summary_text(self) -> str:
+        return format_summary(self._day_summary(datetime.fromtimestamp(self._wall()).date()))
 
     def show_summary(self) -> None:
-        self.notify("PostureGuard today", self.summary_text())
+        """The tray's "Today's summary": the day's summary notification now (from any thread)."""
+        self._post_event(SummaryDue(datetime.fromtimestamp(self._wall()).date().isoformat(), on_demand=True))
+
+    def _summary(self, event: SummaryDue, held: tuple[str, ...]) -> None:
+        """Show the day's summary (the sink's): one notification with "Open report".
+
+        The one at the end of the work hours comes once a day (the date is saved in the state folder)
+        and waits while the user is busy (do-not-disturb, full screen: ``held``; being outside the work
+        hours is when it is due, so that holds nothing). One asked for comes at once.
+        """
+        if not event.on_demand:
+            if self._summary_last == event.day:
+                return
+            busy = tuple(r for r in held if r != OUTSIDE_WORK_HOURS)
+            if busy:
+                self._summary_held = event.day
+                log.info("daily summary held (%s)", ", ".join(busy))
+                return
+        summary = self._day_summary(date.fromisoformat(event.day))
+        text = daily_text(summary)
+        if text is None and not event.on_demand:
+            log.info("daily summary of %s: nothing recorded, none shown", event.day)
+            return
+        self._send(
+            _("PostureGuard: your day"),
+            text or format_summary(summary),
+            buttons=[(_("Open report"), self.open_report)],
+            on_clicked=self.open_report,
+            fallback=_("The report is in the tray menu: Report…"),
+        )
+        log.info("daily summary of %s shown: %s", event.day, text)
+        if not event.on_demand:
+            self._summary_last = event.day
+            _write_summary_date(event.day)
+
+    def _release_summary(self, reasons: tuple[str, ...]) -> None:
+        """Show a held daily summary once nothing but the end of the work hours holds alerts, the same
+        day (after midnight it would describe yesterday as "today": it is dropped)."""
+        if self._summary_held is None or any(r != OUTSIDE_WORK_HOURS for r in reasons):
+            return
+        day, self._summary_held = self._summary_held, None
+        if day == datetime.fromtimestamp(self._wall()).date().isoformat():
+            self._summary(SummaryDue(day), ())
+
+    def _check_summary(self, local: datetime) -> None:
+        """The busy watcher's look at the clock: ask the sink for the day's summary when it is due."""
+        s = self.settings
+        day = local.date().isoformat()
+        if not s.daily_summary or self._summary_asked == day:
+            return
+        last = date.fromisoformat(self._summary_last) if self._summary_last else None
+        if summary_due(local, last, s.work_day_numbers(), s.work_window()):
+            self._summary_asked = day
+            self._post_event(SummaryDue(day))
 
     # -- state for the tray ------------------------------------------------------------------------
     def tray_state(self) -> TrayState:
@@ -747,6 +816,7 @@ class App:
                     last = reasons
                     self.outbox.put(BusyChanged(reasons))
                     self._pump()
+                self._check_summary(local)
         finally:
             if probe is not None:
                 probe.close()
@@ -768,6 +838,27 @@ def _default_sound() -> Any:
     from postureguard.platform.sound import AlertSound
 
     return AlertSound()
+
+
+def _summary_state_file() -> Path:
+    return paths.state_dir() / SUMMARY_STATE_FILE
+
+
+def _read_summary_date() -> str | None:
+    """The local date (ISO) of the last daily summary shown, or None (none yet, or unreadable)."""
+    try:
+        text = _summary_state_file().read_text(encoding="utf-8").strip()
+        return date.fromisoformat(text).isoformat()
+    except (OSError, ValueError):
+        return None
+
+
+def _write_summary_date(day: str) -> None:
+    try:
+        paths.ensure_private_dir(paths.state_dir())
+        paths.write_atomic(_summary_state_file(), (day + "\n").encode("utf-8"))
+    except (OSError, UserError) as exc:  # then a restart today may show it again: no harm
+        log.warning("cannot remember the daily summary's date: %s", exc)
 
 
 def _default_busy_probe() -> Any:

@@ -16,8 +16,8 @@ from postureguard.i18n import N_
 #: The snooze choices of the tray menu and of the notification: (label, minutes; None = until tomorrow).
 #: The labels are marked for translation and translated where they are shown.
 SNOOZE_CHOICES: tuple[tuple[str, int | None], ...] = (
-    (N_("30 minutes"), 30),
-    (N_("1 hour"), 60),
+    (N_("For 30 minutes"), 30),
+    (N_("For 1 hour"), 60),
     (N_("Until tomorrow"), None),
 )
 #: When "until tomorrow" ends without work hours: 08:00 local time (minutes after midnight).

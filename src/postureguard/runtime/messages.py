@@ -246,6 +246,15 @@ class Notify(AppEvent):
     body: str
 
 
+@dataclass(frozen=True)
+class SummaryDue(AppEvent):
+    """Show the summary of the local day ``day`` (ISO date text, ``YYYY-MM-DD``): at the end of the
+    work hours (``on_demand`` False: once a day, held under do-not-disturb) or because the user asked."""
+
+    day: str
+    on_demand: bool = False
+
+
 # -- the tray's state: a pure fold of the events ----------------------------------------------------
 @dataclass(frozen=True)
 class TrayModel:

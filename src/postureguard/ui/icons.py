@@ -86,6 +86,44 @@ def _render(state: str, size: int, badge: bool) -> Image.Image:
     return image.resize((size, size), Image.Resampling.LANCZOS)
 
 
+def app_icon(size: int = 128) -> Image.Image:
+    """PostureGuard's application icon (``data/postureguard.svg``) as a new ``size`` x ``size`` RGBA image.
+
+    The same drawing as the SVG the applications menu shows (a white upright head and shoulders on a
+    green rounded square), for places that need pixels: notifications show it beside their text, so
+    an alert does not wear the tray's "good posture" tick. ``size`` is in pixels (16-512).
+    """
+    if not 16 <= size <= 512:
+        raise ValueError(f"icon size must be 16-512 pixels, not {size}")
+    big = size * _SUPERSAMPLE
+    scale = big / _UNIT
+    image = Image.new("RGBA", (big, big), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+
+    def box(x0: float, y0: float, x1: float, y1: float) -> tuple[float, float, float, float]:
+        return (x0 * scale, y0 * scale, x1 * scale, y1 * scale)
+
+    # The SVG's square spans 2..62 with a 2-unit stroke centred on its edge: 1..63 outside, 3 inside.
+    draw.rounded_rectangle(box(1, 1, 63, 63), radius=15 * scale, fill=(46, 160, 67, 255),
+                           outline=(20, 90, 35, 255), width=max(1, round(2 * scale)))  # fmt: skip
+    draw.ellipse(box(32 - 8.5, 19 - 8.5, 32 + 8.5, 19 + 8.5), fill=_WHITE)  # the head
+    draw.rectangle(box(29, 26, 35, 35), fill=_WHITE)  # the neck
+
+    def cubic(p0, p1, p2, p3, n: int = 24) -> list[tuple[float, float]]:
+        out = []
+        for i in range(n + 1):
+            t = i / n
+            u = 1 - t
+            out.append(tuple((u**3 * a + 3 * u * u * t * b + 3 * u * t * t * c + t**3 * d) * scale
+                             for a, b, c, d in zip(p0, p1, p2, p3, strict=True)))  # fmt: skip
+        return out
+
+    # The shoulders: M12 56 C12 42 20 35 32 35 C44 35 52 42 52 56 Z
+    outline = cubic((12, 56), (12, 42), (20, 35), (32, 35)) + cubic((32, 35), (44, 35), (52, 42), (52, 56))
+    draw.polygon(outline, fill=_WHITE)
+    return image.resize((size, size), Image.Resampling.LANCZOS)
+
+
 _Box = Callable[[float, float, float, float], tuple[float, float, float, float]]
 _Px = Callable[[float], int]
 

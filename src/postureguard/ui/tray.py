@@ -18,7 +18,9 @@ from collections.abc import Callable
 from typing import Any
 
 from postureguard.i18n import N_, _
+from postureguard.i18n import _
 from postureguard.runtime.app import App, TrayState
+from postureguard.runtime.day import SNOOZE_CHOICES
 from postureguard.ui.icons import icon_for
 
 log = logging.getLogger(__name__)
@@ -139,6 +141,9 @@ class Tray:
         def pause_item(label, seconds):
             return Item(label, lambda icon, item: app.pause(seconds))
 
+        def snooze_item(label, minutes):
+            return Item(_(label), lambda icon, item: app.snooze_for(minutes))
+
         def sensitivity_item(value, label):
             return Item(
                 label,
@@ -201,6 +206,7 @@ class Tray:
             suggested,
             Menu.SEPARATOR,
             Item("Pause", Menu(*(pause_item(label, s) for label, s in PAUSES))),
+            Item(_("Snooze alerts"), Menu(*(snooze_item(label, m) for label, m in SNOOZE_CHOICES))),
             Item("Resume", lambda icon, item: app.resume(), enabled=lambda item: self.state.paused),
             Item("Sensitivity", Menu(*(sensitivity_item(v, label) for v, label in SENSITIVITY_LABELS))),
             Item("Sitting reminder", Menu(*(sitting_item(m, label) for m, label in SITTING_CHOICES), other)),
@@ -208,6 +214,11 @@ class Tray:
             Item("Calibrate now", lambda icon, item: app.begin_calibration()),
             Item("Routines", Menu(*(routine_item(rid, title) for rid, title in self.routines))),
             Item("Today's summary", lambda icon, item: app.show_summary()),
+            Item(
+                _("Daily summary at the end of work hours"),
+                lambda icon, item: app.set_setting("daily_summary", str(not app.settings.daily_summary)),
+                checked=lambda item: app.settings.daily_summary,
+            ),
             Item("Report…", lambda icon, item: app.open_report()),
             Item("Settings…", lambda icon, item: open_settings_window()),
             Item("Setup…", lambda icon, item: app.open_setup()),
