@@ -18,7 +18,6 @@ from collections.abc import Callable
 from typing import Any
 
 from postureguard.i18n import N_, _
-from postureguard.i18n import _
 from postureguard.runtime.app import App, TrayState
 from postureguard.runtime.day import SNOOZE_CHOICES
 from postureguard.ui.icons import icon_for
