@@ -152,3 +152,26 @@ def test_switched_off_none_and_on_demand_at_once(tmp_path, kb):
     [note] = _summaries(app)
     assert note["body"].startswith("Today: 82% good posture")
     assert not (paths.state_dir() / SUMMARY_STATE_FILE).exists()  # the evening's one still comes
+
+
+def test_the_summary_command_prints_the_sentence(isolated_home, tmp_path):
+    """`postureguard summary` (the real command) reads the real history file and creates none."""
+    import subprocess
+    import sys
+
+    env = {**__import__("os").environ, "POSTUREGUARD_HOME": str(isolated_home), "LANGUAGE": "en"}
+    run = lambda *a: subprocess.run([sys.executable, "-m", "postureguard", "summary", *a], env=env,  # noqa: E731
+                                    capture_output=True, text=True, timeout=120)  # fmt: skip
+    empty = run()
+    assert empty.returncode == 0 and "nothing recorded yet" in empty.stdout, empty
+    assert not paths.history_file().exists()
+    store = SQLiteStore(paths.history_file())
+    fill_day(store)
+    store.close()
+    res = run("--date", DAY.isoformat())
+    assert res.returncode == 0, res.stderr
+    # The day is named in the locale's way ("23 Nov 2026" or "Nov 23, 2026").
+    assert "2026: 82% good posture, 3 breaks, 1 routine. Best hour 10–11.\n" in res.stdout, res.stdout
+    assert "23" in res.stdout.split(":")[0]
+    bad = run("--date", "2026-13-01")
+    assert bad.returncode != 0 and bad.stderr.startswith("postureguard: ") and "Traceback" not in bad.stderr

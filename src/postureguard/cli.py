@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "postureguard.commands.play",
     "postureguard.commands.config",
     "postureguard.commands.today",
+    "postureguard.commands.summary",
     "postureguard.commands.report",
     "postureguard.commands.doctor",
     "postureguard.commands.settings",

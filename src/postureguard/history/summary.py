@@ -124,19 +124,21 @@ def best_hour(minutes: Iterable[MinuteRecord]) -> int | None:
     return max(sorted(shares), key=lambda h: shares[h])  # max keeps the first (earliest) of equals
 
 
-def daily_text(summary: DaySummary) -> str | None:
+def daily_text(summary: DaySummary, title: str | None = None) -> str | None:
     """The day's summary in one sentence or two, for the end-of-day notification:
     "Today: 82% good posture, 3 breaks, 1 routine. Best hour 10–11." (None: nothing was recorded).
 
     Routines are the completed ones; the best hour is :attr:`DaySummary.best_hour` to the next hour.
+    ``title`` names the day (default "Today").
     """
     s = summary
+    title = _("Today") if title is None else title
     if s.minutes_monitored == 0 and not (s.alerts or s.breaks or s.routines_started):
         return None
     if s.good_share is None:
-        posture = _("Today: posture not measured")
+        posture = _("{title}: posture not measured").format(title=title)
     else:
-        posture = _("Today: {share} good posture").format(share=format_percent(s.good_share))
+        posture = _("{title}: {share} good posture").format(title=title, share=format_percent(s.good_share))
     breaks = ngettext("{n} break", "{n} breaks", s.breaks).format(n=s.breaks)
     routines = ngettext("{n} routine", "{n} routines", s.routines_done).format(n=s.routines_done)
     text = _("{posture}, {breaks}, {routines}.").format(posture=posture, breaks=breaks, routines=routines)

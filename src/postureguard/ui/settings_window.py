@@ -406,6 +406,13 @@ class SettingsWindow:
                 screens, text=_(label), value=value, variable=self._vars["cue_screens"],
                 command=lambda: self._save_now("cue_screens", self._vars["cue_screens"].get()),
             ).pack(side="left", padx=(self._pad(1), 0))  # fmt: skip
+        self._vars["daily_summary"] = tk.BooleanVar(value=s.daily_summary)
+        ttk.Checkbutton(
+            sections["Notifications"],
+            text=_("A summary of the day at the end of the work hours (18:00 without them)"),
+            variable=self._vars["daily_summary"],
+            command=lambda: self._save_flag("daily_summary"),
+        ).grid(row=rows["Notifications"] + 3, column=0, columnspan=3, sticky="w")
         if points_note:
             ttk.Label(safety, text=points_note, style="Muted.TLabel", wraplength=wrap, justify="left").grid(
                 row=rows["Safety"], column=0, columnspan=3, sticky="w"
