@@ -35,6 +35,7 @@ COMMAND_MODULES = (
     "postureguard.commands.desktop",
     "postureguard.commands.run",
     "postureguard.commands.bench",
+    "postureguard.commands.evaluate",
 )
 
 

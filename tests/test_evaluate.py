@@ -1,0 +1,93 @@
+"""`postureguard evaluate`: the scenario evaluation on the real corpus (bench/scenarios/manifest.json).
+
+The corpus is read from ../shared/data/posture (skipped with the reason when absent). Done when: no
+false alert on anything that should not alert, every sustained slouch alerted within the sustain window
+plus 2 s, presence right (away and standing read as away).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+MANIFEST = Path(__file__).resolve().parents[1] / "bench" / "scenarios" / "manifest.json"
+
+
+def _run(*args):
+    return subprocess.run([sys.executable, "-m", "postureguard", "evaluate", *map(str, args)],
+                          capture_output=True, text=True, timeout=600, env=dict(os.environ))  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def evaluation(posture_data):
+    res = _run(MANIFEST, "--json", "--data-root", posture_data)
+    assert res.returncode == 0, res.stderr
+    return json.loads(res.stdout)
+
+
+@pytest.mark.shared_data
+def test_every_recording_is_evaluated(evaluation):
+    names = {r["name"] for r in json.loads(MANIFEST.read_text())["recordings"]}
+    assert evaluation["skipped"] == []
+    assert {r["recording"] for r in evaluation["scenarios"]} == names
+
+
+@pytest.mark.shared_data
+def test_no_false_alert_and_every_slouch_alerted_in_time(evaluation, report_figure):
+    rows = evaluation["scenarios"]
+    quiet = [r for r in rows if not r["should_alert"]]
+    loud = [r for r in rows if r["should_alert"]]
+    assert quiet and loud
+    assert [r for r in quiet if r["false_alerts"]] == []
+    assert [r for r in loud if r["missed"]] == []
+    delays = [d for r in loud for d in r["delays_s"]]
+    assert all(-1 <= d <= 2.0 for d in delays), delays
+    hours = sum(r["seconds"] for r in quiet) / 3600
+    report_figure(f"evaluate: {len(rows)} scenarios, 0 false alerts in {hours * 60:.0f} min that should not "
+                  f"alert, {len(delays)} slouches alerted {min(delays):+.1f} to {max(delays):+.1f} s "
+                  "after the window")
+
+
+@pytest.mark.shared_data
+def test_standing_and_away_read_as_away(evaluation):
+    rows = [r for r in evaluation["scenarios"] if r["label"] in ("standing", "away")]
+    assert len(rows) == 2 and all(r["presence_errors"] <= 0.05 for r in rows), rows
+    assert all(r["poor_share"] in (None, 0) for r in rows)
+
+
+def test_the_table_names_each_scenario(posture_data):
+    res = _run(MANIFEST, "--data-root", posture_data, "--only", "lm-looks-down")
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert lines[0].split()[:3] == ["recording", "scenario", "alert?"]
+    assert any("looking_down_brief" in line and " no " in line for line in lines[1:])
+
+
+def test_missing_recordings_are_skipped_with_the_path(tmp_path):
+    res = _run(MANIFEST, "--data-root", tmp_path, "--only", "lm-slouch")
+    assert res.returncode == 0, res.stderr
+    assert "skipped lm-slouch: not found: " in res.stdout and str(tmp_path) in res.stdout
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "is not readable"),
+        ('{"schema": "other"}', "is not a PostureGuard scenarios manifest"),
+        ('{"schema": "postureguard.scenarios", "recordings": [{"kind": "tape"}]}', "needs a kind"),
+        ('{"schema": "postureguard.scenarios", "recordings": [{"kind": "video", "path": "x.mp4", '
+         '"spans": [{"start": 5, "end": 1, "label": "upright"}]}]}', "an end after its start"),
+    ],
+)
+def test_a_bad_manifest_is_one_line(tmp_path, content, message):
+    path = tmp_path / "m.json"
+    path.write_text(content)
+    res = _run(path)
+    assert res.returncode == 2
+    lines = [x for x in res.stderr.splitlines() if x.strip()]
+    assert len(lines) == 1 and lines[0].startswith("postureguard: ") and message in lines[0], res.stderr
