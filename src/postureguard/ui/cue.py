@@ -65,6 +65,21 @@ def tab_rect(w: int, edge: int = EDGE_PX) -> Rect:
     return Rect((w - TAB_W) // 2, edge, TAB_W, TAB_H)
 
 
+def tab_rows(w: int, edge: int = EDGE_PX) -> list[Rect]:
+    """The tab as one-pixel rows in window coordinates: square at the top edge, its bottom corners
+    rounded (radius half its height), so the window's shape matches what is drawn without a compositor."""
+    import math
+
+    t = tab_rect(w, edge)
+    radius = t.h / 2
+    rows = []
+    for y in range(t.h):
+        dy = y + 0.5 - (t.h - radius)  # > 0 inside the rounded bottom half
+        inset = 0 if dy <= 0 else int(round(radius - math.sqrt(max(radius * radius - dy * dy, 0.0))))
+        rows.append(Rect(t.x + inset, t.y + y, t.w - 2 * inset, 1))
+    return rows
+
+
 def edge_strength(depth: float, edge: int = EDGE_PX) -> float:
     """How strong the colour is ``depth`` pixels in from the screen's edge: 1 at the edge, easing to a
     quarter at the inner side of the band (a soft edge rather than a hard line)."""
@@ -152,8 +167,9 @@ class CueWindows:
         shape = cairo.Region()
         for r in ring_rects(rect.w, rect.h):
             shape.union(cairo.RectangleInt(r.x, r.y, r.w, r.h))
-        t = tab_rect(rect.w)
-        tab = cairo.Region(cairo.RectangleInt(t.x, t.y, t.w, t.h))
+        tab = cairo.Region()
+        for r in tab_rows(rect.w):
+            tab.union(cairo.RectangleInt(r.x, r.y, r.w, r.h))
         shape.union(tab)
         # Drawn: the edge and the tab. Clicked: the tab alone; the edge lets every click through.
         win.shape_combine_region(shape)
