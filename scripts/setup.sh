@@ -14,6 +14,7 @@ APT_PACKAGES=(
     python3 python3-venv python3-dev python3-tk build-essential pkg-config
     libgirepository1.0-dev libcairo2-dev gir1.2-gtk-3.0 gir1.2-ayatanaappindicator3-0.1
     libgl1 libglib2.0-0 libseccomp2
+    gnome-session-canberra sound-theme-freedesktop
 )
 
 say() { printf 'setup: %s\n' "$*" >&2; }

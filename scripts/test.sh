@@ -38,6 +38,9 @@ APT_PACKAGES=(
     # validates the start-at-login and menu entries (tests/test_autostart.py, test_desktop_menu.py);
     # the hicolor theme and the SVG loader GTK needs to find and draw the installed icon
     desktop-file-utils hicolor-icon-theme librsvg2-common librsvg2-bin
+    # the alert sound (canberra-gtk-play, the freedesktop sound theme) and the sound server with a
+    # null sink it plays into (tests/test_alert_forms_e2e.py)
+    gnome-session-canberra libcanberra-pulse sound-theme-freedesktop pulseaudio pulseaudio-utils
     # the kernel filter that refuses internet sockets (pyseccomp loads it), and the tests that
     # check privacy at the system-call level and run the desktop tests on a busy machine
     libseccomp2 strace stress-ng
