@@ -48,7 +48,8 @@ def _viewer(folder: Path, seen: Path) -> Path:
     bin_dir.mkdir()
     viewer = bin_dir / "xdg-open"
     viewer.write_text(f"#!/bin/sh\nprintf '%s' \"$1\" > {seen}.tmp && mv {seen}.tmp {seen}\n"
-                      "exec display -title 'PG report viewer' \"$1\"\n")  # fmt: skip
+                      "exec display -title 'PG report viewer' -resize '1100x700>' -geometry +0+0 "
+                      "\"$1\"\n")  # fmt: skip
     viewer.chmod(0o755)
     return bin_dir
 
