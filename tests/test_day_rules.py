@@ -126,3 +126,28 @@ def test_summary_due_at_the_end_of_the_work_hours_once_a_day():
     assert not summary_due(berlin(2026, 12, 5, 19, 0), None, WEEKDAYS, OFFICE)
     assert not summary_due(berlin(2026, 12, 8, 0, 10), monday, WEEKDAYS, OFFICE)
     assert summary_due(datetime(2026, 12, 5, 18, 0), None)  # no work hours: 18:00 every day
+
+
+def test_the_app_moves_a_held_alerts_count_to_its_delivery(tmp_path):
+    """Through the app's sink: an alert held 10 minutes under do-not-disturb counts from its delivery."""
+    from postureguard.knowledge.loader import load_knowledge
+    from postureguard.runtime.messages import BusyChanged
+    from postureguard.settings.config import Settings
+    from test_app import GOOD, POOR, feed, make_app
+
+    app, wall, mono, _ = make_app(tmp_path, load_knowledge(include_user=False),
+                                  settings=Settings(max_notifications_per_hour=2))  # fmt: skip
+    feed(app, wall, mono, GOOD, 10)
+    app.outbox.put(BusyChanged((DO_NOT_DISTURB,)))
+    app.drain()
+    feed(app, wall, mono, POOR, 8)
+    [raised] = [a.t for a in app.store.alerts()]
+    assert not [n for n in app.notifier.sent if n["title"] == "Time to sit up"]  # held
+    assert list(app.owner.policy._sent) == [raised]  # noqa: SLF001 - counted when raised, for now
+    wall.t += 600
+    feed(app, wall, mono, POOR, 2)
+    delivered_at = wall.t
+    app.outbox.put(BusyChanged(()))
+    app.drain()
+    assert [n for n in app.notifier.sent if n["title"] == "Time to sit up"]
+    assert list(app.owner.policy._sent) == [delivered_at]  # noqa: SLF001 - now counted from its delivery
