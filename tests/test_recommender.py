@@ -199,7 +199,9 @@ def test_single_routine_trigger_repeats_rather_than_failing(kb):
 def test_reasons_are_in_words(kb):
     rec = Recommender(kb)
     reason = rec.recommend("neck_strain").reason
-    assert reason == "Your head has been carried forward for a while; this routine aims to ease neck strain."
+    assert reason == (
+        "Your head has been carried forward for a while; this points routine aims to ease neck strain."
+    )
     assert "sitting" in rec.recommend("prolonged_sitting").reason
     for trigger in TRIGGERS:
         text = rec.recommend(trigger).reason.lower()
@@ -293,7 +295,7 @@ def test_routine_kind_preference_is_honoured(kb, kind):
                 assert "-minute exercise" in result.reason and not result.routine.press_steps
                 assert result.routine.minutes <= 5
             else:
-                assert result.reason.split(";")[1].startswith(" this routine")
+                assert result.reason.split(";")[1].startswith(" this points routine")
     if kind == "either":
         assert all(kinds == {"points", "exercises"} for kinds in seen.values())
     else:

@@ -108,7 +108,17 @@ def alert_text(event: PostureAlert | SittingAlert) -> str:
     )
 
 
-def suggestion_text(title: str | None, minutes: float | None, reason: str = "") -> str:
+def suggestion_text(title: str | None, minutes: float | None, reason: str = "", kind: str = "points") -> str:
+    """The notification's sentence naming the suggested routine and its kind (``"points"`` or
+    ``"exercises"``, as :attr:`postureguard.knowledge.loader.Routine.kind`); ``minutes`` is its length.
+
+    An exercise's title already says how long it takes ("Chin tucks (2-minute exercise)"), so only a
+    points routine gets its minutes added.
+    """
     if title is None:
         return reason or _("No routine fits your safety settings right now; a short walk helps too.")
-    return _("Suggested: {title} ({minutes} min).").format(title=title, minutes=max(1, round(minutes or 0)))
+    if kind == "exercises":
+        return _("Suggested exercise: {title}.").format(title=title)
+    return _("Suggested: {title} (points routine, {minutes} min).").format(
+        title=title, minutes=max(1, round(minutes or 0))
+    )

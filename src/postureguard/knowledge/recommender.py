@@ -301,7 +301,7 @@ class Recommender:
         chosen = _rotate(fits, recent)
         if exclude_recent is None:
             self.remember(chosen.routine.id)
-        what = "routine"
+        what = "points routine"
         if chosen.routine.kind == "exercises":
             what = f"{max(1, round(chosen.routine.minutes))}-minute exercise"
         reason = f"{_SITUATION[trigger]}; this {what} {_PURPOSE[trigger]}.{fallback}"
