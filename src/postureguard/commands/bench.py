@@ -227,11 +227,12 @@ def run(args) -> int:
     rows = [
         (_("recording"), _("{source} ({seconds} s)").format(source=args.source, seconds=r["duration_s"])),
         (_("machine"), _("{cores} cores, {cpu}, Python {python}, mediapipe {mediapipe}").format(**m)),
-        ("PostureGuard", _("{rate} samples/min, {ms} ms CPU each, {share} % of one core ({steady} % while "
+        # "% (": a percent sign before a letter would read as a printf directive to the catalog tools.
+        ("PostureGuard", _("{rate} samples/min, {ms} ms CPU each, {share} % (of one core; {steady} % while "
                            "upright)").format(rate=r["samples_per_minute"], ms=r["cpu_ms_per_sample"],
                                               share=r["cpu_percent_of_core"],
                                               steady=r["steady_cpu_percent_of_core"])),
-        (_("baseline 10 fps"), _("{rate} samples/min, {ms} ms CPU each, {share} % of one core").format(
+        (_("baseline 10 fps"), _("{rate} samples/min, {ms} ms CPU each, {share} % (of one core)").format(
             rate=r["baseline_samples_per_minute"], ms=r["baseline_cpu_ms_per_sample"],
             share=r["baseline_cpu_percent_of_core"])),
         (_("ratio"), _("{ratio}x less CPU than the baseline").format(ratio=r["ratio"])),

@@ -52,7 +52,7 @@ def run_show(args) -> int:
         out.append(f"[{section}]")
         for spec in (s for s in SPECS if s.section == section):
             value = getattr(result.settings, spec.name)
-            line = f"{spec.name} = {format_value(value) or _('(empty)')}"
+            line = f"{spec.name} = " + (format_value(value) or _("(empty)"))
             if value != DEFAULTS[spec.name]:
                 line += "    * " + _("changed (default: {default})").format(
                     default=format_value(DEFAULTS[spec.name]) or _("empty"))

@@ -288,7 +288,7 @@ def _confirm(question: str) -> bool:
         raise UserError(
             _("forget needs confirmation: run it in a terminal, or add --yes to delete without asking")
         )
-    sys.stdout.write(f"{question} {_('[y/N]')} ")
+    sys.stdout.write(question + " " + _("[y/N]") + " ")
     sys.stdout.flush()
     answer = sys.stdin.readline()
     # English answers always work; a translation adds its own (one word, or several separated by "|").

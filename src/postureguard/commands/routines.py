@@ -101,9 +101,31 @@ def _wrap(text: str, indent: str = "", first: str | None = None) -> str:
     )
 
 
+#: Trigger and body-region ids of the knowledge base as the user reads them (others: the id, spaced).
+_TRIGGER_WORDS = {
+    "neck_strain": N_("neck strain"), "shoulder_tension": N_("shoulder tension"), "headache": N_("headache"),
+    "eye_strain": N_("eye strain"), "stress": N_("stress"), "low_back": N_("low back"),
+    "prolonged_sitting": N_("prolonged sitting"),
+}
+_REGION_WORDS = {
+    "face": N_("face"), "foot": N_("foot"), "forearm": N_("forearm"), "hand": N_("hand"), "knee": N_("knee"),
+    "leg": N_("leg"), "lower_back": N_("lower back"), "neck": N_("neck"), "shoulder": N_("shoulder"),
+    "upper_back": N_("upper back"), "wrist": N_("wrist"),
+}
+
+
+def _id_words(table: dict[str, str], key: str) -> str:
+    return _(table[key]) if key in table else key.replace("_", " ")
+
+
+_SIDE_WORDS = {
+    "left": N_("left side"), "right": N_("right side"), "both": N_("both sides at once"),
+    "center": N_("midline"),
+}
+
+
 def _side_words(side: str) -> str:
-    return _({"left": N_("left side"), "right": N_("right side"), "both": N_("both sides at once"),
-              "center": N_("midline")}[side])
+    return _(_SIDE_WORDS[side])
 
 
 _ACTION_WORDS = {
@@ -124,7 +146,13 @@ def _pressure_words(point) -> str:
     """``LIGHT pressure only`` for a point to press gently, else ``firm pressure`` and the like."""
     if point.light_pressure:
         return _("LIGHT pressure only")
-    return _("{pressure} pressure").format(pressure=point.technique.pressure)
+    pressure = point.technique.pressure
+    return _(_PRESSURE_WORDS[pressure]) if pressure in _PRESSURE_WORDS else f"{pressure} pressure"
+
+
+_PRESSURE_WORDS = {
+    "firm": N_("firm pressure"), "moderate": N_("moderate pressure"), "light": N_("light pressure"),
+}
 
 
 def format_routines_table(kb) -> str:
@@ -135,7 +163,7 @@ def format_routines_table(kb) -> str:
             (
                 routine.id,
                 title,
-                ", ".join(routine.triggers),
+                ", ".join(_id_words(_TRIGGER_WORDS, t) for t in routine.triggers),
                 format_decimal(routine.minutes, "0.0"),
                 format_decimal(routine.short_total_seconds / 60, "0.0"),
                 routine.evidence.level,
@@ -161,7 +189,8 @@ def format_routines_table(kb) -> str:
 
 def format_routine(kb, routine) -> str:
     out = [f"{routine.title}  [{routine.id}]" + (_("  (your routine)") if routine.origin == "user" else "")]
-    out.append(_("For: {triggers}").format(triggers=", ".join(t.replace("_", " ") for t in routine.triggers)))
+    triggers = ", ".join(_id_words(_TRIGGER_WORDS, t) for t in routine.triggers)
+    out.append(_("For: {triggers}").format(triggers=triggers))
     out.append(
         _("Time: {total} (short version: {short})").format(
             total=format_duration(routine.total_seconds), short=format_duration(routine.short_total_seconds)
@@ -236,7 +265,7 @@ def format_points_table(kb) -> str:
                 ", ".join(point.aliases) or "-",
                 point.pinyin,
                 point.english,
-                point.region.replace("_", " "),
+                _id_words(_REGION_WORDS, point.region),
                 "; ".join(notes),
             )
         )
@@ -253,7 +282,7 @@ def format_point(kb, point) -> str:
         out.append(_("Also written: {aliases}").format(aliases=", ".join(point.aliases)))
     side = _("on both sides of the body") if point.bilateral else _("on the midline")
     out.append(_("Channel: {channel}; region: {region}, {side}").format(
-        channel=point.meridian, region=point.region.replace("_", " "), side=side))
+        channel=point.meridian, region=_id_words(_REGION_WORDS, point.region), side=side))
     out.append("")
     out.append(_wrap(point.location, "  ", first=_("Where: ")))
     out.append(_wrap(point.find, "  ", first=_("How to find it: ")))

@@ -194,11 +194,7 @@ class Tray:
 
         suggested = Item(
             lambda item: (
-                (
-                    _("Start suggested exercise: {title}")
-                    if self.state.suggestion_kind == "exercises"
-                    else _("Start suggested routine: {title}")
-                ).format(title=self.state.suggestion_title)
+                f"Start suggested routine: {self.state.suggestion_title}"
                 if self.state.suggestion_title
                 else "Start suggested routine"
             ),
