@@ -389,7 +389,7 @@ class App:
         routine = rec.routine if isinstance(rec, Recommendation) else None
         if routine is not None:
             self.suggestion = rec
-            self.model = reduce(self.model, Suggested(routine.title))
+            self.model = reduce(self.model, Suggested(routine.title, routine.kind))
         kind = "posture" if isinstance(event, PostureAlert) else "sitting"
         self._store_call(
             self.store.add_alert,
@@ -498,12 +498,14 @@ class App:
                 routine.title if routine else None,
                 routine.minutes if routine else None,
                 reason,
+                routine.kind if routine else "points",
             )
         )
         buttons = []
         if routine is not None:
             rid = routine.id
-            buttons.append(("Start routine", lambda: self.start_routine(rid, "notification")))
+            start = _("Start exercise") if routine.kind == "exercises" else _("Start routine")
+            buttons.append((start, lambda: self.start_routine(rid, "notification")))
         minutes = self.settings.snooze_minutes
         buttons.append((f"Snooze {minutes} min", lambda: self.snooze(minutes * 60)))
         if isinstance(event, PostureAlert):

@@ -219,9 +219,10 @@ class SettingsApplied(AppEvent):
 
 @dataclass(frozen=True)
 class Suggested(AppEvent):
-    """The routine the tray offers now (its title), from the recommender after an alert."""
+    """The routine the tray offers now (its title and kind), from the recommender after an alert."""
 
     title: str
+    kind: str = "points"  # "points" or "exercises", as Routine.kind
 
 
 @dataclass(frozen=True)
@@ -267,6 +268,7 @@ class TrayModel:
     paused_since: float | None = None  # epoch seconds
     calibrating: bool = False
     suggestion_title: str | None = None
+    suggestion_kind: str = "points"
     sensitivity: str = "medium"
     sitting_limit_min: int = 0
     held: tuple[str, ...] = ()  # why alerts are held back now ("do not disturb")
@@ -283,6 +285,7 @@ class TrayState:
     sitting_limit_min: int
     suggestion_title: str | None
     status_line: str
+    suggestion_kind: str = "points"  # "points" or "exercises": the tray's entry says which
 
 
 def reduce(model: TrayModel, event: AppEvent) -> TrayModel:
@@ -306,7 +309,7 @@ def reduce(model: TrayModel, event: AppEvent) -> TrayModel:
             sitting_limit_min=event.settings.sitting_limit_minutes,
         )
     if isinstance(event, Suggested):
-        return replace(model, suggestion_title=event.title)
+        return replace(model, suggestion_title=event.title, suggestion_kind=event.kind)
     if isinstance(event, BusyChanged):
         return replace(model, held=event.reasons)
     return model
@@ -387,4 +390,5 @@ def tray_state(model: TrayModel) -> TrayState:
         sitting_limit_min=model.sitting_limit_min,
         suggestion_title=model.suggestion_title,
         status_line=model.status.detail,
+        suggestion_kind=model.suggestion_kind,
     )

@@ -10,7 +10,9 @@ Four steps in one window:
 3. calibration: "sit upright, look at your screen", a countdown, then a few seconds of frames whose
    measurements become the upright reference (:func:`postureguard.engine.calibration.calibrate`), saved to
    :func:`postureguard.files.paths.calibration_file`;
-4. the three main settings: sensitivity, the sitting reminder and start at login.
+4. the main settings: sensitivity, the sitting reminder, what a suggestion offers (desk exercises,
+   preselected for a new user because exercise is what changes forward-head posture in the trials;
+   acupressure points, which may ease how the neck feels; or either) and start at login.
 
 Finishing saves those settings and the two answers, installs or removes the login entry and records that
 setup is done in ``setup.json`` beside the settings (:func:`is_done`, :func:`mark_done`), which the tray app
@@ -38,6 +40,7 @@ from postureguard.engine.calibration import MIN_CALIBRATION_SAMPLES, Calibration
 from postureguard.engine.settings import SENSITIVITY_THRESHOLDS_DEG
 from postureguard.errors import UserError
 from postureguard.files import paths
+from postureguard.i18n import N_, _
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +55,12 @@ SAFETY_QUESTIONS = (
     ("pregnancy_mode", "Are you pregnant or trying to conceive?"),
     # Short enough for one line at 200 %: the routines' first screens spell out which medicines.
     ("blood_thinners", "Do you take blood thinners, or have a bleeding disorder?"),
+)
+#: What a suggestion may offer (the ``routine_kind`` setting's values) and how step 4 words each.
+ROUTINE_KIND_CHOICES = (
+    ("exercises", N_("desk exercises (about 2 min)")),
+    ("points", N_("acupressure points")),
+    ("either", N_("either")),
 )
 #: A question's value before it is answered (not "": ttk shows "" as a half-set button).
 UNANSWERED = "unanswered"
@@ -354,6 +363,9 @@ class FirstRunWindow:
         self.sensitivity_var = tk.StringVar(value=self.settings.sensitivity)
         self.sitting_var = tk.IntVar(value=self.settings.sitting_limit_minutes)
         self.login_var = tk.BooleanVar(value=self.settings.start_at_login)
+        # A new user gets the exercises preselected (see the module docstring); a setup run again
+        # shows the current choice.
+        self.kind_var = tk.StringVar(value=self.settings.routine_kind if asked_before else "exercises")
 
         sw, sh = self.root.winfo_screenwidth(), self.root.winfo_screenheight()
         self.wrap = min(round(620 * self.scale), sw - 80)
@@ -694,9 +706,17 @@ class FirstRunWindow:
             ttk.Radiobutton(grid, text=sitting_text(minutes), value=minutes, variable=self.sitting_var).grid(
                 row=i // 3, column=i % 3, sticky="w", padx=(0, gap * 3)
             )
-        self._text(self.content, "Start-up", "Heading.TLabel").pack_configure(pady=(gap, 0))
+        # One row, so the step still fits a 1280 x 800 screen at 200 %.
+        kinds = ttk.Frame(self.content)
+        kinds.pack(anchor="w", pady=(gap, 0))
+        ttk.Label(kinds, text=_("Suggest:"), style="Heading.TLabel").pack(side="left", padx=(0, gap))
+        for value, label in ROUTINE_KIND_CHOICES:
+            ttk.Radiobutton(kinds, text=_(label), value=value, variable=self.kind_var).pack(
+                side="left", padx=(0, gap * 2)
+            )
+        # No heading of its own: the box says what it does, and the step keeps to 800 pixels at 200 %.
         ttk.Checkbutton(self.content, text="Start PostureGuard when I log in", variable=self.login_var).pack(
-            anchor="w"
+            anchor="w", pady=(gap, 0)
         )
         self.finish_status = self._text(
             self.content, "All other settings are in Settings… in the tray menu.", "Muted.TLabel"
@@ -713,6 +733,7 @@ class FirstRunWindow:
             sensitivity=self.sensitivity_var.get(),
             sitting_limit_minutes=int(self.sitting_var.get()),
             start_at_login=bool(self.login_var.get()),
+            routine_kind=self.kind_var.get(),
             pregnancy_mode=self.safety_vars["pregnancy_mode"].get() == "yes",
             blood_thinners=self.safety_vars["blood_thinners"].get() == "yes",
             camera=int(self.camera_var.get()) if not self.options.source else current.camera,

@@ -194,7 +194,11 @@ class Tray:
 
         suggested = Item(
             lambda item: (
-                f"Start suggested routine: {self.state.suggestion_title}"
+                (
+                    _("Start suggested exercise: {title}")
+                    if self.state.suggestion_kind == "exercises"
+                    else _("Start suggested routine: {title}")
+                ).format(title=self.state.suggestion_title)
                 if self.state.suggestion_title
                 else "Start suggested routine"
             ),
