@@ -323,6 +323,7 @@ def _help_line(lang: str) -> str:
         return msgid
     for entry_id, _plural, forms, _flags in _entries(_read("postureguard-commands", lang)):
         if entry_id == msgid:
+            assert forms[0] and forms[0] != msgid, f"the description is not translated into {lang}"
             return forms[0]
     raise AssertionError(f"the description is not in the {lang} catalog")
 

@@ -16,6 +16,7 @@ import sys
 
 from postureguard import __version__
 from postureguard.errors import UserError, exit_code
+from postureguard.i18n import _, set_language
 
 log = logging.getLogger("postureguard")
 
@@ -45,17 +46,18 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str):
         command = self.prog.partition(" ")[2]  # "analyze" of "postureguard analyze"
         where = f"{command}: " if command else ""
-        self.exit(2, f"postureguard: {where}{message} (see '{self.prog} --help')\n")
+        hint = _("see '{command}'").format(command=f"{self.prog} --help")
+        self.exit(2, f"postureguard: {where}{message} ({hint})\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="postureguard",
-        description="PostureGuard: notices when your head drifts forward or you sit too long, "
-        "and suggests a short self-acupressure routine.",
+        description=_("PostureGuard: notices when your head drifts forward or you sit too long, "
+                      "and suggests a short self-acupressure routine."),
     )
     parser.add_argument("--version", action="version", version=f"postureguard {__version__}")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (repeatable)")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help=_("more log output (repeatable)"))
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
@@ -74,8 +76,18 @@ def entry() -> int:
 
     native_logs.quiet_native_libraries()
     _limit_malloc_arenas()
+    _choose_language()  # the filter's status is worded as it is installed
     status = network_filter.install(settings_path=settings_file())
     return main(None, network=status)
+
+
+def _choose_language() -> None:
+    """The language of every text from here on: ``$POSTUREGUARD_LANGUAGE`` (a parent's), else the
+    ``language`` setting, else the desktop's locale. A broken settings file gives the desktop's: the
+    command must still run (the commands that load the file name its problems)."""
+    from postureguard.settings.config import language_setting
+
+    set_language(language_setting())
 
 
 def _limit_malloc_arenas() -> None:
@@ -167,6 +179,8 @@ def main(argv: list[str] | None = None, *, network=None) -> int:
     ``network`` is the :class:`~postureguard.platform.network_filter.FilterStatus` from :func:`entry`,
     logged once; None when called in-process without the filter.
     """
+    # Before the parser: its help texts are looked up as the commands register them.
+    _choose_language()
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Protocol
 
 from postureguard.errors import UserError
+from postureguard.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -199,7 +200,9 @@ class FileAutostart:
             return AutostartState(False, str(self.path))
         except OSError as exc:
             reason = exc.strerror or exc
-            raise AutostartError(f"cannot read the autostart entry {self.path}: {reason}") from None
+            raise AutostartError(
+                _("cannot read the autostart entry {path}: {reason}").format(path=self.path, reason=reason)
+            ) from None
         if self.path.suffix == ".desktop":
             entry = parse_desktop_entry(data.decode("utf-8", errors="replace"))
             # A desktop may keep the file but switch it off (Hidden=true or the GNOME key set to false).
@@ -217,7 +220,9 @@ class FileAutostart:
                 log.info("autostart entry written: %s", self.path)
         except OSError as exc:
             raise AutostartError(
-                f"cannot write the autostart entry {self.path}: {exc.strerror or exc}"
+                _("cannot write the autostart entry {path}: {reason}").format(
+                    path=self.path, reason=exc.strerror or exc
+                )
             ) from None
         return self.state()
 
@@ -226,7 +231,9 @@ class FileAutostart:
             self.path.unlink(missing_ok=True)
         except OSError as exc:
             raise AutostartError(
-                f"cannot remove the autostart entry {self.path}: {exc.strerror or exc}"
+                _("cannot remove the autostart entry {path}: {reason}").format(
+                    path=self.path, reason=exc.strerror or exc
+                )
             ) from None
         log.info("autostart entry removed: %s", self.path)
         return self.state()
@@ -248,7 +255,8 @@ class WindowsRunKeyAutostart:  # pragma: no cover - exercised on Windows only
         except FileNotFoundError:
             return AutostartState(False, self.location)
         except OSError as exc:
-            raise AutostartError(f"cannot read {self.location}: {exc}") from None
+            text = _("cannot read {path}: {reason}")
+            raise AutostartError(text.format(path=self.location, reason=exc)) from None
         return AutostartState(True, self.location, str(value))
 
     def enable(self) -> AutostartState:
@@ -258,7 +266,8 @@ class WindowsRunKeyAutostart:  # pragma: no cover - exercised on Windows only
             with winreg.CreateKey(winreg.HKEY_CURRENT_USER, WINDOWS_RUN_KEY) as key:
                 winreg.SetValueEx(key, WINDOWS_VALUE_NAME, 0, winreg.REG_SZ, self._command)
         except OSError as exc:
-            raise AutostartError(f"cannot write {self.location}: {exc}") from None
+            text = _("cannot write {path}: {reason}")
+            raise AutostartError(text.format(path=self.location, reason=exc)) from None
         return self.state()
 
     def disable(self) -> AutostartState:
@@ -270,7 +279,8 @@ class WindowsRunKeyAutostart:  # pragma: no cover - exercised on Windows only
         except FileNotFoundError:
             pass  # nothing to remove: already disabled
         except OSError as exc:
-            raise AutostartError(f"cannot remove {self.location}: {exc}") from None
+            text = _("cannot remove {path}: {reason}")
+            raise AutostartError(text.format(path=self.location, reason=exc)) from None
         return self.state()
 
 
@@ -318,5 +328,5 @@ def describe(state: AutostartState | None = None) -> str:
     """One plain sentence about the autostart state, e.g. for ``postureguard doctor``."""
     state = state if state is not None else for_platform().state()
     if state.enabled:
-        return f"starts at login (entry: {state.location})"
-    return f"does not start at login (no entry at {state.location})"
+        return _("starts at login (entry: {path})").format(path=state.location)
+    return _("does not start at login (no entry at {path})").format(path=state.location)

@@ -23,6 +23,8 @@ import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from postureguard.i18n import _
+
 log = logging.getLogger(__name__)
 
 #: Indices tried on platforms without a device folder to list (Windows, macOS).
@@ -53,8 +55,8 @@ class CameraInfo:
         if self.readable:
             state = ""
         else:
-            state = " - opens but gives no picture" if self.opened else " - cannot open"
-        return f"Camera {self.index}{name}{where}{state}"
+            state = " - " + (_("opens but gives no picture") if self.opened else _("cannot open"))
+        return _("Camera {index}").format(index=self.index) + f"{name}{where}{state}"
 
 
 @dataclass(frozen=True)
@@ -138,15 +140,17 @@ def probe_cameras(timeout: float = PROBE_TIMEOUT_S, *, read_frames: bool = True)
         done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env, check=False)
     except subprocess.TimeoutExpired:
         # subprocess.run has killed the child; report the devices seen, unopened.
-        return CameraReport(tuple(todo), f"the camera check did not finish within {timeout:.0f} s")
+        return CameraReport(
+            tuple(todo), _("the camera check did not finish within {n} s").format(n=f"{timeout:.0f}")
+        )
     except OSError as exc:
-        return CameraReport(tuple(todo), f"the camera check could not start: {exc}")
+        return CameraReport(tuple(todo), _("the camera check could not start: {error}").format(error=exc))
     try:
         rows = json.loads(done.stdout or "null")
         probed = {int(r["index"]): r for r in rows}
     except (ValueError, TypeError, KeyError):
         detail = (done.stderr or "").strip().splitlines()[-1:] or ["no output"]
-        return CameraReport(tuple(todo), f"the camera check failed ({detail[0]})")
+        return CameraReport(tuple(todo), _("the camera check failed ({error})").format(error=detail[0]))
     result = []
     for cand in todo:
         row = probed.get(cand.index)

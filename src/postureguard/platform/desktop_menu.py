@@ -23,6 +23,7 @@ from pathlib import Path
 
 from postureguard.errors import UserError
 from postureguard.files.resources import app_icon_path
+from postureguard.i18n import N_, _
 from postureguard.platform.autostart import desktop_exec_line, launch_argv
 
 log = logging.getLogger(__name__)
@@ -103,6 +104,20 @@ def menu_entry(argv: Sequence[str]) -> str:
     )
 
 
+#: The error texts by file ("icon", "menu entry") and action; whole sentences, for translation.
+_CANNOT = {
+    ("write", "icon"): N_("cannot write the icon {path}: {reason}"),
+    ("write", "menu entry"): N_("cannot write the menu entry {path}: {reason}"),
+    ("remove", "icon"): N_("cannot remove the icon {path}: {reason}"),
+    ("remove", "menu entry"): N_("cannot remove the menu entry {path}: {reason}"),
+}
+
+
+def _cannot(action: str, what: str, path: Path, exc: OSError) -> DesktopMenuError:
+    text = _(_CANNOT.get((action, what), "cannot " + action + " the " + what + " {path}: {reason}"))
+    return DesktopMenuError(text.format(path=path, reason=exc.strerror or exc))
+
+
 def _put(path: Path, data: bytes, what: str) -> Installed:
     """Write ``data`` to ``path`` (0644, atomically) unless it already holds exactly that."""
     from postureguard.files.paths import write_atomic
@@ -114,7 +129,7 @@ def _put(path: Path, data: bytes, what: str) -> Installed:
         # Menus and icon themes are read by the desktop's own processes: 0644 like every such file.
         write_atomic(path, data, mode=0o644)
     except OSError as exc:
-        raise DesktopMenuError(f"cannot write the {what} {path}: {exc.strerror or exc}") from None
+        raise _cannot("write", what, path, exc) from None
     log.info("%s written: %s", what, path)
     return Installed(path, "written", what)
 
@@ -125,7 +140,7 @@ def _remove(path: Path, what: str) -> Installed:
     except FileNotFoundError:
         return Installed(path, "absent", what)
     except OSError as exc:
-        raise DesktopMenuError(f"cannot remove the {what} {path}: {exc.strerror or exc}") from None
+        raise _cannot("remove", what, path, exc) from None
     log.info("%s removed: %s", what, path)
     return Installed(path, "removed", what)
 

@@ -38,6 +38,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from postureguard.i18n import _
+
 #: The only address families a PostureGuard process may create sockets in (see the module docstring).
 ALLOWED_FAMILIES = (socket.AF_UNIX, 16)  # 16 = AF_NETLINK (not defined on every platform's socket)
 #: Families are small numbers (AF_MAX is 46 in Linux 6.x); every value from here up is refused as one
@@ -57,8 +59,8 @@ class FilterStatus:
     def line(self) -> str:
         """The one-line summary ``doctor`` prints."""
         if self.active:
-            return "internet sockets refused by a kernel filter (seccomp)"
-        return f"internet sockets NOT refused: {self.reason}"
+            return _("internet sockets refused by a kernel filter (seccomp)")
+        return _("internet sockets NOT refused: {reason}").format(reason=self.reason)
 
 
 _status: FilterStatus | None = None
@@ -88,14 +90,14 @@ def tcp_endpoint(env: Mapping[str, str]) -> str | None:
 def _switched_off(env: Mapping[str, str], settings_path: Path | None) -> str | None:
     value = env.get(ENV_SWITCH, "").strip().lower()
     if value in ("0", "off", "no", "false"):
-        return f"turned off by {ENV_SWITCH}={env[ENV_SWITCH]}"
+        return _("turned off by {switch}").format(switch=f"{ENV_SWITCH}={env[ENV_SWITCH]}")
     if settings_path is None:
         return None
     try:
         from postureguard.settings.config import network_filter_setting
 
         if network_filter_setting(settings_path) is False:
-            return f"turned off by network_filter = false in {settings_path}"
+            return _("turned off by network_filter = false in {path}").format(path=settings_path)
     except Exception:  # noqa: BLE001 - a broken settings file must never turn the filter off
         return None
     return None
@@ -129,7 +131,9 @@ def install(env: Mapping[str, str] | None = None, settings_path: Path | None = N
         return _status
     env = os.environ if env is None else env
     if not sys.platform.startswith("linux"):
-        _status = FilterStatus(False, f"the kernel filter is Linux-only (this is {sys.platform})")
+        _status = FilterStatus(False, _("the kernel filter is Linux-only (this is {platform})").format(
+            platform=sys.platform
+        ))  # fmt: skip
         return _status
     off = _switched_off(env, settings_path)
     if off:
@@ -137,17 +141,21 @@ def install(env: Mapping[str, str] | None = None, settings_path: Path | None = N
         return _status
     remote = tcp_endpoint(env)
     if remote:
-        _status = FilterStatus(False, f"{remote} is a network endpoint that the filter would cut off")
+        _status = FilterStatus(
+            False, _("{endpoint} is a network endpoint that the filter would cut off").format(endpoint=remote)
+        )
         return _status
     try:
         _build_and_load()
     except ImportError as exc:
-        _status = FilterStatus(False, f"the seccomp binding is not available ({exc}); install pyseccomp")
+        _status = FilterStatus(
+            False, _("the seccomp binding is not available ({error}); install pyseccomp").format(error=exc)
+        )
     except (OSError, RuntimeError, ValueError) as exc:
         # RuntimeError: pyseccomp finds no libseccomp; OSError: the kernel refused the filter.
-        _status = FilterStatus(False, f"the kernel did not accept the filter ({exc})")
+        _status = FilterStatus(False, _("the kernel did not accept the filter ({error})").format(error=exc))
     else:
-        _status = FilterStatus(True, "installed at start-up")
+        _status = FilterStatus(True, _("installed at start-up"))
     return _status
 
 
@@ -164,9 +172,9 @@ def probe() -> FilterStatus:
         except OSError:
             continue  # e.g. IPv6 not built into the kernel: that family cannot be used either
         sock.close()
-        recorded = _status.reason if _status and not _status.active else "no filter in this process"
+        recorded = _status.reason if _status and not _status.active else _("no filter in this process")
         return FilterStatus(False, recorded)
-    return FilterStatus(True, "refused by the kernel")
+    return FilterStatus(True, _("refused by the kernel"))
 
 
 def status() -> FilterStatus:

@@ -36,6 +36,7 @@ from typing import Any, Protocol
 from xml.sax.saxutils import escape
 
 from postureguard.errors import require
+from postureguard.i18n import N_, _
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ URGENCY = "urgency"
 MARKUP = "markup"  # the server parses the body as markup (freedesktop "body-markup")
 
 #: Appended to the body when buttons were asked for but the server cannot show them.
-DEFAULT_FALLBACK = "Buttons are not available here: use the PostureGuard icon in the tray instead."
+DEFAULT_FALLBACK = N_("Buttons are not available here: use the PostureGuard icon in the tray instead.")
 
 #: Seconds to wait for the notification server to answer a call.
 CALL_TIMEOUT_S = 10.0
@@ -98,7 +99,7 @@ def compose_body(body: str, wants_buttons: bool, capabilities: frozenset[str], f
     """
     if not wants_buttons or ACTIONS in capabilities:
         return body
-    sentence = DEFAULT_FALLBACK if fallback is None else fallback
+    sentence = _(DEFAULT_FALLBACK) if fallback is None else fallback
     if not sentence:
         return body
     return f"{body}\n{sentence}" if body else sentence
@@ -161,7 +162,7 @@ class DesktopNotifications:
     """
 
     def __init__(self, app_name: str = "PostureGuard", app_icon: Path | None = None) -> None:
-        dn = require("desktop_notifier", "Desktop notifications", "desktop-notifier")
+        dn = require("desktop_notifier", _("Desktop notifications"), "desktop-notifier")
         self._dn = dn
         self._closed = False
         self._loop = asyncio.new_event_loop()

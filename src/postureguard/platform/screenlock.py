@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from postureguard.errors import require
+from postureguard.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +134,7 @@ class ScreenLockWatcher:
         if self._thread is not None:
             return bool(self.watching)
         try:
-            require("dbus_fast", "Screen-lock detection", "dbus-fast")
+            require("dbus_fast", _("Screen-lock detection"), "dbus-fast")
         except Exception as exc:  # noqa: BLE001 - MissingDependency: say so, keep running without it
             log.warning("%s", exc)
             return False

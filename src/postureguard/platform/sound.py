@@ -19,7 +19,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from postureguard.i18n import _
+from postureguard.i18n import N_, _
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ THEME_FILES = (
 #: Seconds a player may take before it is stopped (the event is well under a second long).
 PLAY_TIMEOUT_S = 10.0
 #: What to install when no player is found (Debian package names).
-INSTALL_HINT = "install gnome-session-canberra and sound-theme-freedesktop (canberra-gtk-play)"
+INSTALL_HINT = N_("install gnome-session-canberra and sound-theme-freedesktop (canberra-gtk-play)")
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ def status_line() -> str:
     """One line for ``doctor``: which player plays the alert sound, or what to install."""
     player = find_player()
     if player is None:
-        return _("no sound player: {hint}").format(hint=INSTALL_HINT)
+        return _("no sound player: {hint}").format(hint=_(INSTALL_HINT))
     return _("{name} plays the sound theme event {event}").format(name=player.name, event=EVENT_ID)
 
 

@@ -32,6 +32,7 @@ from pathlib import Path
 from types import ModuleType
 
 from postureguard.errors import TrayUnavailable
+from postureguard.i18n import N_, _
 
 log = logging.getLogger(__name__)
 
@@ -42,16 +43,16 @@ SNI_WATCHER_NAMES = ("org.kde.StatusNotifierWatcher", "org.freedesktop.StatusNot
 LINUX_BACKENDS = ("appindicator", "gtk", "xorg")
 
 #: What to tell a Linux user who lacks the pieces for a tray with menus.
-MENU_HINT = (
+MENU_HINT = N_(
     "install PyGObject (pip install 'postureguard[linux-tray]', which needs the Debian packages "
     "libgirepository1.0-dev libcairo2-dev pkg-config gir1.2-gtk-3.0 gir1.2-ayatanaappindicator3-0.1)"
 )
 
-ANALYZE_HINT = "to check posture without a tray, use 'postureguard analyze'"
+ANALYZE_HINT = N_("to check posture without a tray, use 'postureguard analyze'")
 
 #: What to install when the desktop shows no tray at all, by desktop (GNOME hides tray icons unless
 #: the AppIndicator extension is on; KDE Plasma and Xfce have a tray in their default panels).
-NO_TRAY_HINT = (
+NO_TRAY_HINT = N_(
     "on GNOME install and turn on the AppIndicator extension (Debian/Ubuntu: gnome-shell-extension-"
     "appindicator, then log in again); on other desktops add a system tray or status notifier to the "
     "panel (KDE Plasma: System Tray; Xfce: Status Tray Plugin)"
@@ -59,15 +60,17 @@ NO_TRAY_HINT = (
 
 #: The two ways an icon reaches a Linux tray, by the pystray backend that takes them.
 TRAY_PATHS = {
-    "appindicator": "StatusNotifierItem over D-Bus",
-    "gtk": "XEmbed system tray (X11)",
-    "xorg": "XEmbed system tray (X11)",
+    "appindicator": N_("StatusNotifierItem over D-Bus"),
+    "gtk": N_("XEmbed system tray (X11)"),
+    "xorg": N_("XEmbed system tray (X11)"),
 }
 
 
 def tray_path(backend: str | None) -> str:
     """Which way the icon reaches the tray for a pystray backend name (plain words, for ``doctor``)."""
-    return TRAY_PATHS.get(backend or "", f"pystray's '{backend or 'default'}' backend")
+    if backend in TRAY_PATHS:
+        return _(TRAY_PATHS[backend])
+    return _("pystray's '{backend}' backend").format(backend=backend or "default")
 
 
 
@@ -131,12 +134,16 @@ def choose_backend(probe: DesktopProbe) -> BackendChoice:
     if probe.x11_display is None and probe.wayland_display is None:
         return BackendChoice(
             None, False, "neither DISPLAY nor WAYLAND_DISPLAY is set",
-            problem=f"no display: the tray needs a graphical session (DISPLAY is not set); {ANALYZE_HINT}",
+            problem=_("no display: the tray needs a graphical session (DISPLAY is not set); {hint}").format(
+                hint=_(ANALYZE_HINT)
+            ),
         )  # fmt: skip
     if probe.wayland_display is None and not probe.x11_reachable:
         return BackendChoice(
             None, False, f"cannot connect to X display {probe.x11_display}",
-            problem=f"no display: cannot connect to the X display {probe.x11_display!r}; {ANALYZE_HINT}",
+            problem=_("no display: cannot connect to the X display {display}; {hint}").format(
+                display=repr(probe.x11_display), hint=_(ANALYZE_HINT)
+            ),
         )  # fmt: skip
 
     if probe.forced_backend:
@@ -152,19 +159,21 @@ def choose_backend(probe: DesktopProbe) -> BackendChoice:
     if xembed:
         return BackendChoice(
             "xorg", False, "an XEmbed system tray is present but PyGObject (Gtk 3) is not",
-            hint=f"the tray icon has no menu; for menus {MENU_HINT}",
+            hint=_("the tray icon has no menu; for menus {hint}").format(hint=_(MENU_HINT)),
         )  # fmt: skip
     if probe.sni_watcher:
         return BackendChoice(
             None, False, "only a StatusNotifierWatcher is present and the AppIndicator typelib is missing",
-            problem=f"the desktop's tray only accepts AppIndicator icons; {MENU_HINT}",
+            problem=_("the desktop's tray only accepts AppIndicator icons; {hint}").format(hint=_(MENU_HINT)),
         )  # fmt: skip
     return BackendChoice(
         None,
         False,
         "no _NET_SYSTEM_TRAY selection owner and no StatusNotifierWatcher",
-        problem="no tray host: the desktop shows no system tray (no XEmbed tray on the display and no "
-        f"StatusNotifierWatcher on the session bus); {NO_TRAY_HINT}; or {ANALYZE_HINT}",
+        problem=_(
+            "no tray host: the desktop shows no system tray (no XEmbed tray on the display and no "
+            "StatusNotifierWatcher on the session bus); {install}; or {hint}"
+        ).format(install=_(NO_TRAY_HINT), hint=_(ANALYZE_HINT)),
     )
 
 
@@ -329,10 +338,16 @@ def load_pystray(env: Mapping[str, str] | None = None) -> TrayBackend:
         pystray = importlib.import_module("pystray")
     except ImportError as exc:
         raise TrayUnavailable(
-            f"the tray backend '{choice.backend or 'default'}' cannot be loaded ({exc}); {MENU_HINT}"
+            _("the tray backend '{backend}' cannot be loaded ({error}); {hint}").format(
+                backend=choice.backend or "default", error=exc, hint=_(MENU_HINT)
+            )
         ) from exc
     except Exception as exc:  # noqa: BLE001 - GI raises assorted errors when a display vanishes
-        raise TrayUnavailable(f"the tray cannot start ({type(exc).__name__}: {exc}); {ANALYZE_HINT}") from exc
+        raise TrayUnavailable(
+            _("the tray cannot start ({error}); {hint}").format(
+                error=f"{type(exc).__name__}: {exc}", hint=_(ANALYZE_HINT)
+            )
+        ) from exc
     icon_class = pystray.Icon
     return TrayBackend(
         name=icon_class.__module__.rsplit("._", 1)[-1],

@@ -43,7 +43,7 @@ from postureguard.files import paths
 from postureguard.history.aggregate import MinuteAggregator
 from postureguard.history.base import AlertRecord, BreakRecord, HistoryStore
 from postureguard.history.summary import DaySummary, daily_text, format_summary, summarize_day
-from postureguard.i18n import _
+from postureguard.i18n import N_, _, format_decimal, ngettext
 from postureguard.platform.notifications import Notifier
 from postureguard.runtime.cue_link import Cue, CueProcess
 from postureguard.runtime.day import snooze_seconds, snooze_until_tomorrow, summary_due
@@ -88,11 +88,11 @@ __all__ = ["CALIBRATION_DELAY_S", "CALIBRATION_FRAMES", "App", "Overrides", "Tra
 
 log = logging.getLogger(__name__)
 
-FALLBACK_TEXT = "Click the PostureGuard icon in the tray to start it."
+FALLBACK_TEXT = N_("Click the PostureGuard icon in the tray to start it.")
 #: Seconds shutdown waits for the sink to write what is queued (a hung notification server aside).
 SINK_JOIN_S = 4.0
 #: The notification's third button (posture alerts): teaches the personal threshold.
-FINE_LABEL = "I'm sitting fine"
+FINE_LABEL = N_("I'm sitting fine")
 #: Seconds between two looks at do-not-disturb, full-screen windows and the work hours.
 BUSY_POLL_S = 2.0
 #: Buttons a notification may carry: GNOME Shell shows three at most (dunst and KDE show more).
@@ -319,7 +319,11 @@ class App:
                 if isinstance(e, BreakTaken):
                     self._store_call(self.store.add_break, BreakRecord(event.wall, e.away_s, e.sat_s))
                     if self.settings.notify_on_break:
-                        self._send("Break noted", f"Welcome back: {round(e.away_s / 60)} minutes away.")
+                        away = round(e.away_s / 60)
+                        text = ngettext(
+                            "Welcome back: {n} minute away.", "Welcome back: {n} minutes away.", away
+                        )
+                        self._send(_("Break noted"), text.format(n=away))
             self._cue_follow(event)
         elif isinstance(event, AlertRaised):
             self._alert(event)
@@ -331,14 +335,16 @@ class App:
                 self._store_call(self.store.add_gap, before.paused_since, event.wall, before.pause_reason)
         elif isinstance(event, CalibrationStarted):
             self._send(
-                "Calibrating PostureGuard",
-                f"Sit upright and look at your screen as you like to sit. In {event.delay_s:.0f} seconds "
-                "PostureGuard measures this position as your upright reference.",
+                _("Calibrating PostureGuard"),
+                _(
+                    "Sit upright and look at your screen as you like to sit. In {n} seconds "
+                    "PostureGuard measures this position as your upright reference."
+                ).format(n=f"{event.delay_s:.0f}"),
             )
         elif isinstance(event, CalibrationDone) and event.made_here:
             self._save_calibration(event)
         elif isinstance(event, CalibrationFailed):
-            self._send("Calibration failed", event.message)
+            self._send(_("Calibration failed"), event.message)
         elif isinstance(event, SettingsApplied):
             self.recommender = self._recommender_factory(event.settings)
         elif isinstance(event, Notify):
@@ -364,7 +370,9 @@ class App:
             if users:
                 # A call (or another program) has the camera: wait for it politely, not as a fault.
                 names = ", ".join(sorted({u.name for u in users}))
-                return MonitorStatus(MonitorState.CAMERA_IN_USE, f"the camera is in use by {names}")
+                return MonitorStatus(
+                    MonitorState.CAMERA_IN_USE, _("the camera is in use by {names}").format(names=names)
+                )
         return status
 
     def _camera_users(self):
@@ -379,7 +387,7 @@ class App:
             save_calibration(event.calibration, self.calibration_path, note="made by the tray app")
         except OSError as exc:
             log.warning("calibration not saved (%s); it is used for this run only", exc)
-        self._send("Calibration done", "PostureGuard now measures your posture against this position.")
+        self._send(_("Calibration done"), _("PostureGuard now measures your posture against this position."))
 
     def _alert(self, raised: AlertRaised) -> None:
         from postureguard.knowledge.recommender import Recommendation
@@ -435,14 +443,16 @@ class App:
         try:
             save_settings(new, self.settings_path)
         except UserError as exc:
-            self._send("Setting not changed", str(exc))
+            self._send(_("Setting not changed"), str(exc))
             return
         self._settings_mtime = self._mtime()
         self.apply_settings(new)
-        text = f"Alerts now wait for about {adj.threshold_deg:.1f}° forward of your upright."
+        text = _("Alerts now wait for about {angle}° forward of your upright.").format(
+            angle=format_decimal(adj.threshold_deg, "0.0")
+        )
         if adj.suggest_recalibration:
-            text += " You have said so several times: Calibrate now (tray menu) may fit you better."
-        self._send("Thanks, noted", text)
+            text += " " + _("You have said so several times: Calibrate now (tray menu) may fit you better.")
+        self._send(_("Thanks, noted"), text)
 
     def _reasons_now(self, now: float) -> tuple[str, ...]:
         """The reasons that hold alerts back at ``now`` (epoch seconds): the watcher's, work hours fresh."""
@@ -510,7 +520,7 @@ class App:
         buttons.append((f"Snooze {minutes} min", lambda: self.snooze(minutes * 60)))
         if isinstance(event, PostureAlert):
             angle = event.angle_deg
-            buttons.append((FINE_LABEL, lambda: self._post_event(SittingFine(angle))))
+            buttons.append((_(FINE_LABEL), lambda: self._post_event(SittingFine(angle))))
         if len(buttons) < MAX_BUTTONS:  # GNOME Shell shows three buttons at most: the tray has the rest
             buttons.append((_("Snooze until tomorrow"), lambda: self.snooze_for(None)))
         self._send(
@@ -518,7 +528,7 @@ class App:
             body,
             buttons=buttons,
             on_clicked=(lambda: self.start_routine(routine.id, "notification")) if routine else None,
-            fallback=FALLBACK_TEXT,
+            fallback=_(FALLBACK_TEXT),
         )
 
     def _cue_fine(self) -> None:
@@ -562,7 +572,7 @@ class App:
             if not self._store_warned:
                 self._store_warned = True
                 log.warning("history cannot be saved: %s", exc)
-                self._send("PostureGuard cannot save history", str(exc))
+                self._send(_("PostureGuard cannot save history"), str(exc))
             return None
 
     # -- commands (tray menu, notification buttons, watchers) ---------------------------------------
@@ -576,7 +586,7 @@ class App:
                 rec = self.recommender.recommend("neck_strain")
                 suggestion = rec if isinstance(rec, Recommendation) else None
             if suggestion is None:
-                self.notify("No routine fits", "Your safety settings exclude every routine for this.")
+                self.notify(_("No routine fits"), _("Your safety settings exclude every routine for this."))
                 return
             routine_id = suggestion.routine.id
         log.info("starting routine %s from %s", routine_id, source)
@@ -625,7 +635,7 @@ class App:
             new = with_value(self.settings, key, text)
             save_settings(new, self.settings_path)
         except UserError as exc:
-            self.notify("Setting not changed", str(exc))
+            self.notify(_("Setting not changed"), str(exc))
             return
         self._settings_mtime = self._mtime()
         self.apply_settings(new)
@@ -677,7 +687,7 @@ class App:
             try:
                 open_today_report()
             except UserError as exc:
-                self.notify("Report not available", str(exc))
+                self.notify(_("Report not available"), str(exc))
 
         threading.Thread(target=work, name="report", daemon=True).start()
 
@@ -692,10 +702,10 @@ class App:
             path = paths.log_file()
             try:
                 if not path.exists():
-                    raise UserError(f"nothing logged yet; the log will be {path}")
+                    raise UserError(_("nothing logged yet; the log will be {path}").format(path=path))
                 open_in_viewer(path)
             except UserError as exc:
-                self.notify("Log file", str(exc))
+                self.notify(_("Log file"), str(exc))
 
         threading.Thread(target=work, name="open-log", daemon=True).start()
 
@@ -840,6 +850,15 @@ def _default_sound() -> Any:
     from postureguard.platform.sound import AlertSound
 
     return AlertSound()
+
+
+def _clock_text(moment: datetime, now: datetime) -> str:
+    """``moment`` (local) as the tooltip says it: the time today, else the weekday and the time."""
+    from postureguard.i18n import format_date, format_time
+
+    if moment.date() == now.date():
+        return format_time(moment)
+    return _("{day} {time}").format(day=format_date(moment.date(), "EEE"), time=format_time(moment))
 
 
 def _summary_state_file() -> Path:

@@ -41,8 +41,14 @@ def player_command(
 
 
 def child_environment(env: Mapping[str, str] | None = None) -> dict[str, str]:
-    """``env`` (default: this process's environment) with this PostureGuard first on PYTHONPATH."""
+    """``env`` (default: this process's environment) with this PostureGuard first on PYTHONPATH and
+    this process's language (:func:`postureguard.i18n.current_language`), so a window it opens speaks
+    the language of the tray that opened it."""
+    from postureguard.i18n import current_language
+    from postureguard.settings.config import LANGUAGE_ENV
+
     out = dict(os.environ if env is None else env)
+    out[LANGUAGE_ENV] = current_language()
     package_parent = str(Path(__file__).resolve().parents[2])  # the folder holding postureguard/
     parts = [p for p in out.get("PYTHONPATH", "").split(os.pathsep) if p]
     if package_parent not in parts:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 from postureguard.engine.events import PostureAlert, SittingAlert
 from postureguard.engine.holdback import held_text
 from postureguard.engine.sample import PostureState, Sample, TextEnum
+from postureguard.i18n import _
 
 if TYPE_CHECKING:
     from postureguard.engine.calibration import Calibration
@@ -346,28 +347,32 @@ def _what(model: TrayModel, icon: TrayIcon) -> str | None:
     """The tooltip's words for the state (None: nothing to add)."""
     status, sample = model.status.state, model.sample
     if status == MonitorState.CAMERA_IN_USE:
-        return f"paused: {model.status.detail}"
+        return _("paused: {reason}").format(reason=model.status.detail)
     if status == MonitorState.STOPPED:
-        return model.status.detail or "monitoring stopped; restarting"
+        return model.status.detail or _("monitoring stopped; restarting")
     if status == MonitorState.CAMERA_COVERED:
-        return "camera covered"
+        return _("camera covered")
     if status == MonitorState.CAMERA_FROZEN:
-        return "camera frozen, reopening"
+        return _("camera frozen, reopening")
     if icon == TrayIcon.CAMERA_UNAVAILABLE:
-        return "camera unavailable, retrying"
+        return _("camera unavailable, retrying")
     if model.paused:
-        return "paused while the screen is locked" if model.pause_reason == PauseReason.LOCKED else "paused"
+        if model.pause_reason == PauseReason.LOCKED:
+            return _("paused while the screen is locked")
+        return _("paused")
     if model.calibrating:
-        return "calibrating: sit upright"
+        return _("calibrating: sit upright")
     if sample is not None and sample.head_forward_deg is not None:
         # An estimate of the change from the user's own calibrated upright, not an absolute angle.
-        return f"head about {sample.head_forward_deg:.0f}° more forward than your upright"
+        return _("head about {angle}° more forward than your upright").format(
+            angle=f"{sample.head_forward_deg:.0f}"
+        )
     if sample is None and status in (MonitorState.STARTING, MonitorState.RUNNING):
-        return "starting"  # no frame analysed yet: say so rather than "nobody in view"
+        return _("starting")  # no frame analysed yet: say so rather than "nobody in view"
     if status == MonitorState.FINISHED:
-        return "the recording has ended"
+        return _("the recording has ended")
     if icon == TrayIcon.AWAY:
-        return "nobody in view"
+        return _("nobody in view")
     return None
 
 
@@ -379,7 +384,7 @@ def tray_state(model: TrayModel) -> TrayState:
     if what:
         parts.append(what)
     if model.sample is not None and model.sample.sitting_s:
-        parts.append(f"sitting {model.sample.sitting_s / 60:.0f} min")
+        parts.append(_("sitting {minutes} min").format(minutes=f"{model.sample.sitting_s / 60:.0f}"))
     if model.held:
         parts.append(held_text(model.held))
     return TrayState(

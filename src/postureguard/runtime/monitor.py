@@ -31,6 +31,7 @@ from postureguard.engine.landmarks import Pose
 from postureguard.engine.policy import NotificationPolicy
 from postureguard.engine.sampling import SamplingPolicy, SamplingSettings
 from postureguard.errors import CalibrationError, ModelError, SourceError
+from postureguard.i18n import _
 from postureguard.runtime.messages import (
     AlertRaised,
     Analysed,
@@ -367,7 +368,10 @@ class Monitor(threading.Thread):
                 self.restarts += 1
                 log.exception("monitoring stopped (%s); restarting in %.0f s", _describe(exc), delay)
                 self.owner.report(
-                    MonitorStatus(MonitorState.STOPPED, f"monitoring stopped: {_describe(exc)}; restarting")
+                    MonitorStatus(
+                        MonitorState.STOPPED,
+                        _("monitoring stopped: {error}; restarting").format(error=_describe(exc)),
+                    )
                 )
                 # A model that raised may be in any state: the next run starts with a fresh one.
                 self._close_model()
@@ -411,7 +415,7 @@ class Monitor(threading.Thread):
                 finished = self._run_source()
                 failures = 0
                 if finished:
-                    self.owner.report(MonitorStatus(MonitorState.FINISHED, "the recording has ended"))
+                    self.owner.report(MonitorStatus(MonitorState.FINISHED, _("the recording has ended")))
                     return
             except SourceError as exc:
                 self._drain()
@@ -484,7 +488,7 @@ class Monitor(threading.Thread):
                     self.owner.report(MonitorStatus(state, verdict.detail or source.description))
                 if verdict.state == "frozen" and source.is_live:
                     # A stalled driver: reopening the camera is the cure; the retry loop does it.
-                    raise SourceError(verdict.detail or "the camera keeps sending the same frame")
+                    raise SourceError(verdict.detail or _("the camera keeps sending the same frame"))
                 if verdict.state == "blank":
                     continue  # a covered lens shows nobody; the model would only waste time
                 policy.sustain_s = self.engine.settings.sustain_s  # settings may change while running

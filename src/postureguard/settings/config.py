@@ -43,6 +43,7 @@ from postureguard.files.validate import (
     read_user_file,
     shorten,
 )
+from postureguard.i18n import LANGUAGES
 
 try:  # Python 3.11+
     import tomllib
@@ -153,6 +154,9 @@ SPECS: tuple[KeySpec, ...] = (
             choices=("points", "exercises", "either")),
     KeySpec("start_at_login", "app", "bool", False, "start PostureGuard when you log in"),
     KeySpec("pause_during_calls", "app", "bool", True, "pause while the camera is used by another program"),
+    KeySpec("language", "app", "choice", "auto",
+            "language of menus, windows and messages: auto follows the desktop's locale (restart to apply)",
+            choices=("auto", *LANGUAGES)),
     KeySpec("network_filter", "privacy", "bool", True,
             "refuse internet sockets in the kernel (Linux); turn off only to debug a native library"),
 )
@@ -315,6 +319,7 @@ class Settings:
     routine_kind: str = DEFAULTS["routine_kind"]
     start_at_login: bool = DEFAULTS["start_at_login"]
     pause_during_calls: bool = DEFAULTS["pause_during_calls"]
+    language: str = DEFAULTS["language"]
     network_filter: bool = DEFAULTS["network_filter"]
 
     def __post_init__(self) -> None:
@@ -856,6 +861,43 @@ def network_filter_setting(path: str | Path | None = None) -> bool | None:
     section = doc.get("privacy")
     value = section.get("network_filter") if isinstance(section, dict) else None
     return value if isinstance(value, bool) else None
+
+
+#: Set by a PostureGuard process for the children it starts (:mod:`postureguard.runtime.children`), so
+#: they speak its language whatever the settings file says by then; a user may set it for one command.
+LANGUAGE_ENV = "POSTUREGUARD_LANGUAGE"
+
+
+def language_setting(path: str | Path | None = None, environ: Mapping[str, str] | None = None) -> str:
+    """The language to start in: ``$POSTUREGUARD_LANGUAGE`` when valid, else ``[app] language`` as
+    written in the settings file: ``auto`` or a code of :data:`postureguard.i18n.LANGUAGES`; ``auto``
+    when absent, invalid or the file is unreadable.
+
+    Read at the start of every command, before any text is made: so, like
+    :func:`network_filter_setting`, it only parses TOML (no salvage, no backup, no logging); a broken
+    file is reported by the command that loads it properly, in the desktop's language meanwhile.
+    """
+    import os
+
+    spec = SPEC_BY_NAME["language"]
+    inherited = (os.environ if environ is None else environ).get(LANGUAGE_ENV, "")
+    if inherited.strip().lower() in spec.choices:
+        return inherited.strip().lower()
+    if path is None:
+        from postureguard.files.paths import settings_file
+
+        path = settings_file()
+    try:
+        with open(path, "rb") as fh:
+            doc = tomllib.loads(fh.read(MAX_USER_FILE_BYTES).decode("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        return "auto"
+    section = doc.get("app")
+    value = section.get("language") if isinstance(section, dict) else doc.get("language")  # flat files too
+    try:
+        return str(_check(spec, value))
+    except _Invalid:
+        return "auto"
 
 
 def setting_option(key: str, *, scale: float = 1.0, unit: str = "") -> Callable[[str], float]:

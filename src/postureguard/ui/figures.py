@@ -325,7 +325,7 @@ def _body_layout(view: str) -> Layout:
     coords = front if view == "front" else _mirror_x(front, 0.5)
     c = _with_virtual(coords)
     details = _face_details(c) if view == "front" else _back_details(c)
-    caption = "Front view (as someone facing you sees you)" if view == "front" else "Seen from behind"
+    caption = N_("Front view (as someone facing you sees you)") if view == "front" else N_("Seen from behind")
     return Layout(
         name=f"body-{view}",
         model="pose",
@@ -422,7 +422,7 @@ def _hand_layout(view: str) -> Layout:
     assert set(left) == set(HAND_LANDMARKS)
     knuckles = view == "back"
     drawing = _hand_drawing(left, knuckles=knuckles) + _hand_drawing(right, knuckles=knuckles)
-    caption = "Backs of your hands" if view == "back" else "Palms of your hands"
+    caption = N_("Backs of your hands") if view == "back" else N_("Palms of your hands")
     return Layout(
         name=f"hands-{view}",
         model="hand",

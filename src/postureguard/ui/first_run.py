@@ -40,11 +40,11 @@ from postureguard.engine.calibration import MIN_CALIBRATION_SAMPLES, Calibration
 from postureguard.engine.settings import SENSITIVITY_THRESHOLDS_DEG
 from postureguard.errors import UserError
 from postureguard.files import paths
-from postureguard.i18n import N_, _
+from postureguard.i18n import N_, _, ngettext
 
 log = logging.getLogger(__name__)
 
-WINDOW_TITLE = "PostureGuard setup"
+WINDOW_TITLE = N_("PostureGuard setup")
 STATE_VERSION = 1
 #: Sitting-reminder choices offered in step 4, minutes (0 = off).
 SITTING_CHOICES = (30, 45, 60, 90, 0)
@@ -52,9 +52,9 @@ SITTING_CHOICES = (30, 45, 60, 90, 0)
 PHOTO_INTERVAL_S = 0.5
 #: The safety questions of step 1: (setting, question). Answered "yes", the setting is switched on.
 SAFETY_QUESTIONS = (
-    ("pregnancy_mode", "Are you pregnant or trying to conceive?"),
+    ("pregnancy_mode", N_("Are you pregnant or trying to conceive?")),
     # Short enough for one line at 200 %: the routines' first screens spell out which medicines.
-    ("blood_thinners", "Do you take blood thinners, or have a bleeding disorder?"),
+    ("blood_thinners", N_("Do you take blood thinners, or have a bleeding disorder?")),
 )
 #: What a suggestion may offer (the ``routine_kind`` setting's values) and how step 4 words each.
 ROUTINE_KIND_CHOICES = (
@@ -179,9 +179,12 @@ def sitting_text(minutes: int) -> str:
     """Short radio-button text for a sitting-reminder choice (minutes; 0 = off); 30 is the stand-up nudge,
     50-60 the break reminder (see :data:`postureguard.ui.tray.SITTING_CHOICES`)."""
     if minutes == 0:
-        return "Off"
-    words = {30: " (stand-up nudge)", 50: " (break)", 60: " (break)"}
-    return f"{minutes} minutes{words.get(minutes, '')}"
+        return _("Off")
+    if minutes == 30:
+        return _("{n} minutes (stand-up nudge)").format(n=minutes)
+    if minutes in (50, 60):
+        return _("{n} minutes (break)").format(n=minutes)
+    return ngettext("{n} minute", "{n} minutes", minutes).format(n=minutes)
 
 
 def sitting_choices(current: int) -> list[int]:
@@ -293,7 +296,7 @@ class FrameWorker:
             log.info("setup preview stopped: %s", exc)
         except Exception as exc:  # noqa: BLE001 - the window must show the failure, not die silently
             log.exception("setup preview failed")
-            self.error = f"the preview stopped: {type(exc).__name__}: {exc}"
+            self.error = _("the preview stopped: {error}").format(error=f"{type(exc).__name__}: {exc}")
         finally:
             if model is not None:
                 model.close()
@@ -315,11 +318,11 @@ class FrameWorker:
         size = fit_size(w, h, *self._box)
         rgb = cv2.cvtColor(cv2.resize(drawn, size, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2RGB)
         if features is not None:
-            message = "You are in view: head and both shoulders found."
+            message = _("You are in view: head and both shoulders found.")
         elif pose is not None:
-            message = "Partly in view: make sure your head and both shoulders are visible."
+            message = _("Partly in view: make sure your head and both shoulders are visible.")
         else:
-            message = "No one in view: sit facing the camera with your shoulders visible."
+            message = _("No one in view: sit facing the camera with your shoulders visible.")
         self._offer(Preview(rgb, features is not None, message))
 
 
@@ -329,7 +332,7 @@ class FrameWorker:
 class FirstRunWindow:
     """The four-step Tk window."""
 
-    STEPS = ("Before you start", "Camera", "Calibration", "Main settings")
+    STEPS = (N_("Before you start"), N_("Camera"), N_("Calibration"), N_("Main settings"))
 
     def __init__(self, options: SetupOptions, on_finish: Callable[[], None] | None = None) -> None:
         from postureguard.settings.config import load_settings
@@ -340,7 +343,7 @@ class FirstRunWindow:
 
         self.tk, self.ttk = tk, ttk
         self.options = options
-        self.root, self.scale = make_root(WINDOW_TITLE)
+        self.root, self.scale = make_root(_(WINDOW_TITLE))
         self.fonts = self.root.pg_fonts
         self.settings = load_settings().settings
         self.step = 0
@@ -385,9 +388,9 @@ class FirstRunWindow:
         ttk.Separator(self.root).pack(side="bottom", fill="x")
         self.content = ttk.Frame(self.root, padding=(pad, round(pad / 2), pad, pad))
         self.content.pack(side="top", fill="both", expand=True)
-        self.back_button = ttk.Button(self.footer, text="Back", command=self.back)
+        self.back_button = ttk.Button(self.footer, text=_("Back"), command=self.back)
         self.back_button.pack(side="left")
-        self.next_button = ttk.Button(self.footer, text="Next", command=self.next)
+        self.next_button = ttk.Button(self.footer, text=_("Next"), command=self.next)
         self.next_button.pack(side="right")
         self.root.bind("<Return>", lambda e: self.primary())
         self.root.bind("<KP_Enter>", lambda e: self.primary())
@@ -429,9 +432,11 @@ class FirstRunWindow:
         for child in self.content.winfo_children():
             child.destroy()
         self.step = step
-        self.header.configure(text=f"Step {step + 1} of {len(self.STEPS)}: {self.STEPS[step]}")
+        header = _("Step {n} of {total}: {title}")
+        title = _(self.STEPS[step])
+        self.header.configure(text=header.format(n=step + 1, total=len(self.STEPS), title=title))
         self.back_button.state(["!disabled"] if step > 0 else ["disabled"])
-        self.next_button.configure(text="Finish" if step == len(self.STEPS) - 1 else "Next")
+        self.next_button.configure(text=_("Finish") if step == len(self.STEPS) - 1 else _("Next"))
         self.next_button.state(["!disabled"])
         self.preview_label = None
         self._wrap_now = self.col_wrap if step in (1, 2) else self.wrap
@@ -457,20 +462,20 @@ class FirstRunWindow:
             # Two examples leave room for the safety questions at 200 %; the player lists them all.
             flags = [f"• {flag.text}" for flag in kb.red_flags][:2]
         except UserError as exc:
-            disclaimer = (
+            disclaimer = _(
                 "PostureGuard gives general self-care suggestions, not medical advice, diagnosis or "
                 "treatment. If pain is severe or lasting, see a doctor."
             )
             flags = []
             log.warning("knowledge base unavailable for the notice: %s", exc)
-        self._text(self.content, "Please read this once:", "Heading.TLabel")
+        self._text(self.content, _("Please read this once:"), "Heading.TLabel")
         self._text(self.content, disclaimer)
         if flags:
-            self._text(self.content, "See a doctor instead of pressing points when, for example:")
+            self._text(self.content, _("See a doctor instead of pressing points when, for example:"))
             self._text(self.content, "\n".join(flags), "Muted.TLabel")
         box = self.ttk.Checkbutton(
             self.content,
-            text="I understand: PostureGuard is not medical advice.",
+            text=_("I understand: PostureGuard is not medical advice."),
             variable=self.ack_var,
             command=self._ack_changed,
         )
@@ -480,18 +485,18 @@ class FirstRunWindow:
         gap = round(8 * self.scale)
         self._text(
             self.content,
-            "Two safety questions (answers stay on this computer; change them in Settings):",
+            _("Two safety questions (answers stay on this computer; change them in Settings):"),
         ).pack_configure(pady=(gap, 0))
         # Created after the tick box, so Tab goes tick box, then Yes/No of each question, in order.
         grid = self.ttk.Frame(self.content)
         grid.pack(anchor="w", fill="x")
         for row, (key, question) in enumerate(SAFETY_QUESTIONS):
-            self.ttk.Label(grid, text=question, wraplength=round(self.wrap * 0.75), justify="left").grid(
+            self.ttk.Label(grid, text=_(question), wraplength=round(self.wrap * 0.75), justify="left").grid(
                 row=row, column=0, sticky="w"
             )
-            for column, text in enumerate(("Yes", "No"), start=1):
+            for column, (answer, text) in enumerate((("yes", _("Yes")), ("no", _("No"))), start=1):
                 self.ttk.Radiobutton(
-                    grid, text=text, value=text.lower(), variable=self.safety_vars[key],
+                    grid, text=text, value=answer, variable=self.safety_vars[key],
                     command=self._ack_changed,
                 ).grid(row=row, column=column, sticky="w", padx=(gap, 0))
         self._ack_changed()
@@ -508,13 +513,16 @@ class FirstRunWindow:
     def _camera(self) -> None:
         left = self._two_columns()
         if self.options.source:
-            self._text(left, "Using " + ", ".join(self.options.source)[:120] + " instead of a camera.")
+            source = ", ".join(self.options.source)[:120]
+            self._text(left, _("Using {source} instead of a camera.").format(source=source))
         else:
-            self._text(left, "Choose the camera that looks at you from your screen:")
+            self._text(left, _("Choose the camera that looks at you from your screen:"))
             self.camera_list = self.ttk.Frame(left)
             self.camera_list.pack(anchor="w", fill="x")
             self._fill_camera_list()
-        self._text(left, "The picture stays on this computer: nothing is recorded or sent.", "Muted.TLabel")
+        self._text(
+            left, _("The picture stays on this computer: nothing is recorded or sent."), "Muted.TLabel"
+        )
 
     def _probe_cameras(self) -> None:
         from postureguard.platform.cameras import probe_cameras
@@ -529,12 +537,14 @@ class FirstRunWindow:
         for child in self.camera_list.winfo_children():
             child.destroy()
         if self._cameras is None:
-            self._text(self.camera_list, "Looking for cameras…", "Muted.TLabel")
+            self._text(self.camera_list, _("Looking for cameras…"), "Muted.TLabel")
         elif not self._cameras:
             self._text(
                 self.camera_list,
-                "No camera found. You can finish setup now and calibrate later "
-                "from the tray (Calibrate now) once a camera is connected.",
+                _(
+                    "No camera found. You can finish setup now and calibrate later "
+                    "from the tray (Calibrate now) once a camera is connected."
+                ),
                 "Error.TLabel",
             )
         else:
@@ -571,7 +581,7 @@ class FirstRunWindow:
             frame,
             background="#202020",
             foreground="#f0f0f0",
-            text="Starting the camera…",
+            text=_("Starting the camera…"),
             font=self.fonts["body"],
             wraplength=w - 20,
         )
@@ -589,36 +599,38 @@ class FirstRunWindow:
     def _calibration(self) -> None:
         left = self._two_columns()
         self._text(
-            left, "Sit upright and look at your screen, the way you would like to sit.", "Heading.TLabel"
+            left, _("Sit upright and look at your screen, the way you would like to sit."), "Heading.TLabel"
         )
         self._text(
             left,
-            f"After a {self.options.countdown_s}-second countdown PostureGuard records a few "
-            "seconds and remembers this as your upright posture. Hold still.",
+            _(
+                "After a {n}-second countdown PostureGuard records a few "
+                "seconds and remembers this as your upright posture. Hold still."
+            ).format(n=self.options.countdown_s),
         )
         row = self.ttk.Frame(left)
         row.pack(anchor="w", fill="x")
         self.count_label = self.ttk.Label(row, text="", style="Huge.TLabel", width=3, anchor="center")
         self.count_label.pack(side="left")
-        self.start_button = self.ttk.Button(row, text="Start", command=self.start_calibration)
+        self.start_button = self.ttk.Button(row, text=_("Start"), command=self.start_calibration)
         self.start_button.pack(side="left", padx=round(10 * self.scale))
         self.calib_status = self._text(left, "", "TLabel")
         if self.calibrated:
             self.calib_status.configure(
-                text="Already calibrated in this setup. Start again to redo it.", style="Ok.TLabel"
+                text=_("Already calibrated in this setup. Start again to redo it."), style="Ok.TLabel"
             )
         elif not self._has_source():
             self.start_button.state(["disabled"])
             self.calib_status.configure(
-                text="No camera: you can calibrate later from the tray.", style="Error.TLabel"
+                text=_("No camera: you can calibrate later from the tray."), style="Error.TLabel"
             )
-        self.next_button.configure(text="Next" if self.calibrated else "Skip for now")
+        self.next_button.configure(text=_("Next") if self.calibrated else _("Skip for now"))
 
     def start_calibration(self) -> None:
         if self.step != 2 or self.worker is None:
             return
         self.start_button.state(["disabled"])
-        self.calib_status.configure(text="Get ready: sit upright, look at your screen.", style="TLabel")
+        self.calib_status.configure(text=_("Get ready: sit upright, look at your screen."), style="TLabel")
         log.info("setup calibration: countdown of %d s", self.options.countdown_s)
         self._tick(self.options.countdown_s)
 
@@ -628,7 +640,7 @@ class FirstRunWindow:
             self._countdown_job = self.root.after(1000, lambda: self._tick(remaining - 1))
             return
         self.count_label.configure(text="●")
-        self.calib_status.configure(text="Recording… hold still.")
+        self.calib_status.configure(text=_("Recording… hold still."))
         log.info("setup calibration: recording")
         self.worker.start_collecting(self.options.frames)  # type: ignore[union-attr]
         self._countdown_job = self.root.after(200, self._watch_collection)
@@ -641,7 +653,9 @@ class FirstRunWindow:
         if progress is None:
             return
         self.calib_status.configure(
-            text=f"Recording… hold still ({progress.with_person} of {progress.wanted} frames)."
+            text=_("Recording… hold still ({seen} of {wanted} frames).").format(
+                seen=progress.with_person, wanted=progress.wanted
+            )
         )
         if not (progress.done or worker.error is not None):
             self._countdown_job = self.root.after(200, self._watch_collection)
@@ -655,7 +669,7 @@ class FirstRunWindow:
         from postureguard.settings.calibration_file import save_calibration
 
         self.start_button.state(["!disabled"])
-        self.start_button.configure(text="Calibrate again")
+        self.start_button.configure(text=_("Calibrate again"))
         self.count_label.configure(text="")
         target = paths.calibration_file()
         try:
@@ -663,20 +677,23 @@ class FirstRunWindow:
             note = f"first-run setup, {cal.samples} of {session.looked_at} frames"
             save_calibration(cal, target, note=note)
         except UserError as exc:
-            self.calib_status.configure(text=f"Not calibrated: {exc}", style="Error.TLabel")
+            self.calib_status.configure(
+                text=_("Not calibrated: {reason}").format(reason=exc), style="Error.TLabel"
+            )
             log.info("setup calibration failed: %s", exc)
             return
         except OSError as exc:
             self.calib_status.configure(
-                text=f"Cannot save {target}: {exc.strerror or exc}", style="Error.TLabel"
+                text=_("Cannot save {path}: {reason}").format(path=target, reason=exc.strerror or exc),
+                style="Error.TLabel",
             )
             return
         self.calibrated = True
         self.count_label.configure(text="✓")
         self.calib_status.configure(
-            text=f"Calibrated on {cal.samples} frames and saved. Press Next.", style="Ok.TLabel"
+            text=_("Calibrated on {n} frames and saved. Press Next.").format(n=cal.samples), style="Ok.TLabel"
         )
-        self.next_button.configure(text="Next")
+        self.next_button.configure(text=_("Next"))
         log.info("setup calibration saved to %s (%d frames)", target, cal.samples)
 
     def _cancel_calibration(self) -> None:
@@ -692,13 +709,13 @@ class FirstRunWindow:
 
         ttk = self.ttk
         gap = round(8 * self.scale)
-        self._text(self.content, "Sensitivity", "Heading.TLabel")
+        self._text(self.content, _("Sensitivity"), "Heading.TLabel")
         for level in SENSITIVITY_THRESHOLDS_DEG:
             ttk.Radiobutton(
                 self.content, text=sensitivity_text(level), value=level, variable=self.sensitivity_var
             ).pack(anchor="w")
-        self._text(self.content, "Sitting reminder", "Heading.TLabel").pack_configure(pady=(gap, 0))
-        self._text(self.content, "Remind me to stand up and move after sitting for:")
+        self._text(self.content, _("Sitting reminder"), "Heading.TLabel").pack_configure(pady=(gap, 0))
+        self._text(self.content, _("Remind me to stand up and move after sitting for:"))
         grid = ttk.Frame(self.content)
         grid.pack(anchor="w")
         # Three to a row: six choices in two short rows keep the window within the screen at 200 %.
@@ -715,11 +732,11 @@ class FirstRunWindow:
                 side="left", padx=(0, gap * 2)
             )
         # No heading of its own: the box says what it does, and the step keeps to 800 pixels at 200 %.
-        ttk.Checkbutton(self.content, text="Start PostureGuard when I log in", variable=self.login_var).pack(
-            anchor="w", pady=(gap, 0)
-        )
+        ttk.Checkbutton(
+            self.content, text=_("Start PostureGuard when I log in"), variable=self.login_var
+        ).pack(anchor="w", pady=(gap, 0))
         self.finish_status = self._text(
-            self.content, "All other settings are in Settings… in the tray menu.", "Muted.TLabel"
+            self.content, _("All other settings are in Settings… in the tray menu."), "Muted.TLabel"
         )
         self.finish_status.pack_configure(pady=(gap, 0))
 
@@ -743,7 +760,9 @@ class FirstRunWindow:
             save_settings(updated)
             mark_done(datetime.now(timezone.utc), self.calibrated)
         except (UserError, OSError) as exc:
-            self.finish_status.configure(text=f"Not finished: {exc}", style="Error.TLabel")
+            self.finish_status.configure(
+                text=_("Not finished: {reason}").format(reason=exc), style="Error.TLabel"
+            )
             return
         self.finished = True
         log.info("setup finished (calibrated: %s)", self.calibrated)
@@ -824,9 +843,9 @@ class FirstRunWindow:
 def open_first_run(options: SetupOptions) -> int:
     """Run the walk-through until it is finished or closed; 0 when finished, 1 when closed early."""
     if options.frames < MIN_CALIBRATION_SAMPLES:
-        raise UserError(f"--frames must be at least {MIN_CALIBRATION_SAMPLES}")
+        raise UserError(_("--frames must be at least {n}").format(n=MIN_CALIBRATION_SAMPLES))
     if options.countdown_s < 0:
-        raise UserError("--countdown must not be negative")
+        raise UserError(_("--countdown must not be negative"))
     window = FirstRunWindow(options)
     window.run()
     if not window.finished:

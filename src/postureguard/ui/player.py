@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from postureguard.errors import DataError, MissingDependency, UserError
-from postureguard.i18n import _
+from postureguard.i18n import N_, _, format_decimal, ngettext
 from postureguard.knowledge.loader import KnowledgeBase, Point, Routine, Step
 from postureguard.knowledge.recommender import NoRoutine, Recommendation, Recommender, SafetySettings
 
@@ -217,7 +217,7 @@ def choose(kb: KnowledgeBase, routine_id: str, safety: SafetySettings, *, short:
     prepared = recommender.prepare(routine_id)
     if isinstance(prepared, NoRoutine):
         playable, reason, removed = None, prepared.reason, ()
-        _, dropped = recommender.apply_safety(requested)
+        _kept, dropped = recommender.apply_safety(requested)
         removed = tuple((r.step.point or "", r.reason) for r in dropped)
     else:
         playable = replace(prepared, routine=_timed(prepared.routine, short))
@@ -238,7 +238,7 @@ def bleeding_text(kb: KnowledgeBase, choice: Choice) -> str:
     """The blood-thinner line of a routine's first screen: the general caution, or, when the user's
     settings say blood thinners or a bleeding disorder, that this routine is pressed lightly throughout."""
     if choice.light_only:
-        return (
+        return _(
             "Your settings say you take a blood thinner or have a bleeding disorder: press every point in "
             "this routine lightly, and stop if a spot bruises."
         )
@@ -254,9 +254,10 @@ def format_clock(seconds: float) -> str:
 def format_minutes(seconds: float) -> str:
     """A routine's length in words: ``"about 9 minutes"``, ``"about 1 minute"``, ``"40 seconds"``."""
     if seconds < 60:
-        return f"{int(round(seconds))} seconds"
+        whole = int(round(seconds))
+        return ngettext("{n} second", "{n} seconds", whole).format(n=whole)
     minutes = max(1, int(round(seconds / 60)))
-    return f"about {minutes} minute{'s' if minutes != 1 else ''}"
+    return ngettext("about {n} minute", "about {n} minutes", minutes).format(n=minutes)
 
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
@@ -281,6 +282,14 @@ _LIMB = {
     "knee": "leg",
     "foot": "foot",
 }
+#: (side, limb) -> the words; each whole, as German and Spanish inflect side and limb together.
+_SIDE_TEXTS = {
+    ("left", "hand"): N_("Left hand"), ("right", "hand"): N_("Right hand"),
+    ("left", "arm"): N_("Left arm"), ("right", "arm"): N_("Right arm"),
+    ("left", "leg"): N_("Left leg"), ("right", "leg"): N_("Right leg"),
+    ("left", "foot"): N_("Left foot"), ("right", "foot"): N_("Right foot"),
+    ("left", "side"): N_("Left side"), ("right", "side"): N_("Right side"),
+}  # fmt: skip
 
 
 def side_text(point: Point | None, phase: Phase) -> str:
@@ -288,11 +297,12 @@ def side_text(point: Point | None, phase: Phase) -> str:
     if point is None:
         return ""
     if phase.side == "center":
-        return "Middle of the body"
+        return _("Middle of the body")
     where = _LIMB.get(point.region, "side")
-    text = f"{phase.side.capitalize()} {where}"
+    words = _SIDE_TEXTS.get((phase.side, where))
+    text = _(words) if words else f"{phase.side.capitalize()} {where}"
     if phase.parts > 1:
-        text += f" ({phase.part} of {phase.parts}: left, then right)"
+        text += " " + _("({part} of {parts}: left, then right)").format(part=phase.part, parts=phase.parts)
     return text
 
 
@@ -303,14 +313,26 @@ def technique_text(point: Point, light_only: bool = False) -> str:
     """
     technique = point.technique
     if light_only and not point.light_pressure:
-        return f"Light pressure only (blood thinners or a bleeding disorder), {technique.motion}."
-    pressure = (
-        "Light pressure only" if point.light_pressure else f"{technique.pressure.capitalize()} pressure"
-    )
-    return f"{pressure}, {technique.motion}."
+        return _("Light pressure only (blood thinners or a bleeding disorder), {motion}.").format(
+            motion=technique.motion
+        )
+    if point.light_pressure:
+        pressure = _("Light pressure only")
+    else:
+        words = _PRESSURE_TEXTS.get(technique.pressure)
+        pressure = _(words) if words else f"{technique.pressure.capitalize()} pressure"
+    return _("{pressure}, {motion}.").format(pressure=pressure, motion=technique.motion)
 
 
-_ACTION_TITLES = {"move": "Move", "rest": "Rest", "look_away": "Look away", "exercise": "Exercise"}
+#: The knowledge base's pressures (PRESSURES) in words.
+_PRESSURE_TEXTS = {
+    "light": N_("Light pressure"), "moderate": N_("Moderate pressure"), "firm": N_("Firm pressure"),
+}  # fmt: skip
+
+
+_ACTION_TITLES = {
+    "move": N_("Move"), "rest": N_("Rest"), "look_away": N_("Look away"), "exercise": N_("Exercise"),
+}  # fmt: skip
 
 
 def exercise_progress(step: Step, seconds: float, remaining: float) -> str:
@@ -327,32 +349,34 @@ def exercise_progress(step: Step, seconds: float, remaining: float) -> str:
     rep = min(int(elapsed // rep_s), step.reps - 1)
     within = elapsed - rep * rep_s
     if within < step.hold_seconds or not step.rest_seconds:
-        what, left = "hold", step.hold_seconds - within
+        text, left = _("Rep {rep} of {reps}: hold {seconds} s"), step.hold_seconds - within
     else:
-        what, left = "rest", rep_s - within
-    return f"Rep {rep + 1} of {step.reps}: {what} {max(1, math.ceil(left - 1e-9))} s"
+        text, left = _("Rep {rep} of {reps}: rest {seconds} s"), rep_s - within
+    return text.format(rep=rep + 1, reps=step.reps, seconds=max(1, math.ceil(left - 1e-9)))
 
 
 def step_title(step: Step, point: Point | None) -> tuple[str, str]:
     """The big heading and the subheading of a step: ('TE3 Zhongzhu', 'Central Islet') or ('Move', '')."""
     if point is None:
-        return _ACTION_TITLES.get(step.action, step.action.capitalize()), ""
+        title = _ACTION_TITLES.get(step.action)
+        return (_(title) if title else step.action.capitalize()), ""
     return f"{point.code} {point.pinyin}", point.english
 
 
 def routine_cautions(kb: KnowledgeBase, routine: Routine) -> list[tuple[str, str]]:
     """The routine's caution and each pressed point's caution, as (heading, text), without repeats."""
-    out = [("This routine", routine.cautions)]
+    out = [(_("This routine"), routine.cautions)]
     seen: set[str] = set()
     for _step, point in kb.steps_with_points(routine):
         if point is None or point.code in seen:
             continue
         seen.add(point.code)
         text = point.cautions
-        if point.avoid_in_pregnancy and "pregnan" not in text.lower():
-            text += " Not in pregnancy."
-        if point.light_pressure and "light" not in text.lower():
-            text += " Press lightly."
+        # The stems are the current language's ("pregnan" in English), as the cautions are translated.
+        if point.avoid_in_pregnancy and _("pregnan") not in text.lower():
+            text += " " + _("Not in pregnancy.")
+        if point.light_pressure and _("light") not in text.lower():
+            text += " " + _("Press lightly.")
         out.append((point.label, text))
     return out
 
@@ -367,11 +391,19 @@ def ui_scale(env_value: str | None, tk_scaling: float) -> float:
         try:
             value = float(env_value.strip().rstrip("%"))
         except ValueError:
-            raise DataError(f"{SCALE_ENV} must be a number such as 1.25 or 2, not {env_value!r}") from None
+            raise DataError(
+                _("{name} must be a number such as 1.25 or 2, not {value}").format(
+                    name=SCALE_ENV, value=repr(env_value)
+                )
+            ) from None
         if env_value.strip().endswith("%"):
             value /= 100.0
         if not (math.isfinite(value) and 0.75 <= value <= 4.0):
-            raise DataError(f"{SCALE_ENV} must be between 0.75 and 4 (1 = 100 %), not {env_value!r}")
+            raise DataError(
+                _("{name} must be between 0.75 and 4 (1 = 100 %), not {value}").format(
+                    name=SCALE_ENV, value=repr(env_value)
+                )
+            )
         return value
     return min(max(tk_scaling / (96 / 72), 1.0), 4.0)
 
@@ -523,8 +555,10 @@ def _import_tk():
         import tkinter.font
     except ImportError as exc:
         raise MissingDependency(
-            f"the routine player needs Tk for Python ({exc}); install it with: "
-            "sudo apt-get install python3-tk (Debian/Ubuntu), or your system's python3-tkinter / tk package"
+            _(
+                "the routine player needs Tk for Python ({error}); install it with: sudo apt-get install "
+                "python3-tk (Debian/Ubuntu), or your system's python3-tkinter / tk package"
+            ).format(error=exc)
         ) from exc
     return tkinter
 
@@ -766,18 +800,18 @@ class PlayerWindow:
 
     def show_notice(self) -> None:
         body = self._new_screen("notice")
-        self.label(body, "Before you start", "PGTitle").pack(fill="x", pady=(0, self.px(12)))
+        self.label(body, _("Before you start"), "PGTitle").pack(fill="x", pady=(0, self.px(12)))
         self.label(body, self.kb.disclaimer, "PGSubtitle").pack(fill="x", pady=(0, self.px(12)))
         self.label(
             body,
-            "Press gently and stop if anything hurts. This notice is shown once.",
+            _("Press gently and stop if anything hurts. This notice is shown once."),
             "PGBody",
             fg=COLOURS["muted"],
         ).pack(fill="x")
         bar = self.tk.Frame(body, bg=COLOURS["bg"])
         bar.pack(side="bottom", fill="x", pady=(self.px(12), 0))
-        self.button(bar, "When to see a doctor", self.show_red_flags).pack(side="left")
-        self.button(bar, "I understand", self.acknowledge, primary=True).pack(side="right")
+        self.button(bar, _("When to see a doctor"), self.show_red_flags).pack(side="left")
+        self.button(bar, _("I understand"), self.acknowledge, primary=True).pack(side="right")
         self._primary = self.acknowledge
 
     def acknowledge(self) -> None:
@@ -796,7 +830,8 @@ class PlayerWindow:
         """The requested routine is ruled out by the safety settings: say why, offer the alternative."""
         body = self._new_screen("blocked")
         self.label(body, self.choice.requested.title, "PGTitle").pack(fill="x")
-        self.label(body, "Not suitable with your safety settings", "PGSubtitle", fg=COLOURS["danger"]).pack(
+        unsuitable = _("Not suitable with your safety settings")
+        self.label(body, unsuitable, "PGSubtitle", fg=COLOURS["danger"]).pack(
             fill="x", pady=(self.px(4), self.px(12))
         )
         box = self.tk.Frame(body, bg=COLOURS["warn_bg"], padx=self.px(14), pady=self.px(10))
@@ -806,10 +841,10 @@ class PlayerWindow:
             self.label(box, f"•  {code}: {why}", "PGBody", fg=COLOURS["warn_text"]).pack(fill="x")
         bar = self.tk.Frame(body, bg=COLOURS["bg"])
         bar.pack(side="bottom", fill="x", pady=(self.px(12), 0))
-        self.button(bar, "Close", self.close).pack(side="left")
+        self.button(bar, _("Close"), self.close).pack(side="left")
         alternative = self.choice.alternative
         if alternative is not None:
-            self.label(body, "Instead you could do:", "PGHeading").pack(fill="x", pady=(self.px(16), 0))
+            self.label(body, _("Instead you could do:"), "PGHeading").pack(fill="x", pady=(self.px(16), 0))
             self.label(
                 body,
                 f"{alternative.routine.title} ({format_minutes(alternative.routine.total_seconds)})",
@@ -817,7 +852,8 @@ class PlayerWindow:
             ).pack(fill="x")
             self.label(body, alternative.reason, "PGBody", fg=COLOURS["muted"]).pack(fill="x")
             self.button(
-                bar, f"Show “{alternative.routine.title}”", self.switch_to_alternative, primary=True
+                bar, _("Show “{title}”").format(title=alternative.routine.title), self.switch_to_alternative,
+                primary=True,
             ).pack(side="right")
             self._primary = self.switch_to_alternative
         log.info(
@@ -841,12 +877,18 @@ class PlayerWindow:
         self.label(body, routine.title, "PGTitle").pack(fill="x")
         presses = len(routine.press_steps)
         length = format_minutes(sum(p.seconds for p in plan_phases(self.kb, routine, self.step_seconds)))
-        variant = " (short version)" if routine.variant == "short" else ""
+        variant = " " + _("(short version)") if routine.variant == "short" else ""
         if self.step_seconds is not None:
-            variant += f" (every step {self.step_seconds:g} s, for a demonstration)"
+            variant += " " + _("(every step {seconds} s, for a demonstration)").format(
+                seconds=format_decimal(self.step_seconds)
+            )
+        steps = ngettext(
+            "{n} step, {presses} on acupressure points", "{n} steps, {presses} on acupressure points",
+            len(routine.steps),
+        ).format(n=len(routine.steps), presses=presses)  # fmt: skip
         self.label(
             body,
-            f"{length.capitalize()}{variant} · {len(routine.steps)} steps, {presses} on acupressure points",
+            f"{length[:1].upper()}{length[1:]}{variant} · {steps}",
             "PGSubtitle",
             fg=COLOURS["muted"],
         ).pack(fill="x", pady=(self.px(2), self.px(10)))
@@ -854,8 +896,8 @@ class PlayerWindow:
             box = self.tk.Frame(body, bg=COLOURS["warn_bg"], padx=self.px(12), pady=self.px(8))
             box.pack(fill="x", pady=(0, self.px(8)))
             left_out = "; ".join(f"{code} ({why})" for code, why in self.choice.removed)
-            self.label(box, f"Left out for your safety settings: {left_out}.", "PGBody",
-                       fg=COLOURS["warn_text"]).pack(fill="x")  # fmt: skip
+            left_out = _("Left out for your safety settings: {points}.").format(points=left_out)
+            self.label(box, left_out, "PGBody", fg=COLOURS["warn_text"]).pack(fill="x")
         if self.kb.bleeding_caution and self.routine.kind == "points":
             # On the first screen of every points routine, not only in the scrolled cautions: firm presses
             # of 1-3 minutes bruise people on blood thinners.
@@ -866,25 +908,25 @@ class PlayerWindow:
 
         bar = self.tk.Frame(body, bg=COLOURS["bg"])
         bar.pack(side="bottom", fill="x", pady=(self.px(12), 0))
-        self.button(bar, "When to see a doctor", self.show_red_flags).pack(side="left")
-        self.button(bar, "Close", self.close).pack(side="left", padx=(self.px(10), 0))
-        self.button(bar, "Start", self.start_routine, primary=True).pack(side="right")
+        self.button(bar, _("When to see a doctor"), self.show_red_flags).pack(side="left")
+        self.button(bar, _("Close"), self.close).pack(side="left", padx=(self.px(10), 0))
+        self.button(bar, _("Start"), self.start_routine, primary=True).pack(side="right")
         alternative = self.choice.alternative
         if self.choice.removed and alternative is not None:
-            self.button(bar, f"Try “{alternative.routine.title}”", self.switch_to_alternative).pack(
-                side="right", padx=(0, self.px(10))
-            )
+            try_it = _("Try “{title}”").format(title=alternative.routine.title)
+            self.button(bar, try_it, self.switch_to_alternative).pack(side="right", padx=(0, self.px(10)))
         self._primary = self.start_routine
 
         text = self._text_panel(body)
-        text.insert("end", "Evidence\n", "heading")
-        text.insert("end", f"Evidence level: {routine.evidence.level}. ", "strong")
-        text.insert("end", f"Source: {routine.evidence.source}\n", "body")
-        text.insert("end", "Cautions\n", "heading")
+        text.insert("end", _("Evidence") + "\n", "heading")
+        level = _("Evidence level: {level}.").format(level=routine.evidence.level_text)
+        text.insert("end", level + " ", "strong")
+        text.insert("end", _("Source: {source}").format(source=routine.evidence.source) + "\n", "body")
+        text.insert("end", _("Cautions") + "\n", "heading")
         for heading, caution in routine_cautions(self.kb, routine):
             text.insert("end", f"{heading}: ", "strong")
             text.insert("end", f"{caution}\n", "body")
-        text.insert("end", "Steps\n", "heading")
+        text.insert("end", _("Steps") + "\n", "heading")
         for number, (step, point) in enumerate(self.kb.steps_with_points(routine), 1):
             title, sub = step_title(step, point)
             line = f"{number}. {title}" + (f" ({sub})" if sub else "") + f" — {step.instruction}\n"
@@ -927,21 +969,23 @@ class PlayerWindow:
     def show_red_flags(self) -> None:
         """The red flags in a dialog of their own (one click from the first screens)."""
         top = self.tk.Toplevel(self.root, bg=COLOURS["bg"], padx=self.px(18), pady=self.px(14))
-        top.title("PostureGuard — When to see a doctor")
+        top.title("PostureGuard — " + _("When to see a doctor"))
         top.transient(self.root)
         screen = (self.root.winfo_screenwidth(), self.root.winfo_screenheight())
         width, height = window_size((700, 520), self.scale, screen)
         top.geometry(f"{width}x{height}")
-        self.label(top, "Stop and see a doctor instead if:", "PGHeading").pack(fill="x", pady=(0, self.px(8)))
+        self.label(top, _("Stop and see a doctor instead if:"), "PGHeading").pack(
+            fill="x", pady=(0, self.px(8))
+        )
         bar = self.tk.Frame(top, bg=COLOURS["bg"])
         bar.pack(side="bottom", fill="x", pady=(self.px(10), 0))
-        self.button(bar, "Close", top.destroy, primary=True).pack(side="right")
+        self.button(bar, _("Close"), top.destroy, primary=True).pack(side="right")
         text = self._text_panel(top)
         for flag in self.kb.red_flags:
             if flag.emergency:
-                text.insert("end", "•  Urgent, get care now: ", "urgent")
+                text.insert("end", "•  " + _("Urgent, get care now:") + " ", "urgent")
             elif flag.same_day:
-                text.insert("end", "•  See a doctor today: ", "urgent")
+                text.insert("end", "•  " + _("See a doctor today:") + " ", "urgent")
             else:
                 text.insert("end", "•  ", "body")
             text.insert("end", f"{flag.text}\n", "body")
@@ -984,12 +1028,12 @@ class PlayerWindow:
         self.w_state.pack(side="left", padx=(px(12), 0))
         buttons = tk.Frame(bottom, bg=COLOURS["bg"])
         buttons.pack(side="right")
-        self.button(buttons, "Back", lambda: self.move(go_back)).pack(side="left", padx=(0, px(8)))
-        self.w_pause = self.button(buttons, "Pause", self.pause_resume)
+        self.button(buttons, _("Back"), lambda: self.move(go_back)).pack(side="left", padx=(0, px(8)))
+        self.w_pause = self.button(buttons, _("Pause"), self.pause_resume)
         self.w_pause.pack(side="left", padx=(0, px(8)))
-        self.button(buttons, "Next", lambda: self.move(go_next)).pack(side="left", padx=(0, px(8)))
-        self.button(buttons, "Done", self.close, primary=True).pack(side="left")
-        keys = "Space: pause · → next · ← back · Esc: done · F1: when to see a doctor"
+        self.button(buttons, _("Next"), lambda: self.move(go_next)).pack(side="left", padx=(0, px(8)))
+        self.button(buttons, _("Done"), self.close, primary=True).pack(side="left")
+        keys = _("Space: pause · → next · ← back · Esc: done · F1: when to see a doctor")
         self.label(body, keys, "PGSmall", fg=COLOURS["muted"], wrap=False).pack(side="bottom", anchor="e")
 
         main = tk.Frame(body, bg=COLOURS["bg"])
@@ -1008,9 +1052,9 @@ class PlayerWindow:
         self.w_side.pack(fill="x", pady=(px(8), px(4)))
         self.w_instruction = self.label(text, "", "PGBody")
         self.w_instruction.pack(fill="x", pady=(0, px(8)))
-        self.w_find_head = self.label(text, "How to find it", "PGHeading")
+        self.w_find_head = self.label(text, _("How to find it"), "PGHeading")
         self.w_find = self.label(text, "", "PGBody")
-        self.w_tech_head = self.label(text, "Technique", "PGHeading")
+        self.w_tech_head = self.label(text, _("Technique"), "PGHeading")
         self.w_tech = self.label(text, "", "PGBody")
 
         diagram = tk.Frame(main, bg=COLOURS["panel"], highlightthickness=px(1), highlightbackground="#d8d3c7")
@@ -1035,7 +1079,7 @@ class PlayerWindow:
         phase, step, point = self._current()
         px = self.px
         total_steps = len(self.routine.steps)
-        self.w_counter.configure(text=f"Step {phase.step + 1} of {total_steps}")
+        self.w_counter.configure(text=_("Step {n} of {total}").format(n=phase.step + 1, total=total_steps))
         title, sub = step_title(step, point)
         self.w_title.configure(text=title)
         self.w_english.configure(text=sub)
@@ -1085,7 +1129,8 @@ class PlayerWindow:
             self._shown_clock = clock
             self.w_clock.configure(text=clock)
             log.debug("player: countdown %s", clock)
-        state = "Paused" if self.progress.paused else ""
+        paused = _("Paused")
+        state = paused if self.progress.paused else ""
         if not state and not self.progress.finished:
             phase, step, _point = self._current()
             if step.action == "exercise":
@@ -1093,9 +1138,9 @@ class PlayerWindow:
         if state != self._shown_state:
             self._shown_state = state
             self.w_state.configure(text=state)
-            if state and state != "Paused":
+            if state and state != paused:
                 log.debug("player: exercise %s", state)
-        self.w_pause.configure(text="Resume" if self.progress.paused else "Pause")
+        self.w_pause.configure(text=_("Resume") if self.progress.paused else _("Pause"))
 
     def _draw_diagram(self) -> None:
         if self.screen != "step" or self.progress is None or self.progress.finished:
@@ -1122,7 +1167,7 @@ class PlayerWindow:
         draw_point_diagram(self, canvas, point, phase.side, width, height)
         from postureguard.ui.figures import layout_for
 
-        self.w_caption.configure(text=layout_for(point.anchor).caption)
+        self.w_caption.configure(text=_(layout_for(point.anchor).caption))
 
     def _schedule_tick(self) -> None:
         self._tick_job = self.root.after(TICK_MS, self._tick)
@@ -1195,21 +1240,28 @@ class PlayerWindow:
         # Written now, not only at close, so the history is right even if the window is killed later.
         self.history.finish(status, done)
         body = self._new_screen("finished")
-        heading = "Well done." if status == "completed" else "Routine ended."
+        heading = _("Well done.") if status == "completed" else _("Routine ended.")
         self.label(body, heading, "PGTitle").pack(fill="x")
-        self.label(body, f"{self.routine.title}: {done} of {total} steps done.", "PGSubtitle",
+        summary = ngettext(
+            "{title}: {done} of {total} step done.", "{title}: {done} of {total} steps done.", total
+        ).format(title=self.routine.title, done=done, total=total)
+        self.label(body, summary, "PGSubtitle",
                    fg=COLOURS["muted"]).pack(fill="x", pady=(self.px(4), self.px(12)))  # fmt: skip
         self.label(
             body,
-            "Sit back for a moment, let your shoulders drop and notice how you feel. "
-            "If pain is severe or lasting, see a doctor.",
+            _(
+                "Sit back for a moment, let your shoulders drop and notice how you feel. "
+                "If pain is severe or lasting, see a doctor."
+            ),
             "PGBody",
         ).pack(fill="x")
         bar = self.tk.Frame(body, bg=COLOURS["bg"])
         bar.pack(side="bottom", fill="x", pady=(self.px(12), 0))
-        self.button(bar, "Back", lambda: self.move(go_back)).pack(side="left")
-        self.button(bar, "When to see a doctor", self.show_red_flags).pack(side="left", padx=(self.px(10), 0))
-        self.button(bar, "Close", self.close, primary=True).pack(side="right")
+        self.button(bar, _("Back"), lambda: self.move(go_back)).pack(side="left")
+        self.button(bar, _("When to see a doctor"), self.show_red_flags).pack(
+            side="left", padx=(self.px(10), 0)
+        )
+        self.button(bar, _("Close"), self.close, primary=True).pack(side="right")
         self._primary = self.close
         log.info("player: finished, %s, %d of %d steps", status, done, total)
 
@@ -1340,9 +1392,17 @@ def run(
     from postureguard.settings.config import load_settings
 
     if source not in ROUTINE_SOURCES:
-        raise UserError(f"--source must be one of {', '.join(ROUTINE_SOURCES)}, not {source!r}")
+        raise UserError(
+            _("--source must be one of {choices}, not {value}").format(
+                choices=", ".join(ROUTINE_SOURCES), value=repr(source)
+            )
+        )
     if step_seconds is not None and not (math.isfinite(step_seconds) and step_seconds > 0):
-        raise UserError(f"--step-seconds must be a positive number of seconds, not {step_seconds!r}")
+        raise UserError(
+            _("--step-seconds must be a positive number of seconds, not {value}").format(
+                value=repr(step_seconds)
+            )
+        )
     kb = load_knowledge()
     loaded = load_settings()
     for warning in loaded.warnings:
@@ -1357,8 +1417,10 @@ def run(
         root = tk.Tk(className="PostureGuard")
     except tk.TclError as exc:
         raise UserError(
-            f"the routine player needs a graphical display ({exc}); "
-            f"'postureguard routine show {routine_id}' prints the routine instead"
+            _(
+                "the routine player needs a graphical display ({error}); "
+                "'postureguard routine show {routine}' prints the routine instead"
+            ).format(error=exc, routine=routine_id)
         ) from None
     scale = ui_scale(scale_env, float(root.tk.call("tk", "scaling")))
     # Point sizes (anything not using our pixel fonts) follow the same scale.

@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 from postureguard.engine.settings import SENSITIVITY_THRESHOLDS_DEG
 from postureguard.errors import DataError, UserError
-from postureguard.i18n import N_, _
+from postureguard.i18n import N_, _, format_decimal, format_time, ngettext
 from postureguard.settings.config import (
     SPEC_BY_NAME,
     LoadResult,
@@ -38,7 +38,7 @@ from postureguard.settings.config import (
 
 log = logging.getLogger(__name__)
 
-WINDOW_TITLE = "PostureGuard settings"
+WINDOW_TITLE = N_("PostureGuard settings")
 #: Milliseconds without typing before a valid entry is saved.
 SAVE_DELAY_MS = 600
 #: Milliseconds between checks of the settings file for changes made elsewhere (the tray menu).
@@ -66,15 +66,24 @@ def forms_text(ticked: dict[str, bool]) -> str:
 
 #: The choices of the ``routine_kind`` setting as the settings window words them.
 ROUTINE_KIND_LABELS = (
-    ("points", "acupressure points"), ("exercises", "desk exercises"), ("either", "either"),
+    ("points", N_("acupressure points")), ("exercises", N_("desk exercises")), ("either", N_("either")),
+)  # fmt: skip
+#: The choices of the ``language`` setting: each language named in itself, so it can be found in any.
+LANGUAGE_LABELS = (
+    ("auto", N_("the desktop's language")), ("en", "English"), ("de", "Deutsch"), ("es", "Español"),
 )  # fmt: skip
 
 
 def sensitivity_text(level: str) -> str:
     """Radio-button text for a sensitivity level, naming the head-forward angle it alerts at."""
     angle = SENSITIVITY_THRESHOLDS_DEG[level]
-    words = {"low": "relaxed", "medium": "balanced", "high": "strict"}.get(level, "")
-    return f"{level.capitalize()} ({words}): alert at {angle:g}° or more forward of your upright"
+    name, words = {
+        "low": (_("Low"), _("relaxed")), "medium": (_("Medium"), _("balanced")),
+        "high": (_("High"), _("strict")),
+    }.get(level, (level.capitalize(), ""))  # fmt: skip
+    return _("{level} ({words}): alert at {angle}° or more forward of your upright").format(
+        level=name, words=words, angle=format_decimal(angle)
+    )
 
 
 @dataclass(frozen=True)
@@ -89,23 +98,30 @@ class TextField:
 
 
 TEXT_FIELDS: tuple[TextField, ...] = (
-    TextField("sustain_seconds", "Posture", "Alert after poor posture lasting", "seconds"),
-    TextField("cooldown_minutes", "Posture", "Wait between two alerts at least", "minutes"),
-    TextField("sitting_limit_minutes", "Sitting", "Remind me to take a break after", "minutes (0 = off)"),
+    TextField("sustain_seconds", "Posture", N_("Alert after poor posture lasting"), N_("seconds")),
+    TextField("cooldown_minutes", "Posture", N_("Wait between two alerts at least"), N_("minutes")),
     TextField(
-        "stand_up_nudge_minutes", "Sitting", "Nudge me to stand and walk a little every", "minutes (0 = off)"
+        "sitting_limit_minutes", "Sitting", N_("Remind me to take a break after"), N_("minutes (0 = off)")
     ),
-    TextField("break_minutes", "Sitting", "A break counts when I am away for", "minutes"),
-    TextField("quiet_hours", "Notifications", "Quiet hours (no notifications)", "e.g. 22:00-07:00", 14),
-    TextField("work_hours", "Notifications", "Work hours (no alerts outside them)", "e.g. 08:30-17:30", 14),
-    TextField("work_days", "Notifications", "Work days", "every_day, mon-fri, mon-sat, sun-thu", 10),
+    TextField(
+        "stand_up_nudge_minutes", "Sitting", N_("Nudge me to stand and walk a little every"),
+        N_("minutes (0 = off)"),
+    ),  # fmt: skip
+    TextField("break_minutes", "Sitting", N_("A break counts when I am away for"), N_("minutes")),
+    TextField(
+        "quiet_hours", "Notifications", N_("Quiet hours (no notifications)"), N_("e.g. 22:00-07:00"), 14
+    ),
+    TextField(
+        "work_hours", "Notifications", N_("Work hours (no alerts outside them)"), N_("e.g. 08:30-17:30"), 14
+    ),
+    TextField("work_days", "Notifications", N_("Work days"), "every_day, mon-fri, mon-sat, sun-thu", 10),
     TextField(
         "max_notifications_per_hour",
         "Notifications",
-        "At most this many notifications an hour",
-        "(0 = no cap)",
+        N_("At most this many notifications an hour"),
+        N_("(0 = no cap)"),
     ),
-    TextField("avoid_points", "Safety", "Never suggest these points", "codes, e.g. LI4, GB21", 22),
+    TextField("avoid_points", "Safety", N_("Never suggest these points"), N_("codes, e.g. LI4, GB21"), 22),
 )
 
 
@@ -135,8 +151,12 @@ def validate_change(settings: Settings, key: str, text: str, points: PointLookup
             point = points.find_point(name)
             if point is None:
                 close = points.suggest_points(name)
-                hint = f"; did you mean {' or '.join(close)}?" if close else ""
-                raise DataError(f"{name!r} is not a point in PostureGuard's knowledge base{hint}")
+                if close:
+                    text = _("{name} is not a point in PostureGuard's knowledge base; did you mean {close}?")
+                    raise DataError(text.format(name=repr(name), close=_(" or ").join(close)))
+                raise DataError(
+                    _("{name} is not a point in PostureGuard's knowledge base").format(name=repr(name))
+                )
             if point.code not in codes:
                 codes.append(point.code)
         value = tuple(codes)
@@ -246,7 +266,7 @@ def load_points() -> tuple[PointLookup | None, str | None]:
 
         return load_knowledge(), None
     except UserError as exc:
-        return None, f"points are checked only for their format: {exc}"
+        return None, _("points are checked only for their format: {error}").format(error=exc)
 
 
 # ----- Tk shell --------------------------------------------------------------
@@ -292,7 +312,7 @@ class SettingsWindow:
 
         self.tk, self.ttk = tk, ttk
         self.c = controller
-        self.root, self.scale = make_root(WINDOW_TITLE)
+        self.root, self.scale = make_root(_(WINDOW_TITLE))
         self.fonts = self.root.pg_fonts
         self._pending: dict[str, str] = {}
         self._entries: dict[str, Any] = {}
@@ -337,15 +357,15 @@ class SettingsWindow:
             style="Muted.TLabel",
             wraplength=wrap,
             justify="left",
-            text="Changes are checked as you type and saved at once; the tray app follows them.",
+            text=_("Changes are checked as you type and saved at once; the tray app follows them."),
         )
         intro.pack(anchor="w", padx=self._pad(2), pady=(self._pad(2), 0))
 
         sections: dict[str, Any] = {}
-        posture = sections["Posture"] = self._section("Posture")
+        posture = sections["Posture"] = self._section(_("Posture"))
         ttk.Label(
             posture,
-            text="Sensitivity (head-forward angle from your calibrated upright):",
+            text=_("Sensitivity (head-forward angle from your calibrated upright):"),
             wraplength=wrap,
             justify="left",
         ).grid(row=0, column=0, columnspan=3, sticky="w")
@@ -358,21 +378,21 @@ class SettingsWindow:
                 variable=self._vars["sensitivity"],
                 command=lambda: self._save_now("sensitivity", self._vars["sensitivity"].get()),
             ).grid(row=i, column=0, columnspan=3, sticky="w", padx=(self._pad(2), 0))
-        sections["Sitting"] = self._section("Sitting and breaks")
-        sections["Notifications"] = self._section("Notifications")
-        camera = self._section("Camera")
-        safety = sections["Safety"] = self._section("Safety")
+        sections["Sitting"] = self._section(_("Sitting and breaks"))
+        sections["Notifications"] = self._section(_("Notifications"))
+        camera = self._section(_("Camera"))
+        safety = sections["Safety"] = self._section(_("Safety"))
         self._vars["pregnancy_mode"] = tk.BooleanVar(value=s.pregnancy_mode)
         ttk.Checkbutton(
             safety,
-            text="Pregnancy mode: never suggest points traditionally avoided in pregnancy",
+            text=_("Pregnancy mode: never suggest points traditionally avoided in pregnancy"),
             variable=self._vars["pregnancy_mode"],
             command=lambda: self._save_flag("pregnancy_mode"),
         ).grid(row=0, column=0, columnspan=3, sticky="w")
         self._vars["blood_thinners"] = tk.BooleanVar(value=s.blood_thinners)
         ttk.Checkbutton(
             safety,
-            text="Blood thinners or a bleeding disorder: light pressure only, gentlest routines first",
+            text=_("Blood thinners or a bleeding disorder: light pressure only, gentlest routines first"),
             variable=self._vars["blood_thinners"],
             command=lambda: self._save_flag("blood_thinners"),
         ).grid(row=1, column=0, columnspan=3, sticky="w")
@@ -384,7 +404,7 @@ class SettingsWindow:
         self._vars["hold_when_busy"] = tk.BooleanVar(value=s.hold_when_busy)
         ttk.Checkbutton(
             sections["Notifications"],
-            text="Hold alerts under do-not-disturb or a full-screen window; show them once after",
+            text=_("Hold alerts under do-not-disturb or a full-screen window; show them once after"),
             variable=self._vars["hold_when_busy"],
             command=lambda: self._save_flag("hold_when_busy"),
         ).grid(row=rows["Notifications"], column=0, columnspan=3, sticky="w")
@@ -421,10 +441,10 @@ class SettingsWindow:
         self._vars["routine_kind"] = tk.StringVar(value=s.routine_kind)
         kinds = ttk.Frame(safety)
         kinds.grid(row=rows["Safety"] + 1, column=0, columnspan=3, sticky="w", pady=(self._pad(1), 0))
-        ttk.Label(kinds, text="Suggest:").pack(side="left")
+        ttk.Label(kinds, text=_("Suggest:")).pack(side="left")
         for value, label in ROUTINE_KIND_LABELS:
             ttk.Radiobutton(
-                kinds, text=label, value=value, variable=self._vars["routine_kind"],
+                kinds, text=_(label), value=value, variable=self._vars["routine_kind"],
                 command=lambda: self._save_now("routine_kind", self._vars["routine_kind"].get()),
             ).pack(side="left", padx=(self._pad(1), 0))  # fmt: skip
 
@@ -433,32 +453,47 @@ class SettingsWindow:
         self.camera_frame = ttk.Frame(camera)
         self.camera_frame.grid(row=0, column=0, columnspan=3, sticky="we")
         self.camera_status = ttk.Label(
-            camera, text="Looking for cameras…", style="Muted.TLabel", wraplength=wrap, justify="left"
+            camera, text=_("Looking for cameras…"), style="Muted.TLabel", wraplength=wrap, justify="left"
         )
         self.camera_status.grid(row=1, column=0, columnspan=3, sticky="w")
-        self.camera_button = ttk.Button(camera, text="Look again", command=self.look_for_cameras)
+        self.camera_button = ttk.Button(camera, text=_("Look again"), command=self.look_for_cameras)
         # Its own row: the status text may be long, and must never squeeze the button.
         self.camera_button.grid(row=2, column=0, sticky="w", pady=(self._pad(1), 0))
 
-        startup = self._section("Start-up")
+        startup = self._section(_("Start-up and language"))
         self._vars["start_at_login"] = tk.BooleanVar(value=s.start_at_login)
         ttk.Checkbutton(
             startup,
-            text="Start PostureGuard when I log in",
+            text=_("Start PostureGuard when I log in"),
             variable=self._vars["start_at_login"],
             command=lambda: self._save_flag("start_at_login"),
         ).grid(row=0, column=0, columnspan=2, sticky="w")
         self._errors["start_at_login"] = ttk.Label(startup, text="", style="Error.TLabel", wraplength=wrap)
         self._errors["start_at_login"].grid(row=1, column=0, columnspan=3, sticky="w")
-        ttk.Button(startup, text="Run first-time setup again…", command=self._open_setup).grid(
+        ttk.Button(startup, text=_("Run first-time setup again…"), command=self._open_setup).grid(
             row=2, column=0, sticky="w", pady=(self._pad(1), 0)
         )
+        # The language: named in itself; the windows and the tray take it from their next start.
+        self._vars["language"] = tk.StringVar(value=s.language)
+        languages = ttk.Frame(startup)
+        languages.grid(row=3, column=0, columnspan=3, sticky="w", pady=(self._pad(1), 0))
+        ttk.Label(languages, text=_("Language:")).pack(side="left")
+        for value, label in LANGUAGE_LABELS:
+            ttk.Radiobutton(
+                languages, text=_(label) if value == "auto" else label, value=value,
+                variable=self._vars["language"],
+                command=lambda: self._save_now("language", self._vars["language"].get()),
+            ).pack(side="left", padx=(self._pad(1), 0))  # fmt: skip
+        ttk.Label(
+            startup, text=_("A new language shows from the next start."), style="Muted.TLabel",
+            wraplength=wrap, justify="left",
+        ).grid(row=4, column=0, columnspan=3, sticky="w")  # fmt: skip
 
         # The button is packed first so a long status text can never squeeze it.
-        ttk.Button(footer, text="Close", command=self.close).pack(side="right", anchor="n")
+        ttk.Button(footer, text=_("Close"), command=self.close).pack(side="right", anchor="n")
         self.status = ttk.Label(
             footer,
-            text=f"Settings file: {self.c.path}",
+            text=_("Settings file: {path}").format(path=self.c.path),
             style="Muted.TLabel",
             wraplength=round(wrap * 0.8),
             justify="left",
@@ -473,10 +508,10 @@ class SettingsWindow:
         ttk, tk = self.ttk, self.tk
         var = tk.StringVar(value=format_value(getattr(self.c.settings, field.key)))
         self._vars[field.key] = var
-        ttk.Label(parent, text=field.label).grid(row=row, column=0, sticky="w", pady=(self._pad(0.7), 0))
+        ttk.Label(parent, text=_(field.label)).grid(row=row, column=0, sticky="w", pady=(self._pad(0.7), 0))
         entry = ttk.Entry(parent, textvariable=var, width=field.width, font=self.fonts["body"])
         entry.grid(row=row, column=1, sticky="w", padx=self._pad(1.5), pady=(self._pad(0.7), 0))
-        ttk.Label(parent, text=field.unit, style="Muted.TLabel").grid(
+        ttk.Label(parent, text=_(field.unit), style="Muted.TLabel").grid(
             row=row, column=2, sticky="w", pady=(self._pad(0.7), 0)
         )
         error = ttk.Label(parent, text="", style="Error.TLabel", wraplength=wrap, justify="left")
@@ -506,7 +541,7 @@ class SettingsWindow:
     def _show_error(self, key: str, message: str | None) -> None:
         label = self._errors.get(key)
         if label is not None:
-            label.configure(text=f"Not saved: {message}" if message else "")
+            label.configure(text=_("Not saved: {reason}").format(reason=message) if message else "")
             if message:
                 label.grid()
             else:
@@ -544,12 +579,13 @@ class SettingsWindow:
         outcome = self.c.apply(key, text)
         self._show_error(key, outcome.error)
         if outcome.error:
-            self._set_status(f"{key} not saved: {outcome.error}", error=True)
+            self._set_status(_("{key} not saved: {reason}").format(key=key, reason=outcome.error), error=True)
             if key in ("start_at_login", "pregnancy_mode", "blood_thinners"):  # show what is in force
                 self._vars[key].set(getattr(outcome.settings, key))
         elif outcome.saved:
-            stamp = datetime.now().strftime("%H:%M:%S")
-            self._set_status(f"Saved {key} = {format_value(getattr(outcome.settings, key))} at {stamp}")
+            stamp = format_time(datetime.now(), "medium")
+            value = format_value(getattr(outcome.settings, key))
+            self._set_status(_("Saved {key} = {value} at {time}").format(key=key, value=value, time=stamp))
 
     def _watch_file(self) -> None:
         try:
@@ -569,7 +605,7 @@ class SettingsWindow:
                 var.set(format_value(value))
             for form, ticked in self._form_vars.items():
                 ticked.set(fresh.alerts_as(form))
-            self._set_status("Settings changed elsewhere (e.g. the tray menu); shown here")
+            self._set_status(_("Settings changed elsewhere (e.g. the tray menu); shown here"))
         self.root.after(WATCH_INTERVAL_MS, self._watch_file)
 
     def look_for_cameras(self) -> None:
@@ -577,7 +613,7 @@ class SettingsWindow:
         from postureguard.platform.cameras import probe_cameras
 
         self.camera_button.state(["disabled"])
-        self.camera_status.configure(text="Looking for cameras…")
+        self.camera_status.configure(text=_("Looking for cameras…"))
         threading.Thread(
             target=lambda: self._camera_queue.put(probe_cameras()), daemon=True, name="camera-probe"
         ).start()
@@ -595,7 +631,8 @@ class SettingsWindow:
         options = [(cam.index, cam.label()) for cam in report.cameras]
         current = self.c.settings.camera
         if report.cameras and current not in {cam.index for cam in report.cameras}:
-            options.append((current, f"Camera {current} (chosen before, not found now)"))
+            missing = _("Camera {index} (chosen before, not found now)").format(index=current)
+            options.append((current, missing))
         for index, label in options:
             self.ttk.Radiobutton(
                 self.camera_frame,
@@ -605,12 +642,15 @@ class SettingsWindow:
                 command=lambda: self._save_now("camera", str(self._vars["camera"].get())),
             ).pack(anchor="w")
         if not report.cameras:
-            text = (
-                f"No camera found (the setting stays at camera {current}). PostureGuard can still "
+            text = _(
+                "No camera found (the setting stays at camera {index}). PostureGuard can still "
                 "analyse recordings: postureguard analyze VIDEO."
-            )
+            ).format(index=current)
         else:
-            text = f"{len(report.usable)} of {len(report.cameras)} camera(s) give a picture."
+            text = ngettext(
+                "{usable} of {count} camera gives a picture.", "{usable} of {count} cameras give a picture.",
+                len(report.cameras),
+            ).format(usable=len(report.usable), count=len(report.cameras))  # fmt: skip
         if report.problem:
             text += f" ({report.problem})"
         self.camera_status.configure(text=text)

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from postureguard.errors import MissingDependency
+from postureguard.i18n import N_, _
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ ERROR_BG = "#ffe4e8"
 OK_FG = "#1b5e20"
 MUTED_FG = "#505050"
 
-TK_HINT = (
+TK_HINT = N_(
     "the PostureGuard windows need Tk: install the Debian/Ubuntu package python3-tk "
     "(Fedora: python3-tkinter; macOS/Windows: use the python.org installer, which includes Tk)"
 )
@@ -44,7 +45,7 @@ def import_tk() -> Any:
         import tkinter
         import tkinter.ttk  # noqa: F401 - loaded here so a half-installed Tk fails in one place
     except ImportError as exc:
-        raise MissingDependency(f"{TK_HINT} ({exc})") from None
+        raise MissingDependency(f"{_(TK_HINT)} ({exc})") from None
     return tkinter
 
 
@@ -95,9 +96,8 @@ def make_root(title: str, class_name: str = "PostureGuard") -> tuple[Any, float]
         root = tk.Tk(className=class_name)
     except tk.TclError as exc:
         # No display: the same one-line message style the tray uses.
-        raise MissingDependency(
-            f"cannot open a window: {exc}; the settings and setup windows need a graphical session"
-        ) from None
+        text = _("cannot open a window: {error}; the settings and setup windows need a graphical session")
+        raise MissingDependency(text.format(error=exc)) from None
     root.title(title)
     scale = ui_scale()
     sizes = font_sizes(scale)

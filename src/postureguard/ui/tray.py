@@ -24,27 +24,27 @@ from postureguard.ui.icons import icon_for
 
 log = logging.getLogger(__name__)
 
-PAUSES = (("15 minutes", 15 * 60), ("1 hour", 60 * 60), ("Until I resume", None))
+PAUSES = ((N_("15 minutes"), 15 * 60), (N_("1 hour"), 60 * 60), (N_("Until I resume"), None))
 #: The sitting reminder's menu (minutes, label; 0 = off). 30 minutes is the stand-up nudge: in the trials,
 #: a few minutes of light walking every half hour or less is what lowered blood sugar after meals. 50-60
 #: minutes is the break reminder (UK HSE: a short break after 50-60 minutes); 50 is the default.
 SITTING_CHOICES = (
-    (30, "30 min: stand-up nudge (walk 2–5 min)"),
-    (45, "45 min"),
-    (50, "50 min: break (default)"),
-    (60, "60 min: break"),
-    (90, "90 min"),
-    (0, "Off"),
+    (30, N_("30 min: stand-up nudge (walk 2–5 min)")),
+    (45, N_("45 min")),
+    (50, N_("50 min: break (default)")),
+    (60, N_("60 min: break")),
+    (90, N_("90 min")),
+    (0, N_("Off")),
 )
 
 
 def other_sitting_label(current: int) -> str | None:
     """The menu entry for a limit (minutes) set elsewhere (the settings file, ``config``) that no fixed
     item shows, so the menu always has the current value ticked; None when a fixed item shows it."""
-    if any(minutes == current for minutes, _ in SITTING_CHOICES):
+    if any(minutes == current for minutes, _label in SITTING_CHOICES):
         return None
-    return f"{current} min (your setting)"
-SENSITIVITY_LABELS = (("low", "Low"), ("medium", "Medium"), ("high", "High"))
+    return _("{minutes} min (your setting)").format(minutes=current)
+SENSITIVITY_LABELS = (("low", N_("Low")), ("medium", N_("Medium")), ("high", N_("High")))
 
 #: The ``alert_forms`` choices as the tray's "Alerts" menu words them (check items; several may be on).
 ALERT_FORM_LABELS = (
@@ -138,14 +138,14 @@ class Tray:
         app = self.app
 
         def pause_item(label, seconds):
-            return Item(label, lambda icon, item: app.pause(seconds))
+            return Item(_(label), lambda icon, item: app.pause(seconds))
 
         def snooze_item(label, minutes):
             return Item(_(label), lambda icon, item: app.snooze_for(minutes))
 
         def sensitivity_item(value, label):
             return Item(
-                label,
+                _(label),
                 lambda icon, item: app.set_setting("sensitivity", value),
                 checked=lambda item: self.state.sensitivity == value,
                 radio=True,
@@ -153,7 +153,7 @@ class Tray:
 
         def sitting_item(minutes, label):
             return Item(
-                label,
+                _(label),
                 lambda icon, item: app.set_setting("sitting_limit_minutes", str(minutes)),
                 checked=lambda item: self.state.sitting_limit_min == minutes,
                 radio=True,
@@ -200,7 +200,7 @@ class Tray:
                     else _("Start suggested routine: {title}")
                 ).format(title=self.state.suggestion_title)
                 if self.state.suggestion_title
-                else "Start suggested routine"
+                else _("Start suggested routine")
             ),
             lambda icon, item: app.start_routine(None, "tray"),
             default=True,
@@ -208,26 +208,28 @@ class Tray:
         return Menu(
             suggested,
             Menu.SEPARATOR,
-            Item("Pause", Menu(*(pause_item(label, s) for label, s in PAUSES))),
+            Item(_("Pause"), Menu(*(pause_item(label, s) for label, s in PAUSES))),
             Item(_("Snooze alerts"), Menu(*(snooze_item(label, m) for label, m in SNOOZE_CHOICES))),
-            Item("Resume", lambda icon, item: app.resume(), enabled=lambda item: self.state.paused),
-            Item("Sensitivity", Menu(*(sensitivity_item(v, label) for v, label in SENSITIVITY_LABELS))),
-            Item("Sitting reminder", Menu(*(sitting_item(m, label) for m, label in SITTING_CHOICES), other)),
-            Item("Alerts", alerts),
-            Item("Calibrate now", lambda icon, item: app.begin_calibration()),
-            Item("Routines", Menu(*(routine_item(rid, title) for rid, title in self.routines))),
-            Item("Today's summary", lambda icon, item: app.show_summary()),
+            Item(_("Resume"), lambda icon, item: app.resume(), enabled=lambda item: self.state.paused),
+            Item(_("Sensitivity"), Menu(*(sensitivity_item(v, label) for v, label in SENSITIVITY_LABELS))),
+            Item(
+                _("Sitting reminder"), Menu(*(sitting_item(m, label) for m, label in SITTING_CHOICES), other)
+            ),
+            Item(_("Alerts"), alerts),
+            Item(_("Calibrate now"), lambda icon, item: app.begin_calibration()),
+            Item(_("Routines"), Menu(*(routine_item(rid, title) for rid, title in self.routines))),
+            Item(_("Today's summary"), lambda icon, item: app.show_summary()),
             Item(
                 _("Daily summary at the end of work hours"),
                 lambda icon, item: app.set_setting("daily_summary", str(not app.settings.daily_summary)),
                 checked=lambda item: app.settings.daily_summary,
             ),
-            Item("Report…", lambda icon, item: app.open_report()),
-            Item("Settings…", lambda icon, item: open_settings_window()),
-            Item("Setup…", lambda icon, item: app.open_setup()),
-            Item("Show log file", lambda icon, item: app.open_log()),
+            Item(_("Report…"), lambda icon, item: app.open_report()),
+            Item(_("Settings…"), lambda icon, item: open_settings_window()),
+            Item(_("Setup…"), lambda icon, item: app.open_setup()),
+            Item(_("Show log file"), lambda icon, item: app.open_log()),
             Menu.SEPARATOR,
-            Item("Quit", lambda icon, item: self.stop()),
+            Item(_("Quit"), lambda icon, item: self.stop()),
         )
 
     # -- drawing ----------------------------------------------------------------------------------
@@ -271,7 +273,9 @@ class Tray:
         except Exception as exc:
             log.debug("the tray's main loop failed", exc_info=True)
             raise TrayUnavailable(
-                f"the tray cannot run ({type(exc).__name__}: {exc}); {ANALYZE_HINT}"
+                _("the tray cannot run ({error}); {hint}").format(
+                    error=f"{type(exc).__name__}: {exc}", hint=_(ANALYZE_HINT)
+                )
             ) from exc
         finally:
             self._release_setup_thread()
