@@ -5,6 +5,7 @@ cue or the sound cannot work. The real desktop session is in test_alert_forms_e2
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import subprocess
@@ -258,3 +259,128 @@ def test_doctor_names_the_cue_on_wayland_and_the_sound_player(tmp_path, forms):
         assert "canberra-gtk-play plays the sound theme event message-new-instant" in sound, sound
     else:
         assert "install gnome-session-canberra" in sound, sound
+
+
+# -- the cue's geometry (pure) -------------------------------------------------------------------------------
+
+
+def test_the_cue_edge_covers_only_a_thin_ring_and_the_tab_hangs_from_its_top():
+    from postureguard.ui.cue import EDGE_PX, TAB_H, TAB_W, ring_rects, tab_rect, tab_rows
+
+    bands = ring_rects(1280, 800)
+    area = sum(r.w * r.h for r in bands)
+    assert area == 1280 * 800 - (1280 - 2 * EDGE_PX) * (800 - 2 * EDGE_PX)  # the ring, no overlap
+    assert area < 0.05 * 1280 * 800  # a frame, not a panel
+    t = tab_rect(1280)
+    assert (t.x, t.y, t.w, t.h) == ((1280 - TAB_W) // 2, EDGE_PX, TAB_W, TAB_H)
+    rows = tab_rows(1280)
+    assert len(rows) == TAB_H and rows[0].w == TAB_W  # square where it meets the edge
+    assert rows[-1].w < TAB_W - 2 * (TAB_H // 4)  # rounded at the bottom
+    assert all(r.x + r.w // 2 in (640, 639) for r in rows)  # centred
+
+
+def test_the_edge_is_strongest_at_the_screen_edge_and_soft_inwards():
+    from postureguard.ui.cue import EDGE_PX, edge_strength
+
+    values = [edge_strength(d) for d in range(EDGE_PX + 1)]
+    assert values[0] == 1.0 and values == sorted(values, reverse=True)
+    assert values[-1] == 0.25
+
+
+class _Geometry:
+    def __init__(self, x, y, width, height):
+        self.x, self.y, self.width, self.height = x, y, width, height
+
+
+class _Monitor:
+    def __init__(self, *geometry):
+        self.geometry = _Geometry(*geometry)
+
+    def get_geometry(self):
+        return self.geometry
+
+
+class _Display:
+    """Two monitors side by side, the right one primary (the shape of Gdk.Display's answers)."""
+
+    def __init__(self, primary=1):
+        self.monitors = [_Monitor(0, 0, 1920, 1080), _Monitor(1920, 0, 2560, 1440)]
+        self.primary = primary
+
+    def get_n_monitors(self):
+        return len(self.monitors)
+
+    def get_monitor(self, i):
+        return self.monitors[i]
+
+    def get_primary_monitor(self):
+        return None if self.primary is None else self.monitors[self.primary]
+
+
+def test_the_cue_is_drawn_on_every_monitor_or_the_primary_one():
+    from postureguard.ui.cue import Rect, monitor_rects
+
+    assert monitor_rects(_Display(), "all") == [Rect(0, 0, 1920, 1080), Rect(1920, 0, 2560, 1440)]
+    assert monitor_rects(_Display(), "primary") == [Rect(1920, 0, 2560, 1440)]
+    assert monitor_rects(_Display(primary=None), "primary") == [Rect(0, 0, 1920, 1080)]  # none named
+
+
+# -- the tray's Alerts menu as pystray builds it (dummy backend, in a child: pystray picks it on import) ----
+
+_MENU_CHILD = r"""
+import json, sys, types
+import pystray
+from postureguard.runtime.messages import TrayIcon, TrayState
+from postureguard.settings.config import Settings, with_value
+from postureguard.ui.tray import Tray
+
+class App:
+    def __init__(self, forms):
+        self.settings = Settings(alert_forms=tuple(forms.split(",")))
+        self.calls = []
+
+    def set_setting(self, key, text):
+        self.calls.append([key, text])
+        self.settings = with_value(self.settings, key, text)
+
+app = App(sys.argv[1])
+state = TrayState(icon=TrayIcon.GOOD, tooltip="PostureGuard", paused=False, sensitivity="medium",
+                  sitting_limit_min=50, suggestion_title=None, status_line="")
+holder = types.SimpleNamespace(state=state, app=app, routines=[])
+menu = Tray._menu(holder, pystray)
+alerts = next(item for item in menu.items if item.text == "Alerts").submenu
+def shown():
+    return [[i.text, i.checked, i.enabled] for i in alerts.items if i is not pystray.Menu.SEPARATOR]
+before = shown()
+next(i for i in alerts.items if i.text == sys.argv[2])(None)  # a click on that item
+print(json.dumps({"before": before, "after": shown(), "calls": app.calls}))
+"""
+
+
+def _alerts_menu(forms: str, click: str) -> dict:
+    env = {**os.environ, "PYSTRAY_BACKEND": "dummy"}
+    run = subprocess.run([sys.executable, "-c", _MENU_CHILD, forms, click], env=env, capture_output=True,
+                         text=True, timeout=120)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    return json.loads(run.stdout)
+
+
+def test_the_alerts_menu_ticks_each_form_on_and_switches_one_at_a_time():
+    seen = _alerts_menu("notification", "Sound")
+    assert seen["before"] == [
+        ["Notification with buttons", True, True],
+        ["On-screen cue (a soft coloured edge)", False, True],
+        ["Sound", False, True],
+        ["Tray icon only", False, True],
+        ["Cue on the primary monitor only", False, False],  # only with the cue on
+    ]
+    assert seen["calls"] == [["alert_forms", "notification,sound"]]
+    assert [t for t, checked, _e in seen["after"] if checked] == ["Notification with buttons", "Sound"]
+
+    cue = _alerts_menu("cue", "Cue on the primary monitor only")
+    assert cue["calls"] == [["cue_screens", "primary"]]
+    assert cue["after"][-1] == ["Cue on the primary monitor only", True, True]
+
+    alone = _alerts_menu("notification,cue", "Tray icon only")
+    assert alone["calls"] == [["alert_forms", "tray"]]
+    assert [t for t, checked, _e in alone["after"] if checked] == ["Tray icon only"]
