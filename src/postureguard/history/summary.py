@@ -149,28 +149,35 @@ def daily_text(summary: DaySummary, title: str | None = None) -> str | None:
 
 def _duration(minutes: int) -> str:
     hours, mins = divmod(minutes, 60)
-    return f"{hours} h {mins} min" if hours else f"{mins} min"
+    return _("{hours} h {minutes} min").format(hours=hours, minutes=mins) if hours else \
+        _("{minutes} min").format(minutes=mins)
 
 
-def format_summary(summary: DaySummary, title: str = "Today") -> str:
-    """A few plain lines for the tray's dialog and the terminal (no trailing newline)."""
+def format_summary(summary: DaySummary, title: str | None = None) -> str:
+    """A few plain lines for the tray's dialog and the terminal (no trailing newline), in the current
+    language; ``title`` defaults to "Today"."""
     s = summary
+    title = _("Today") if title is None else title
     if s.minutes_monitored == 0 and not (s.alerts or s.breaks or s.routines_started):
-        return f"{title}: nothing recorded yet. PostureGuard records while it runs ('postureguard run')."
+        return _("{title}: nothing recorded yet. PostureGuard records while it runs ('postureguard run').") \
+            .format(title=title)
     if s.good_share is None:
-        posture = "posture not measured (no calibration or nobody in view)"
+        posture = _("posture not measured (no calibration or nobody in view)")
     else:
-        posture = f"good posture {round(100 * s.good_share)}% of the time"
-    lines = [f"{title}: {_duration(s.minutes_monitored)} monitored, {posture}"]
+        share = format_percent(round(100 * s.good_share) / 100)  # whole percents, as the report shows them
+        posture = _("good posture {share} of the time").format(share=share)
+    lines = [_("{title}: {time} monitored, {posture}").format(
+        title=title, time=_duration(s.minutes_monitored), posture=posture)]
     lines.append(
-        f"Alerts: {s.alerts} ({s.posture_alerts} posture, {s.sitting_alerts} sitting); breaks: {s.breaks}; "
-        f"routines done: {s.routines_done} of {s.routines_started} started"
+        _("Alerts: {alerts} ({posture} posture, {sitting} sitting); breaks: {breaks}; routines done: {done} "
+          "of {started} started").format(alerts=s.alerts, posture=s.posture_alerts, sitting=s.sitting_alerts,
+                                         breaks=s.breaks, done=s.routines_done, started=s.routines_started)
     )
     extra = []
     if s.longest_stretch_min:
-        extra.append(f"longest stretch at the desk: {_duration(s.longest_stretch_min)}")
+        extra.append(_("longest stretch at the desk: {time}").format(time=_duration(s.longest_stretch_min)))
     if s.paused_minutes:
-        extra.append(f"paused or camera off: {_duration(s.paused_minutes)}")
+        extra.append(_("paused or camera off: {time}").format(time=_duration(s.paused_minutes)))
     if extra:
         lines.append(extra[0][0].upper() + "; ".join(extra)[1:])
     return "\n".join(lines)
