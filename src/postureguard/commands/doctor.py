@@ -18,12 +18,18 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from postureguard.i18n import _
+from postureguard.i18n import N_, _, format_decimal
 
 log = logging.getLogger(__name__)
 
 OK, WARN, FAIL = "ok", "warning", "problem"
 _MARKS = {OK: "ok  ", WARN: "WARN", FAIL: "FAIL"}
+#: The checks' names: a :class:`Check` keeps the English one, the report shows it translated.
+CHECK_NAMES = (
+    N_("network"), N_("pose model"), N_("knowledge base"), N_("camera"), N_("tray"), N_("notifications"),
+    N_("settings"), N_("history"), N_("calibration"), N_("log"), N_("start at login"), N_("on-screen cue"),
+    N_("sound"),
+)
 
 
 @dataclass(frozen=True)
@@ -38,13 +44,13 @@ class Check:
 def register(sub) -> None:
     p = sub.add_parser(
         "doctor",
-        help="check the model, cameras, tray, notifications, files and autostart",
-        description="Check everything PostureGuard needs and say what is missing, in plain words. Exits "
-        "with 1 when something the app cannot run without is missing (the pose model, a display with a "
-        "system tray); a missing camera is only a warning.",
+        help=_("check the model, cameras, tray, notifications, files and autostart"),
+        description=_("Check everything PostureGuard needs and say what is missing, in plain words. Exits "
+                      "with 1 when something the app cannot run without is missing (the pose model, a "
+                      "display with a system tray); a missing camera is only a warning."),
     )
-    p.add_argument("--model", metavar="PATH", help="check this PoseLandmarker .task file instead")
-    p.add_argument("--no-camera", action="store_true", help="skip opening the cameras")
+    p.add_argument("--model", metavar="PATH", help=_("check this PoseLandmarker .task file instead"))
+    p.add_argument("--no-camera", action="store_true", help=_("skip opening the cameras"))
     p.set_defaults(func=run)
 
 
@@ -60,8 +66,10 @@ def check_model(custom: str | None = None) -> Check:
     except ModelError as exc:
         return Check("pose model", FAIL, str(exc))
     if custom:
-        return Check("pose model", OK, f"custom model {path} is a MediaPipe task bundle (no known hash)")
-    return Check("pose model", OK, f"present and intact (SHA-256 {POSE_MODEL_SHA256[:12]}… matches): {path}")
+        text = _("custom model {path} is a MediaPipe task bundle (no known hash)").format(path=path)
+        return Check("pose model", OK, text)
+    return Check("pose model", OK, _("present and intact (SHA-256 {hash}… matches): {path}").format(
+        hash=POSE_MODEL_SHA256[:12], path=path))
 
 
 def check_knowledge() -> Check:
@@ -72,8 +80,11 @@ def check_knowledge() -> Check:
         kb = load_knowledge()
     except UserError as exc:
         return Check("knowledge base", FAIL, str(exc))
-    extra = f", including your own routines from {kb.user_source}" if kb.user_source else ""
-    return Check("knowledge base", OK, f"{len(kb.points)} points and {len(kb.routines)} routines{extra}")
+    extra = ""
+    if kb.user_source:
+        extra = _(", including your own routines from {path}").format(path=kb.user_source)
+    return Check("knowledge base", OK, _("{points} points and {routines} routines{extra}").format(
+        points=len(kb.points), routines=len(kb.routines), extra=extra))
 
 
 def check_cameras(probe: Callable[[], object] | None = None) -> Check:
@@ -87,13 +98,16 @@ def check_cameras(probe: Callable[[], object] | None = None) -> Check:
         return Check(
             "camera",
             WARN,
-            f"no camera found{note}; live monitoring needs one, but recordings still work "
-            "('postureguard analyze VIDEO' or 'postureguard run --source VIDEO')",
+            _("no camera found{note}; live monitoring needs one, but recordings still work "
+              "('postureguard analyze VIDEO' or 'postureguard run --source VIDEO')").format(note=note),
         )
     listed = "; ".join(c.label() for c in cameras)
     if not usable:
-        return Check("camera", WARN, f"found, but none gives a picture (busy elsewhere?){note}: {listed}")
-    return Check("camera", OK, f"{len(usable)} of {len(cameras)} camera(s) give a picture{note}: {listed}")
+        text = _("found, but none gives a picture (busy elsewhere?){note}: {cameras}").format(
+            note=note, cameras=listed)
+        return Check("camera", WARN, text)
+    return Check("camera", OK, _("{usable} of {found} camera(s) give a picture{note}: {cameras}").format(
+        usable=len(usable), found=len(cameras), note=note, cameras=listed))
 
 
 def check_tray() -> Check:
@@ -115,13 +129,14 @@ def check_tray() -> Check:
     # Which of the two ways the icon reaches the panel: support requests start from this.
     path = tray_path(backend.name)
     if backend.has_menu:
-        return Check("tray", OK, f"{path}, backend '{backend.name}' with menus ({choice.reason})")
+        return Check("tray", OK, _("{path}, backend '{backend}' with menus ({reason})").format(
+            path=path, backend=backend.name, reason=choice.reason))
     hint = f"; {choice.hint}" if choice.hint else ""
     return Check(
         "tray",
         WARN,
-        f"{path}, backend '{backend.name}' has no menus; clicking the icon starts the suggested "
-        f"routine{hint}",
+        _("{path}, backend '{backend}' has no menus; clicking the icon starts the suggested routine{hint}")
+        .format(path=path, backend=backend.name, hint=hint),
     )
 
 
@@ -187,23 +202,26 @@ def check_notifications() -> Check:
         return Check("notifications", WARN, str(exc))
     except Exception as exc:  # noqa: BLE001 - a broken bus must be reported, not crash the doctor
         reason = f"{type(exc).__name__}: {exc}"
-        return Check("notifications", WARN, f"cannot reach a notification server ({reason})")
+        text = _("cannot reach a notification server ({reason})").format(reason=reason)
+        return Check("notifications", WARN, text)
     finally:
         quiet.setLevel(level)
     if not caps:
         return Check(
             "notifications",
             WARN,
-            "no notification server answered; alerts will only show on the tray icon",
+            _("no notification server answered; alerts will only show on the tray icon"),
         )
     name = _server_name()
-    who = f"server {name}" if name else "the notification server"
+    who = _("server {name}").format(name=name) if name else _("the notification server")
     if ACTIONS in caps:
-        return Check("notifications", OK, f"{who} supports buttons (actions): 'Start routine' works")
+        return Check("notifications", OK, _("{server} supports buttons (actions): '{button}' works").format(
+            server=who, button=_("Start routine")))
     return Check(
         "notifications",
         WARN,
-        f"{who} shows no buttons (no 'actions'): alerts tell you to click the tray icon instead",
+        _("{server} shows no buttons (no 'actions'): alerts tell you to click the tray icon instead").format(
+            server=who),
     )
 
 
@@ -238,8 +256,9 @@ def check_settings() -> tuple[Check, object]:
     if result.warnings:
         return Check("settings", WARN, " ".join(result.warnings)), result.settings
     if not result.path.exists():
-        return Check("settings", OK, f"none saved yet, defaults in use ({result.path})"), Settings()
-    return Check("settings", OK, f"readable: {result.path}"), result.settings
+        text = _("none saved yet, defaults in use ({path})").format(path=result.path)
+        return Check("settings", OK, text), Settings()
+    return Check("settings", OK, _("readable: {path}").format(path=result.path)), result.settings
 
 
 def check_history() -> Check:
@@ -249,7 +268,8 @@ def check_history() -> Check:
 
     path = paths.history_file()
     if not path.exists():
-        return Check("history", OK, f"not created yet; it starts with the first monitoring ({path})")
+        return Check("history", OK, _("not created yet; it starts with the first monitoring ({path})").format(
+            path=path))
     try:
         # Read-only: the doctor reports a damaged file; moving it aside is left to the next real use.
         problem = inspect_history(path)
@@ -257,10 +277,11 @@ def check_history() -> Check:
         return Check("history", FAIL, str(exc))
     if problem:
         return Check("history", WARN, (
-            f"the history database {path} cannot be used: {problem[1]}; the next monitoring will have it "
-            "moved aside and start a new, empty history (nothing was changed now)"
+            _("the history database {path} cannot be used: {problem}; the next monitoring will have it "
+              "moved aside and start a new, empty history (nothing was changed now)").format(
+                path=path, problem=problem[1])
         ))
-    return Check("history", OK, f"readable: {path}")
+    return Check("history", OK, _("readable: {path}").format(path=path))
 
 
 def check_calibration() -> Check:
@@ -270,12 +291,13 @@ def check_calibration() -> Check:
 
     path = paths.calibration_file()
     if not path.exists():
-        return Check("calibration", WARN, "not calibrated yet: run 'postureguard setup' or use Calibrate now")
+        text = _("not calibrated yet: run 'postureguard setup' or use {item}").format(item=_("Calibrate now"))
+        return Check("calibration", WARN, text)
     try:
         cal = load_calibration(path)
     except CalibrationError as exc:
         return Check("calibration", WARN, str(exc))
-    return Check("calibration", OK, f"made from {cal.samples} frames: {path}")
+    return Check("calibration", OK, _("made from {n} frames: {path}").format(n=cal.samples, path=path))
 
 
 def check_log() -> Check:
@@ -286,10 +308,13 @@ def check_log() -> Check:
     try:
         size = path.stat().st_size
     except FileNotFoundError:
-        return Check("log", OK, f"none written yet; the tray app ('postureguard run') logs to {path}")
+        text = _("none written yet; the tray app ('postureguard run') logs to {path}").format(path=path)
+        return Check("log", OK, text)
     except OSError as exc:
-        return Check("log", WARN, f"cannot read {path}: {exc.strerror or exc}")
-    return Check("log", OK, f"the tray app logs to {path} ({size / 1000:.0f} kB)")
+        text = _("cannot read {path}: {reason}").format(path=path, reason=exc.strerror or exc)
+        return Check("log", WARN, text)
+    return Check("log", OK, _("the tray app logs to {path} ({size} kB)").format(
+        path=path, size=format_decimal(size / 1000, "0")))
 
 
 def check_autostart(start_at_login: bool) -> Check:
@@ -302,13 +327,14 @@ def check_autostart(start_at_login: bool) -> Check:
         return Check("start at login", WARN, str(exc))
     text = autostart.describe(state)
     if state.enabled != start_at_login:
-        want = "on" if start_at_login else "off"
+        want = _("on") if start_at_login else _("off")
         return Check(
             "start at login",
             WARN,
-            f"the setting says {want} but PostureGuard {text}; toggle it in 'postureguard settings' to fix",
+            _("the setting says {state} but PostureGuard {text}; toggle it in 'postureguard settings' to fix")
+            .format(state=want, text=text),
         )
-    return Check("start at login", OK, f"PostureGuard {text}")
+    return Check("start at login", OK, _("PostureGuard {text}").format(text=text))
 
 
 # ----- running and reporting --------------------------------------------------------------
@@ -346,7 +372,7 @@ def run_checks(model: str | None = None, cameras: bool = True) -> Iterator[Check
 
 def format_check(check: Check) -> str:
     """One report line (pure)."""
-    return f"{_MARKS[check.level]}  {check.name}: {check.text}"
+    return f"{_MARKS[check.level]}  {_(check.name)}: {check.text}"
 
 
 def summary(checks: Sequence[Check]) -> str:
@@ -354,11 +380,12 @@ def summary(checks: Sequence[Check]) -> str:
     fails = sum(c.level == FAIL for c in checks)
     warns = sum(c.level == WARN for c in checks)
     if fails:
-        what = ", ".join(c.name for c in checks if c.level == FAIL)
-        return f"{fails} problem(s) stop PostureGuard from running ({what}); {warns} warning(s)."
+        what = ", ".join(_(c.name) for c in checks if c.level == FAIL)
+        return _("{fails} problem(s) stop PostureGuard from running ({what}); {warns} warning(s).").format(
+            fails=fails, what=what, warns=warns)
     if warns:
-        return f"PostureGuard can run; {warns} warning(s) above."
-    return "Everything PostureGuard needs is in place."
+        return _("PostureGuard can run; {warns} warning(s) above.").format(warns=warns)
+    return _("Everything PostureGuard needs is in place.")
 
 
 def exit_status(checks: Sequence[Check]) -> int:
@@ -368,7 +395,7 @@ def exit_status(checks: Sequence[Check]) -> int:
 
 def run(args) -> int:
     checks: list[Check] = []
-    sys.stdout.write("PostureGuard doctor\n")
+    sys.stdout.write(_("PostureGuard doctor") + "\n")
     for check in run_checks(getattr(args, "model", None), cameras=not getattr(args, "no_camera", False)):
         checks.append(check)
         with contextlib.suppress(BrokenPipeError):
