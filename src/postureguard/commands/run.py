@@ -25,6 +25,7 @@ from pathlib import Path
 
 from postureguard.errors import UserError
 from postureguard.files.validate import MAX_PHOTO_INTERVAL_S, finite_number
+from postureguard.i18n import _
 from postureguard.settings.config import setting_option
 
 log = logging.getLogger(__name__)
@@ -76,34 +77,34 @@ def _start_exit_watchdog(deadline_s: float = SHUTDOWN_DEADLINE_S) -> None:
 def register(sub) -> None:
     p = sub.add_parser(
         "run",
-        help="start the tray app (the default when no command is given)",
-        description="Start PostureGuard in the system tray. It watches your posture through the camera "
-        "(or a recording given with --source) and suggests a routine when poor posture lasts.",
+        help=_("start the tray app (the default when no command is given)"),
+        description=_("Start PostureGuard in the system tray. It watches your posture through the camera "
+                      "(or a recording given with --source) and suggests a routine when poor posture lasts."),
     )
     p.add_argument(
         "--source",
         nargs="+",
         metavar="SOURCE",
-        help="camera index, video file or photos instead of the camera in your settings",
+        help=_("camera index, video file or photos instead of the camera in your settings"),
     )
-    p.add_argument("--calibration", metavar="FILE", help="upright reference (default: your saved one)")
+    p.add_argument("--calibration", metavar="FILE", help=_("upright reference (default: your saved one)"))
     p.add_argument("--sustain", type=setting_option("sustain_seconds", unit="seconds"), metavar="S",
-                   help="sustain window in seconds (1 to 3600), this run only")
+                   help=_("sustain window in seconds (1 to 3600), this run only"))
     p.add_argument("--cooldown", type=setting_option("cooldown_minutes", scale=60, unit="seconds"),
-                   metavar="S", help="seconds between alerts (0 to 86400), this run only")
+                   metavar="S", help=_("seconds between alerts (0 to 86400), this run only"))
     p.add_argument(
         "--sitting-limit", type=setting_option("sitting_limit_minutes", unit="minutes"), metavar="MIN",
-        help="sitting reminder in minutes (up to 600), this run only",
+        help=_("sitting reminder in minutes (up to 600), this run only"),
     )
     p.add_argument(
         "--sample-interval",
         type=finite_number(0, MAX_PHOTO_INTERVAL_S, lo_open=True, unit="seconds"),
         metavar="S",
-        help="analyse a frame every S seconds instead of the adaptive rate (demos, tests)",
+        help=_("analyse a frame every S seconds instead of the adaptive rate (demos, tests)"),
     )
     p.add_argument("--interval", type=finite_number(0, MAX_PHOTO_INTERVAL_S, lo_open=True, unit="seconds"),
-                   default=1.0, help="seconds between photos given with --source")
-    p.add_argument("--model", metavar="PATH", help="another PoseLandmarker .task file")
+                   default=1.0, help=_("seconds between photos given with --source"))
+    p.add_argument("--model", metavar="PATH", help=_("another PoseLandmarker .task file"))
     p.set_defaults(func=run)
 
 
@@ -195,7 +196,8 @@ def _run(args) -> int:
         sitting_limit_s=None if args.sitting_limit is None else args.sitting_limit * 60,
     )
     if args.sitting_limit == 0:
-        raise UserError("--sitting-limit 0 is not allowed here; switch the reminder off in the settings")
+        raise UserError(_("{option} 0 is not allowed here; switch the reminder off in the settings").format(
+            option="--sitting-limit"))
     cal_path = Path(args.calibration) if args.calibration else paths.calibration_file()
     calibration = _load_calibration(cal_path, explicit=bool(args.calibration))
     engine = PostureEngine(settings.to_engine(**overrides.engine_kwargs()), calibration)
@@ -260,7 +262,7 @@ def _run(args) -> int:
         log.warning("%s", warning)
     if loaded.warnings or store.notice:
         message = " ".join([*loaded.warnings, store.notice or ""]).strip()
-        app.notify("PostureGuard settings", message)  # the one-off start-up notice
+        app.notify(_("PostureGuard settings"), message)  # the one-off start-up notice
     log.info("tray backend %s (menus: %s); source %s", backend.name, backend.has_menu, " ".join(specs))
     from postureguard.platform.screenlock import ScreenLockWatcher
 
