@@ -678,7 +678,7 @@ def week_figure(report: WeekReport):
                           va="top", fontsize=10, color="#626567")
     share_ax.set_ylim(-14, 112)
     share_ax.set_yticks([0, 25, 50, 75, 100])
-    share_ax.set_ylabel(_("% of monitored time"), fontsize=12)
+    share_ax.set_ylabel(_("Share of monitored time (%)"), fontsize=12)
     share_ax.set_title(_("Good posture (share of monitored time)"), fontsize=13, loc="left")
     share_ax.grid(axis="y", color="#e5e8e8", lw=0.8)
     share_ax.tick_params(labelsize=11)
@@ -760,12 +760,13 @@ def html_document(title: str, png: bytes, headings: Sequence[str], rows: Sequenc
     body = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>\n" for row in rows)
     note_html = "".join(f'<p class="note">{esc(n)}</p>\n' for n in notes)
     data = base64.b64encode(png).decode("ascii")
+    alt = _("{title} chart").format(title=title)
     width, height = FIGURE_SIZE_PX
     return (
         f"<!DOCTYPE html>\n<html lang=\"{current_language()}\">\n<head>\n<meta charset=\"utf-8\">\n"
         f"<title>{esc(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
         f"<h1>{esc(title)}</h1>\n"
-        f"<img alt=\"{esc(_('{title} chart').format(title=title))}\" width=\"{width}\" height=\"{height}\" "
+        f"<img alt=\"{esc(alt)}\" width=\"{width}\" height=\"{height}\" "
         f"src=\"data:image/png;base64,{data}\">\n"
         f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}</tbody>\n</table>\n"
         f"{note_html}</body>\n</html>\n"
