@@ -411,12 +411,14 @@ class SettingsWindow:
         # Several forms at once: one check box each; none ticked leaves the tray icon alone.
         forms = ttk.Frame(sections["Notifications"])
         forms.grid(row=rows["Notifications"] + 1, column=0, columnspan=3, sticky="w", pady=(self._pad(1), 0))
-        ttk.Label(forms, text=_("Alerts arrive as (the tray icon always shows them):")).pack(side="left")
+        ttk.Label(forms, text=_("Alerts arrive as (the tray icon always shows them):")).pack(anchor="w")
+        boxes = ttk.Frame(forms)  # a line of their own: beside the label they would not fit the window
+        boxes.pack(anchor="w", padx=(self._pad(2), 0))
         self._form_vars = {form: tk.BooleanVar(value=s.alerts_as(form)) for form, _label in ALERT_FORM_LABELS}
         for value, label in ALERT_FORM_LABELS:
             ttk.Checkbutton(
-                forms, text=_(label), variable=self._form_vars[value], command=self._save_forms,
-            ).pack(side="left", padx=(self._pad(1), 0))  # fmt: skip
+                boxes, text=_(label), variable=self._form_vars[value], command=self._save_forms,
+            ).pack(side="left", padx=(0, self._pad(2)))  # fmt: skip
         self._vars["cue_screens"] = tk.StringVar(value=s.cue_screens)
         screens = ttk.Frame(sections["Notifications"])
         screens.grid(row=rows["Notifications"] + 2, column=0, columnspan=3, sticky="w")
