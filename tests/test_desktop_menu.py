@@ -148,6 +148,24 @@ def test_install_desktop_into_an_unwritable_folder_is_one_line(user):
 # ----- one instance per user ------------------------------------------------------------------------
 
 
+def _postureguard_processes(home: str) -> dict[int, str]:
+    """pid -> subcommand of the running ``postureguard`` processes whose POSTUREGUARD_HOME is ``home``."""
+    found: dict[int, str] = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+            environ = (proc / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue  # gone meanwhile, or not ours to read
+        if f"POSTUREGUARD_HOME={home}".encode() not in environ or b"postureguard" not in argv:
+            continue
+        words = [a.decode() for a in argv[argv.index(b"postureguard") + 1:] if a and not a.startswith(b"-")]
+        found[int(proc.name)] = words[0] if words else ""
+    return found
+
+
 @pytest.mark.e2e
 @linux_only
 def test_a_second_run_says_the_first_is_running(desktop_session: DesktopSession, tmp_path):
@@ -168,8 +186,20 @@ def test_a_second_run_says_the_first_is_running(desktop_session: DesktopSession,
         assert second.returncode == 0, second
         lines = second.stderr.splitlines()
         assert lines == [f"postureguard: PostureGuard is already running (process {first.pid}); its icon "
-                         "and menu are in the system tray"], second.stderr  # fmt: skip
+                         "and menu are in the system tray; opened its settings window"], lines  # fmt: skip
         assert first.poll() is None, "the second start must leave the first one running"
+        # ... and, started again from the menu, it shows the app's main window rather than nothing.
+        window = wait_for(
+            lambda: desktop_session.search_windows(name="^PostureGuard settings$", visible=True),
+            START_S, "the settings window opened by the second start",
+        )  # fmt: skip
+        assert window
+        desktop_session.screenshot("second-start-settings-window.png")
+        ours = _postureguard_processes(env["POSTUREGUARD_HOME"])
+        assert sorted(ours.values()) == ["run", "settings"], ours  # one monitor, plus the window
+        for pid, command in ours.items():
+            if command == "settings":
+                os.kill(pid, signal.SIGTERM)
 
         # However the first ends (here: killed, as a crash), the lock goes with it.
         first.send_signal(signal.SIGKILL)

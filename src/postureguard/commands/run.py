@@ -88,21 +88,21 @@ def register(sub) -> None:
         help=_("camera index, video file or photos instead of the camera in your settings"),
     )
     p.add_argument("--calibration", metavar="FILE", help=_("upright reference (default: your saved one)"))
-    p.add_argument("--sustain", type=setting_option("sustain_seconds", unit="seconds"), metavar="S",
+    p.add_argument("--sustain", type=setting_option("sustain_seconds", unit=_("seconds")), metavar="S",
                    help=_("sustain window in seconds (1 to 3600), this run only"))
-    p.add_argument("--cooldown", type=setting_option("cooldown_minutes", scale=60, unit="seconds"),
+    p.add_argument("--cooldown", type=setting_option("cooldown_minutes", scale=60, unit=_("seconds")),
                    metavar="S", help=_("seconds between alerts (0 to 86400), this run only"))
     p.add_argument(
-        "--sitting-limit", type=setting_option("sitting_limit_minutes", unit="minutes"), metavar="MIN",
+        "--sitting-limit", type=setting_option("sitting_limit_minutes", unit=_("minutes")), metavar="MIN",
         help=_("sitting reminder in minutes (up to 600), this run only"),
     )
     p.add_argument(
         "--sample-interval",
-        type=finite_number(0, MAX_PHOTO_INTERVAL_S, lo_open=True, unit="seconds"),
+        type=finite_number(0, MAX_PHOTO_INTERVAL_S, lo_open=True, unit=_("seconds")),
         metavar="S",
         help=_("analyse a frame every S seconds instead of the adaptive rate (demos, tests)"),
     )
-    p.add_argument("--interval", type=finite_number(0, MAX_PHOTO_INTERVAL_S, lo_open=True, unit="seconds"),
+    p.add_argument("--interval", type=finite_number(0, MAX_PHOTO_INTERVAL_S, lo_open=True, unit=_("seconds")),
                    default=1.0, help=_("seconds between photos given with --source"))
     p.add_argument("--model", metavar="PATH", help=_("another PoseLandmarker .task file"))
     p.set_defaults(func=run)
@@ -131,7 +131,11 @@ def run(args) -> int:
         # One tray app per user: a second start (the menu entry clicked again) only says so.
         instance.acquire()
     except instance.AlreadyRunning as exc:
-        print(f"postureguard: {exc}", file=sys.stderr)  # noqa: T201 - the user-facing line; not an error
+        # Started again from the applications menu: the user wants to see the app, so open its main
+        # window (the settings window, its own process; the running app follows the settings file).
+        opened = _open_main_window()
+        line = f"postureguard: {exc}" + (_("; opened its settings window") if opened else "")
+        print(line, file=sys.stderr)  # noqa: T201 - the user-facing line; not an error
         return 0
     except OSError as exc:
         log.warning("cannot take the instance lock %s (%s); a second start would not be noticed",
@@ -150,13 +154,32 @@ def run(args) -> int:
         instance.release()
 
 
+def _open_main_window() -> bool:
+    """Open the settings window for a second start inside a desktop session; False without a display."""
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return False
+    try:
+        import subprocess
+
+        from postureguard.runtime.children import start_postureguard
+
+        # Not this process's stderr: the caller (a menu launcher, a terminal, a test) would wait for
+        # the window to close before seeing the end of this command's output.
+        start_postureguard(["settings"], stderr=subprocess.DEVNULL)
+    except OSError as exc:
+        log.warning("could not open the settings window: %s", exc)
+        return False
+    return True
+
+
 def notification_icon() -> Path:
     """Draw the icon notifications show into the data folder and return its path (PNG, 128 px).
 
     It is the application icon (``data/postureguard.svg``), not a tray state: one icon serves every
     notification the app sends, and the tray's green tick would say "good posture" on a "Time to sit
-    up" alert. Written through :func:`postureguard.files.paths.write_atomic`: mode 0600 like every other file of ours,
-    and never half an image. Raises :class:`OSError` when the data folder cannot be written.
+    up" alert. Written through :func:`postureguard.files.paths.write_atomic`: mode 0600 like every
+    other file of ours, and never half an image. Raises :class:`OSError` when the data folder cannot
+    be written.
     """
     from postureguard.files import paths
     from postureguard.ui.icons import app_icon
