@@ -132,6 +132,8 @@ def test_snooze_one_hour_from_the_tray_silences_alerts(sni_desktop_session: Desk
             assert label in menu, (label, list(menu))
         _click(session, item, menu_path, "For 1 hour")
         _wait_log(session, log_name, "alerts snoozed for 60 minutes", "the snooze to reach the monitor")
+        wait_for(lambda: "alerts snoozed until" in _props(session, item)["Title"], REACT_S,
+                 "the tooltip to say until when")  # fmt: skip
         assert not history_rows(long_upright["home"], "alerts"), "an alert came before the snooze"
 
         # The lowered head is seen (orange icon) and lasts far past the 5 s sustain: still no alert.

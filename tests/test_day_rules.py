@@ -151,3 +151,27 @@ def test_the_app_moves_a_held_alerts_count_to_its_delivery(tmp_path):
     app.drain()
     assert [n for n in app.notifier.sent if n["title"] == "Time to sit up"]
     assert list(app.owner.policy._sent) == [delivered_at]  # noqa: SLF001 - now counted from its delivery
+
+
+def test_the_tooltip_says_until_when_alerts_are_snoozed(tmp_path):
+    """Monday 23 November 2026, 10:00 local (the app's clock): 1 hour ends 11:00 today; "until
+    tomorrow" ends Tuesday 08:00; the words go once the time has passed."""
+    from postureguard.knowledge.loader import load_knowledge
+    from test_app import GOOD, feed, make_app
+
+    app, wall, mono, _ = make_app(tmp_path, load_knowledge(include_user=False))
+    feed(app, wall, mono, GOOD, 2)
+    app.snooze_for(60)
+    app.drain()
+    assert "alerts snoozed until 11:00" in app.tray_state().tooltip  # "11:00" or "11:00 AM"
+    app.snooze_for(None)
+    app.drain()
+    tooltip = app.tray_state().tooltip
+    assert "alerts snoozed until" in tooltip and "Tue" in tooltip and "8:00" in tooltip, tooltip
+    assert app.engine.snoozed(mono.t + 21 * 3600) and not app.engine.snoozed(mono.t + 22 * 3600 + 1)
+    app.snooze_for(30)
+    app.drain()
+    wall.t += 30 * 60
+    mono.t += 30 * 60
+    feed(app, wall, mono, GOOD, 2)
+    assert "snoozed" not in app.tray_state().tooltip

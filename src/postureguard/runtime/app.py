@@ -72,6 +72,7 @@ from postureguard.runtime.messages import (
     SettingsApplied,
     SittingFine,
     Snooze,
+    Snoozed,
     StatusChanged,
     Suggested,
     SummaryDue,
@@ -598,7 +599,11 @@ class App:
         self.children = [c for c in self.children if c.poll() is None] + [child]
 
     def snooze(self, seconds: float) -> None:
+        """No posture or sitting alerts for ``seconds``; the tooltip says until when."""
         self.post(Snooze(seconds))
+        until = self._wall() + seconds
+        self._post_event(Snoozed(until, _clock_text(datetime.fromtimestamp(until),
+                                                    datetime.fromtimestamp(self._wall()))))  # fmt: skip
 
     def snooze_for(self, minutes: int | None) -> None:
         """Snooze for ``minutes``, or (None) until the start of the next work day (see
@@ -850,6 +855,15 @@ def _default_sound() -> Any:
     from postureguard.platform.sound import AlertSound
 
     return AlertSound()
+
+
+def _clock_text(moment: datetime, now: datetime) -> str:
+    """``moment`` (local) as the tooltip says it: the time today, else the weekday and the time."""
+    from postureguard.i18n import format_date, format_time
+
+    if moment.date() == now.date():
+        return format_time(moment)
+    return _("{day} {time}").format(day=format_date(moment.date(), "EEE"), time=format_time(moment))
 
 
 def _clock_text(moment: datetime, now: datetime) -> str:

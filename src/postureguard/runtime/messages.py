@@ -257,6 +257,15 @@ class SummaryDue(AppEvent):
     on_demand: bool = False
 
 
+@dataclass(frozen=True)
+class Snoozed(AppEvent):
+    """Alerts are snoozed until ``until`` (epoch seconds), which the tooltip says as ``until_text``
+    (local time, e.g. ``08:00`` or ``Mon 08:30``)."""
+
+    until: float
+    until_text: str
+
+
 # -- the tray's state: a pure fold of the events ----------------------------------------------------
 @dataclass(frozen=True)
 class TrayModel:
@@ -273,6 +282,8 @@ class TrayModel:
     sensitivity: str = "medium"
     sitting_limit_min: int = 0
     held: tuple[str, ...] = ()  # why alerts are held back now ("do not disturb")
+    snoozed_until: float | None = None  # epoch seconds; None: not snoozed
+    snoozed_text: str = ""  # the same as local time, for the tooltip
 
 
 @dataclass(frozen=True)
@@ -292,7 +303,11 @@ class TrayState:
 def reduce(model: TrayModel, event: AppEvent) -> TrayModel:
     """The model after ``event`` (events that change nothing the tray shows return ``model``)."""
     if isinstance(event, Analysed):
+        if model.snoozed_until is not None and event.wall >= model.snoozed_until:
+            return replace(model, sample=event.update.sample, snoozed_until=None, snoozed_text="")
         return replace(model, sample=event.update.sample)
+    if isinstance(event, Snoozed):
+        return replace(model, snoozed_until=event.until, snoozed_text=event.until_text)
     if isinstance(event, StatusChanged):
         return replace(model, status=event.status)
     if isinstance(event, Paused):
@@ -387,6 +402,8 @@ def tray_state(model: TrayModel) -> TrayState:
         parts.append(_("sitting {minutes} min").format(minutes=f"{model.sample.sitting_s / 60:.0f}"))
     if model.held:
         parts.append(held_text(model.held))
+    if model.snoozed_until is not None:
+        parts.append(_("alerts snoozed until {time}").format(time=model.snoozed_text))
     return TrayState(
         icon=icon,
         tooltip=" · ".join(parts),
