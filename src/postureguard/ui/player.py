@@ -886,6 +886,12 @@ class PlayerWindow:
             "{n} step, {presses} on acupressure points", "{n} steps, {presses} on acupressure points",
             len(routine.steps),
         ).format(n=len(routine.steps), presses=presses)  # fmt: skip
+        if routine.kind == "exercises":  # nothing is pressed: say what is counted instead
+            reps = sum(step.reps for step in routine.steps if step.action == "exercise")
+            steps = ngettext("{n} step", "{n} steps", len(routine.steps)).format(n=len(routine.steps))
+            steps += ", " + ngettext(
+                "{reps} counted repetition", "{reps} counted repetitions", reps
+            ).format(reps=reps)
         self.label(
             body,
             f"{length[:1].upper()}{length[1:]}{variant} · {steps}",
