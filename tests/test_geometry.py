@@ -68,9 +68,10 @@ def test_a_glance_down_moves_the_nose_not_the_ears(upright):
     assert j.head_forward_deg == pytest.approx(0.0, abs=1e-6)
 
 
-def test_one_hidden_ear_still_measures_and_none_does_not():
-    assert measure(frontal_pose(visible_ears=(False, True))) is not None
-    assert measure(frontal_pose(visible_ears=(False, False))) is None
+def test_one_hidden_ear_still_measures_and_both_fall_back_to_the_eyes():
+    assert measure(frontal_pose(visible_ears=(False, True))).head_height is not None
+    hidden = measure(frontal_pose(visible_ears=(False, False)))
+    assert hidden is not None and hidden.head_height is None and hidden.eye_height is not None
     assert measure(None) is None
 
 

@@ -109,7 +109,7 @@ def test_a_slouching_colleague_never_moves_the_angle(frames, model, calibration)
     others = [p.others[0] for p in poses if p.others]
     assert len(others) >= len(poses) // 2
     colleague = [judge(measure(o), calibration, threshold).poor for o in others if measure(o)]
-    assert sum(colleague) >= len(colleague) // 2, colleague
+    assert sum(colleague) >= len(colleague) // 3, colleague
 
 
 def test_the_user_slouching_beside_an_upright_colleague_is_the_one_judged(frames, model, calibration):

@@ -22,6 +22,7 @@ Recordings
 Measures, per recording and label (times on the recording's clock, seconds)
     * ``poor_share``: share of the spans' time judged poor (each analysed verdict holds until the next);
     * ``false_alerts`` and ``false_alerts_per_hour``: posture alerts inside spans that should not alert;
+    * ``alert: null`` on a span: not scored for alerts (only its poor share is reported);
     * ``delay_s``: for spans that should alert, the first alert's time minus (span start + sustain
       window); ``missed`` when none comes before the span ends;
     * ``presence_errors``: share of the spans' time when "a person is there" differs from the label
@@ -84,7 +85,7 @@ class Span:
     start: float
     end: float
     label: str
-    alert: bool
+    alert: bool | None  # None: not scored for alerts (a posture the app does not claim either way)
     present: bool
 
 
@@ -139,7 +140,8 @@ def _span(entry: dict, start: float, end: float) -> Span:
         raise ManifestError(_("manifest: every span needs a label and an end after its start ({entry})")
                             .format(entry=json.dumps(entry)[:80]))
     present = entry.get("present", label not in ABSENT_LABELS)
-    return Span(start, end, label, bool(entry.get("alert", False)), bool(present))
+    alert = entry.get("alert", False)
+    return Span(start, end, label, None if alert is None else bool(alert), bool(present))
 
 
 def _recordings(doc: dict, root: Path) -> list[Recording]:
@@ -421,6 +423,8 @@ def _score(rec: Recording, samples: list, alerts: list, end: float, sustain_s: f
                 row["poor_s"] += o if s.posture == "poor" else 0.0
             row["presence_error_s"] += o if s.person != span.present else 0.0
         inside = [t for t in alerts if span.start <= t < span.end]
+        if span.alert is None:
+            continue
         if span.alert:
             if inside:
                 row["delays_s"].append(round(inside[0] - (span.start + sustain_s), 2))
@@ -436,7 +440,8 @@ def _score(rec: Recording, samples: list, alerts: list, end: float, sustain_s: f
             "seconds": round(row["seconds"], 1),
             "poor_share": None if row["judged_s"] == 0 else round(row["poor_s"] / row["seconds"], 3),
             "false_alerts": row["false_alerts"],
-            "false_alerts_per_hour": None if row["should_alert"] else round(row["false_alerts"] / hours, 1),
+            "false_alerts_per_hour": None if row["should_alert"] is not False
+            else round(row["false_alerts"] / hours, 1),
             "delays_s": row["delays_s"], "missed": row["missed"],
             "presence_errors": round(row["presence_error_s"] / row["seconds"], 3),
         })  # fmt: skip
@@ -476,7 +481,8 @@ def run(args) -> int:
     for r in rows:
         delay = ", ".join(f"{d:+.1f}" for d in r["delays_s"]) + (_(" missed {n}").format(n=r["missed"])
                                                                  if r["missed"] else "")  # fmt: skip
-        table.append((r["recording"], r["label"], _("yes") if r["should_alert"] else _("no"),
+        alert = {True: _("yes"), False: _("no"), None: "-"}[r["should_alert"]]
+        table.append((r["recording"], r["label"], alert,
                       f"{r['seconds']:.0f}",
                       "-" if r["poor_share"] is None else f"{100 * r['poor_share']:.0f} %",
                       "-" if r["false_alerts_per_hour"] is None else f"{r['false_alerts_per_hour']:.1f}",

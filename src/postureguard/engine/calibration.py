@@ -39,10 +39,13 @@ REFERENCE_RANGES: dict[str, tuple[float, float, str]] = {
     "shoulder_width_frac": (0.04, 1.5, N_("image widths")),
     "shoulder_tilt_deg": (-45.0, 45.0, N_("degrees")),
 }
-#: The same for where the user sits (version 2, optional): the shoulder midpoint inside the image.
-POSITION_RANGES: dict[str, tuple[float, float, str]] = {
+#: The same for the optional values of version 2: where the user sits (the shoulder midpoint inside
+#: the image) and the eyes' height above the shoulder line (used when both ears are hidden; the eyes
+#: sit a little above the ears, so the same range as ``head_height``).
+OPTIONAL_RANGES: dict[str, tuple[float, float, str]] = {
     "shoulder_mid_x": (0.0, 1.0, N_("image widths")),
     "shoulder_mid_y": (0.0, 1.0, N_("image heights")),
+    "eye_height": (0.05, 3.0, N_("shoulder widths")),
 }
 #: Most samples a calibration can say it was made from (a long video at 30 frames a second).
 MAX_CALIBRATION_SAMPLES = 10_000_000
@@ -69,6 +72,7 @@ class Calibration:
     samples: int
     shoulder_mid_x: float | None = None
     shoulder_mid_y: float | None = None
+    eye_height: float | None = None
 
     @property
     def anchor(self) -> Anchor | None:
@@ -77,9 +81,15 @@ class Calibration:
             return None
         return Anchor(self.shoulder_mid_x, self.shoulder_mid_y, self.shoulder_width_frac)
 
-    def forward_deg(self, features: Features) -> float:
-        """Signed CVA-equivalent drop (degrees) of ``features`` against this upright reference."""
-        return forward_angle_deg(features.head_height / self.head_height)
+    def forward_deg(self, features: Features) -> float | None:
+        """Signed CVA-equivalent drop (degrees) of ``features`` against this upright reference, from the
+        ears' height, else (both ears hidden) from the eyes' height; ``None`` when neither can be
+        compared."""
+        if features.head_height is not None:
+            return forward_angle_deg(features.head_height / self.head_height)
+        if features.eye_height is not None and self.eye_height is not None:
+            return forward_angle_deg(features.eye_height / self.eye_height)
+        return None
 
 
 def _robust_centre(values: list[float]) -> float:
@@ -107,28 +117,30 @@ def calibrate(samples: Iterable[Features | None], minimum: int = MIN_CALIBRATION
     measured head height is not positive (ears at or below the shoulders is not an upright pose).
     """
     looked = list(samples)
-    seen = [f for f in looked if f is not None]
+    # The reference needs the ears (and both shoulders); a frame with both ears hidden is not used.
+    seen = [f for f in looked if f is not None and f.head_height is not None and f.pitch is not None]
     if len(seen) < minimum:
         raise CalibrationError(
             _("calibration needs at least {minimum} frames that show a person (head and both shoulders), "
               "found {seen} of {looked} looked at; sit upright, facing the camera, with your shoulders "
               "in view").format(minimum=minimum, seen=len(seen), looked=len(looked))
         )
-    head_height = _robust_centre([f.head_height for f in seen])
+    head_height = _robust_centre([f.head_height for f in seen if f.head_height is not None])
     if head_height <= 0:
         raise CalibrationError(
             _("calibration frames show the ears at or below the shoulders; sit upright facing the camera")
         )
     cal = Calibration(
         head_height=head_height,
-        pitch=_robust_centre([f.pitch for f in seen]),
+        pitch=_robust_centre([f.pitch for f in seen if f.pitch is not None]),
         shoulder_width_frac=_robust_centre([f.shoulder_width_frac for f in seen]),
         shoulder_tilt_deg=_robust_centre([f.shoulder_tilt_deg for f in seen]),
         samples=len(seen),
         shoulder_mid_x=_centre_or_none([f.shoulder_mid_x for f in seen]),
         shoulder_mid_y=_centre_or_none([f.shoulder_mid_y for f in seen]),
+        eye_height=_centre_or_none([f.eye_height for f in seen]),
     )
-    for name, (low, high, unit) in (REFERENCE_RANGES | POSITION_RANGES).items():
+    for name, (low, high, unit) in (REFERENCE_RANGES | OPTIONAL_RANGES).items():
         value = getattr(cal, name)
         if value is None:  # an optional position not measured
             continue

@@ -82,10 +82,16 @@ class Judgement:
     lean_in: float
 
 
-def judge(features: Features, calibration: Calibration, threshold_deg: float) -> Judgement:
-    """Judge ``features`` against ``calibration``: pure, used by the engine and by one-off photos."""
+def judge(features: Features, calibration: Calibration, threshold_deg: float) -> Judgement | None:
+    """Judge ``features`` against ``calibration``: pure, used by the engine and by one-off photos.
+
+    ``None`` when the head cannot be compared with the calibration (ears and eyes hidden): unknown.
+    """
     signed = calibration.forward_deg(features)
-    extension = (calibration.pitch - features.pitch) > EXTENSION_PITCH_MARGIN and signed > 0
+    if signed is None:
+        return None
+    pitch = features.pitch
+    extension = pitch is not None and (calibration.pitch - pitch) > EXTENSION_PITCH_MARGIN and signed > 0
     angle = 0.0 if extension else max(0.0, signed)
     return Judgement(
         head_forward_deg=angle,

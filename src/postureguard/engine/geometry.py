@@ -26,6 +26,27 @@ forward and down. It is an estimate for a person's own trend, not a clinical CVA
 nodding axis, so looking down at the keyboard with the eyes and a small nod moves them little; the
 nose would move a lot). When one ear is hidden (head turned), the visible ear is used.
 
+Head roll (tilting sideways) and yaw (turning)
+----------------------------------------------
+Tilting the head sideways turns the neck segment in the picture's plane: its vertical component
+shrinks by ``cos(roll)`` (9 % at 25 degrees, which would read as about 6 degrees forward) although
+the head has not moved forward. The roll angle ``roll_deg`` (degrees, positive when the line from the
+image-left eye to the image-right eye falls to the right) is read from the eye line (both eyes
+visible), else from the ear line (both ears), else taken as 0. ``h`` is then the larger of two
+lengths: the vertical component, and the component along the head's own up axis (perpendicular to the
+eye line). A neck bent sideways about its base keeps the second, a head turned about its own centre
+keeps the first, a forward drop shortens both. Turning the head (yaw) hides the far ear and moves the
+face sideways; the visible ear keeps its height, so the vertical measure is unaffected, and the
+eye line stays level, so no roll is read.
+
+A hidden ear
+------------
+A hand on the cheek or over-ear headphones can hide one ear (the other is used) or both. With
+neither ear visible the ears' height is unknown (``head_height`` is ``None``); the eyes' height above
+the shoulder line (``eye_height``, shoulder widths, same roll correction) is measured instead and
+compared with its own calibrated value. Without ears and eyes no angle is given (``unknown``), but the
+person still counts as present while both shoulders and the nose are seen.
+
 Neck extension
 --------------
 Tilting the head back also shortens ``h`` (the segment leans backwards) and must not read as forward.
@@ -62,8 +83,12 @@ MIN_SHOULDER_WIDTH_FRACTION = 0.04
 class Features:
     """Scale-free measures of one pose; lengths in shoulder widths, angles in degrees.
 
-    * ``head_height``: vertical distance from the shoulder midpoint up to the ear midpoint.
-    * ``pitch``: how far the nose sits below the ear midpoint (grows when nodding down).
+    * ``head_height``: height of the ear midpoint above the shoulder midpoint (roll-corrected, see
+      the module docstring), ``None`` when no ear is visible.
+    * ``eye_height``: the same for the eye midpoint, ``None`` unless both eyes are visible.
+    * ``roll_deg``: the head's roll read from the eye (or ear) line, degrees, 0 when neither is seen.
+    * ``pitch``: how far the nose sits below the ear midpoint (grows when nodding down), ``None``
+      without an ear.
     * ``shoulder_width_frac``: shoulder width as a fraction of the image width (distance proxy).
     * ``shoulder_tilt_deg``: shoulder line against the image horizontal, positive when the shoulder
       on the image's left is lower.
@@ -72,12 +97,14 @@ class Features:
       :mod:`postureguard.engine.person`.
     """
 
-    head_height: float
-    pitch: float
+    head_height: float | None
+    pitch: float | None
     shoulder_width_frac: float
     shoulder_tilt_deg: float
     shoulder_mid_x: float | None = None
     shoulder_mid_y: float | None = None
+    eye_height: float | None = None
+    roll_deg: float = 0.0
 
 
 def _visible(pose: Pose, index: PoseIndex) -> bool:
@@ -85,7 +112,7 @@ def _visible(pose: Pose, index: PoseIndex) -> bool:
 
 
 def person_present(pose: Pose | None) -> bool:
-    """Whether ``pose`` shows a person we can measure: both shoulders and at least one ear."""
+    """Whether ``pose`` shows a person: both shoulders and an ear, both eyes or the nose."""
     return measure(pose) is not None
 
 
@@ -96,7 +123,8 @@ def measure(pose: Pose | None) -> Features | None:
     if not (_visible(pose, PoseIndex.LEFT_SHOULDER) and _visible(pose, PoseIndex.RIGHT_SHOULDER)):
         return None
     ears = [i for i in (PoseIndex.LEFT_EAR, PoseIndex.RIGHT_EAR) if _visible(pose, i)]
-    if not ears:
+    eyes = [i for i in (PoseIndex.LEFT_EYE, PoseIndex.RIGHT_EYE) if _visible(pose, i)]
+    if not ears and len(eyes) < 2 and not _visible(pose, PoseIndex.NOSE):
         return None
 
     lx, ly = pose.px(PoseIndex.LEFT_SHOULDER)
@@ -104,9 +132,20 @@ def measure(pose: Pose | None) -> Features | None:
     width = math.hypot(lx - rx, ly - ry)
     if width < MIN_SHOULDER_WIDTH_FRACTION * pose.width:
         return None
-    shoulder_mid_y = (ly + ry) / 2
-    ear_y = sum(pose.px(i)[1] for i in ears) / len(ears)
+    shoulder_mid = ((lx + rx) / 2, (ly + ry) / 2)
+    shoulder_mid_y = shoulder_mid[1]
+    roll = _roll_rad(pose, eyes, ears)
     nose_y = pose.px(PoseIndex.NOSE)[1]
+    ear_y = None
+    head_height = eye_height = None
+    if ears:
+        ear_y = sum(pose.px(i)[1] for i in ears) / len(ears)
+        ear_x = sum(pose.px(i)[0] for i in ears) / len(ears)
+        head_height = _height(shoulder_mid, (ear_x, ear_y), roll) / width
+    if len(eyes) == 2:
+        eye = [pose.px(i) for i in eyes]
+        eye_mid = ((eye[0][0] + eye[1][0]) / 2, (eye[0][1] + eye[1][1]) / 2)
+        eye_height = _height(shoulder_mid, eye_mid, roll) / width
 
     # Image y grows downwards: "up" is a smaller y. The image's left shoulder is the person's right
     # one in an unmirrored frame, so name it by image side to stay unambiguous.
@@ -114,13 +153,40 @@ def measure(pose: Pose | None) -> Features | None:
     tilt = math.degrees(math.atan2(left_img[1] - right_img[1], right_img[0] - left_img[0]))
 
     return Features(
-        head_height=(shoulder_mid_y - ear_y) / width,
-        pitch=(nose_y - ear_y) / width,
+        head_height=head_height,
+        pitch=None if ear_y is None else (nose_y - ear_y) / width,
         shoulder_width_frac=width / pose.width,
         shoulder_tilt_deg=tilt,
         shoulder_mid_x=(lx + rx) / 2 / pose.width,
         shoulder_mid_y=shoulder_mid_y / pose.height,
+        eye_height=eye_height,
+        roll_deg=math.degrees(roll),
     )
+
+
+#: Largest roll (degrees) read from the eye or ear line; beyond it the line is a detector error.
+MAX_ROLL_DEG = 45.0
+
+
+def _roll_rad(pose: Pose, eyes: list[PoseIndex], ears: list[PoseIndex]) -> float:
+    """The head's roll in radians, from the eye line (else the ear line, else 0); see the docstring."""
+    pair = eyes if len(eyes) == 2 else ears if len(ears) == 2 else None
+    if pair is None:
+        return 0.0
+    (ax, ay), (bx, by) = sorted(pose.px(i) for i in pair)  # image-left point first
+    if bx - ax <= 0:
+        return 0.0
+    roll = math.atan2(by - ay, bx - ax)
+    return roll if abs(math.degrees(roll)) <= MAX_ROLL_DEG else 0.0
+
+
+def _height(base: tuple[float, float], point: tuple[float, float], roll: float) -> float:
+    """Height of ``point`` above ``base`` (pixels, y down): the larger of the vertical component and
+    the component along the head's up axis turned by ``roll`` (radians); see the module docstring."""
+    dx, dy = point[0] - base[0], base[1] - point[1]  # dy: up is positive
+    # The up axis turned clockwise on the picture by ``roll``: (sin roll, cos roll) in (right, up).
+    along = dx * math.sin(roll) + dy * math.cos(roll)
+    return max(dy, along)
 
 
 def forward_angle_deg(height_ratio: float, reference_cva_deg: float = REFERENCE_CVA_DEG) -> float:

@@ -10,7 +10,7 @@ from pathlib import Path
 from postureguard.engine.calibration import (
     CALIBRATION_VERSION,
     MAX_CALIBRATION_SAMPLES,
-    POSITION_RANGES,
+    OPTIONAL_RANGES,
     READABLE_VERSIONS,
     REFERENCE_RANGES,
     Calibration,
@@ -69,7 +69,7 @@ def load_calibration(path: Path) -> Calibration:
     try:
         for name, (low, high, unit) in REFERENCE_RANGES.items():
             values[name] = float(check_range(ref[name], low, high, unit=unit))
-        for name, (low, high, unit) in POSITION_RANGES.items():
+        for name, (low, high, unit) in OPTIONAL_RANGES.items():
             if ref.get(name) is not None:  # optional: absent in version 1, null when not measured
                 if isinstance(ref[name], bool) or not isinstance(ref[name], (int, float)):
                     raise OutOfRange(f"{quote(ref[name])} is not a number")
