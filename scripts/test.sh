@@ -41,6 +41,8 @@ APT_PACKAGES=(
     # the alert sound (canberra-gtk-play, the freedesktop sound theme) and the sound server with a
     # null sink it plays into (tests/test_alert_forms_e2e.py)
     gnome-session-canberra libcanberra-pulse sound-theme-freedesktop pulseaudio pulseaudio-utils
+    # a compositing manager, for the translucent, fading on-screen cue (tests/test_alert_forms_e2e.py)
+    xcompmgr
     # the kernel filter that refuses internet sockets (pyseccomp loads it), and the tests that
     # check privacy at the system-call level and run the desktop tests on a busy machine
     libseccomp2 strace stress-ng

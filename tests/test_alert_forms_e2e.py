@@ -191,8 +191,11 @@ def pulse(tmp_path):
     )  # fmt: skip
     address = f"unix:{socket}"
     try:
-        wait_for(lambda: subprocess.run(["pactl", "-s", address, "info"], capture_output=True,
-                                        timeout=5).returncode == 0, START_S, "PulseAudio to answer")  # fmt: skip
+        def answers() -> bool:
+            info = subprocess.run(["pactl", "-s", address, "info"], capture_output=True, timeout=5)
+            return info.returncode == 0
+
+        wait_for(answers, START_S, "PulseAudio to answer")
         yield address
     finally:
         server.terminate()
@@ -245,3 +248,76 @@ def test_without_a_sound_server_the_failed_request_is_one_log_line(desktop_sessi
         assert len(lines) == 1, lines
     finally:
         _stop(proc)
+
+
+@pytest.fixture
+def compositor(desktop_session: DesktopSession):
+    """A compositing manager (xcompmgr) for one test: windows may be translucent and fade."""
+    if shutil.which("xcompmgr") is None:
+        message = "xcompmgr is missing (Debian: xcompmgr)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    proc = desktop_session.popen(["xcompmgr"], "xcompmgr.log")
+    # The compositor owns _NET_WM_CM_S0 once it runs; GTK reads that to decide on translucency.
+    wait_for(lambda: _cm_owner(desktop_session), START_S, "the compositor")
+    yield proc
+    _stop(proc)
+
+
+def _cm_owner(session: DesktopSession) -> bool:
+    from Xlib.display import Display
+
+    disp = Display(session.display)
+    try:
+        return disp.get_selection_owner(disp.intern_atom("_NET_WM_CM_S0")) != 0
+    finally:
+        disp.close()
+
+
+def test_with_a_compositor_the_cue_is_translucent_and_fades_in_and_out(
+    desktop_session: DesktopSession, underneath, compositor, tmp_path
+):
+    """The real ``postureguard cue`` process, driven by its protocol as the app drives it."""
+    from PIL import Image
+
+    session = desktop_session
+    env = {**session.env, "PYTHONPATH": test_tray_e2e.SRC, "POSTUREGUARD_HOME": str(tmp_path / "home")}
+    cue = subprocess.Popen([sys.executable, "-m", "postureguard", "cue"], env=env, stdin=subprocess.PIPE,
+                           stdout=subprocess.PIPE, text=True, bufsize=1)  # fmt: skip
+    background = (0xDF, 0xE6, 0xEE)
+
+    def edge() -> tuple[int, int, int]:
+        with Image.open(session.screenshot("cue-composited.png")) as image:
+            return image.getpixel((640, 0))
+
+    try:
+        assert cue.stdout.readline().strip() == "ready"
+        cue.stdin.write("show posture all 30\n")
+        assert cue.stdout.readline().strip() == "shown 1"
+        win = wait_for(lambda: _cue_windows(session), REACT_S, "the cue's window")[0]
+        assert "Depth: 32" in session.run("xwininfo", "-id", str(win)).stdout  # an ARGB window
+        # Fully in: amber at 85 % over the window underneath, which still shows through a little.
+        blend = tuple(round(0.85 * a + 0.15 * b) for a, b in zip(AMBER, background, strict=True))
+        wait_for(lambda: all(abs(a - b) <= 10 for a, b in zip(edge(), blend, strict=True)), REACT_S,
+                 "the edge to fade in")  # fmt: skip
+        shot = session.screenshot("cue-composited.png")
+        with Image.open(shot) as image:
+            assert image.getpixel((640, 400)) == background
+        cue.stdin.write("hide\n")
+        assert cue.stdout.readline().strip() == "hidden"
+        seen = []
+        # Fading out takes FADE_MS (600 ms): the edge passes through colours between amber and the window.
+        deadline = time.monotonic() + REACT_S
+        while time.monotonic() < deadline and (not seen or seen[-1] != background):
+            seen.append(edge())
+        assert seen[-1] == background, seen
+        between = [c for c in seen if blend[0] > c[0] > background[0] + 3
+                   or blend[2] < c[2] < background[2] - 3]  # fmt: skip
+        assert between, seen  # faded, not cut
+        assert wait_for(lambda: not _cue_windows(session), REACT_S, "the cue's window to go") is True
+        cue.stdin.write("quit\n")
+        assert cue.wait(timeout=EXIT_S) == 0
+    finally:
+        if cue.poll() is None:
+            cue.kill()
