@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from postureguard.engine.core import PostureEngine
-from postureguard.engine.events import BreakTaken, PostureAlert, PostureRecovered
+from postureguard.engine.events import BreakTaken, CameraMoved, PostureAlert, PostureRecovered
 from postureguard.engine.holdback import OUTSIDE_WORK_HOURS, HoldBack, busy_reasons, in_work_hours
 from postureguard.engine.policy import NotificationPolicy, alert_text, alert_title, suggestion_text
 from postureguard.engine.sample import PostureState
@@ -325,6 +325,11 @@ class App:
                             "Welcome back: {n} minute away.", "Welcome back: {n} minutes away.", away
                         )
                         self._send(_("Break noted"), text.format(n=away))
+                elif isinstance(e, CameraMoved):  # once per calibration (the engine's rule)
+                    self._send(_("Has the camera moved?"),
+                               _("For a minute someone has been in view, but not where you sat when "
+                                 "PostureGuard was calibrated. If the camera or your seat moved, choose "
+                                 "Calibrate now in the tray menu."))  # fmt: skip
             self._cue_follow(event)
         elif isinstance(event, AlertRaised):
             self._alert(event)

@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from postureguard.engine.events import PostureAlert, SittingAlert
+from postureguard.engine.events import CameraMoved, PostureAlert, SittingAlert
 from postureguard.engine.holdback import held_text
 from postureguard.engine.sample import PostureState, Sample, TextEnum
 from postureguard.i18n import _
@@ -284,6 +284,9 @@ class TrayModel:
     held: tuple[str, ...] = ()  # why alerts are held back now ("do not disturb")
     snoozed_until: float | None = None  # epoch seconds; None: not snoozed
     snoozed_text: str = ""  # the same as local time, for the tooltip
+    #: Someone has been in view, never where the user calibrated (the engine's CameraMoved), and the
+    #: user has not been matched since: the tooltip suggests recalibrating.
+    camera_moved: bool = False
 
 
 @dataclass(frozen=True)
@@ -303,9 +306,12 @@ class TrayState:
 def reduce(model: TrayModel, event: AppEvent) -> TrayModel:
     """The model after ``event`` (events that change nothing the tray shows return ``model``)."""
     if isinstance(event, Analysed):
+        sample = event.update.sample
+        moved = any(isinstance(e, CameraMoved) for e in event.update.events)
+        model = replace(model, camera_moved=moved or (model.camera_moved and not sample.person))
         if model.snoozed_until is not None and event.wall >= model.snoozed_until:
-            return replace(model, sample=event.update.sample, snoozed_until=None, snoozed_text="")
-        return replace(model, sample=event.update.sample)
+            return replace(model, sample=sample, snoozed_until=None, snoozed_text="")
+        return replace(model, sample=sample)
     if isinstance(event, Snoozed):
         return replace(model, snoozed_until=event.until, snoozed_text=event.until_text)
     if isinstance(event, StatusChanged):
@@ -317,7 +323,7 @@ def reduce(model: TrayModel, event: AppEvent) -> TrayModel:
     if isinstance(event, CalibrationStarted):
         return replace(model, calibrating=True)
     if isinstance(event, CalibrationDone):
-        return replace(model, calibrating=False)
+        return replace(model, calibrating=False, camera_moved=False)
     if isinstance(event, SettingsApplied):
         return replace(
             model,
@@ -404,6 +410,8 @@ def tray_state(model: TrayModel) -> TrayState:
         parts.append(held_text(model.held))
     if model.snoozed_until is not None:
         parts.append(_("alerts snoozed until {time}").format(time=model.snoozed_text))
+    if model.camera_moved:
+        parts.append(_("camera moved? Calibrate now"))
     return TrayState(
         icon=icon,
         tooltip=" · ".join(parts),
