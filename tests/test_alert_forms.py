@@ -180,6 +180,19 @@ def test_the_cue_goes_when_switched_off_or_paused_and_closes_with_the_app(tmp_pa
     assert app.cue.calls[-1] == ("close",)
 
 
+def test_a_sitting_cue_goes_when_the_user_leaves_and_its_right_click_teaches_nothing(tmp_path, kb):
+    settings = Settings(alert_forms=("cue",), sitting_limit_minutes=30, stand_up_nudge_minutes=0)
+    app, wall, mono, _ = make_app(tmp_path, kb, settings=settings, cue_factory=RecordingCue,
+                                  sound=RecordingSound())  # fmt: skip
+    feed(app, wall, mono, GOOD, 31 * 60, step=10)
+    assert ("show", "sitting", "all") in app.cue.calls
+    app.cue.on_fine()  # a right-click on a sitting cue: not an answer about posture
+    app.drain()
+    assert load_settings(tmp_path / "settings.toml").settings.fine_answers == 0
+    feed(app, wall, mono, None, 30, step=5)  # nobody in view
+    assert app.cue.calls[-1] == ("hide",)
+
+
 def test_tray_alone_shows_nothing_but_the_icon(tmp_path, kb, caplog):
     sound = RecordingSound()
     app, wall, mono, _ = make_app(tmp_path, kb, settings=Settings(alert_forms=("tray",)),
