@@ -673,3 +673,20 @@ def test_player_shows_the_figure_of_each_exercise(players, isolated_home, routin
     assert _colour_count(shot, skin, text_side) == 0
     player.key("Escape")
     assert player.wait_exit() == 0
+
+
+def test_every_points_routine_opens_with_the_blood_thinner_caution_and_no_exercise_does(isolated_home):
+    """The first screen's "Before you start" line, as ``routine show`` prints it (the player's intro shows
+    the same caution for every routine that presses points; an exercise presses nothing)."""
+    kb = load_knowledge(include_user=False)
+    env = dict(os.environ, POSTUREGUARD_HOME=str(isolated_home))
+    for routine in kb.routines:
+        res = subprocess.run([sys.executable, "-m", "postureguard", "routine", "show", routine.id],
+                             capture_output=True, text=True, timeout=COMMAND_S, env=env)  # fmt: skip
+        assert res.returncode == 0, res.stderr
+        before = res.stdout.split("Steps:")[0]
+        if routine.kind == "points":
+            assert "Before you start: Taking a blood thinner" in before, routine.id
+            assert "anticoagulant or antiplatelet" in before and "haemophilia" in before, routine.id
+        else:
+            assert "blood thinner" not in res.stdout, routine.id
