@@ -53,7 +53,7 @@ def register(sub) -> None:
     )
     cal.add_argument(
         "--calibrate-frames",
-        type=finite_number(1, MAX_CALIBRATE_FRAMES, integer=True, unit="frames"),
+        type=finite_number(1, MAX_CALIBRATE_FRAMES, integer=True, unit=_("frames")),
         metavar="N",
         help=_("calibrate on the first N frames that show a person, 0.3 s apart in a video (sit upright for "
                "them); at least 3 (or N) when the input ends first"),
@@ -66,17 +66,17 @@ def register(sub) -> None:
         help=_("analyse every frame of a video or camera (default: at most --fps frames a second)"),
     )
     p.add_argument(
-        "--fps", type=finite_number(0, MAX_FPS, lo_open=True, unit="frames a second"), default=2.0,
+        "--fps", type=finite_number(0, MAX_FPS, lo_open=True, unit=_("frames a second")), default=2.0,
         help=_("frames analysed per second of a stream (default 2, at most {max})").format(max=MAX_FPS),
     )
-    p.add_argument("--interval", type=finite_number(0, MAX_PHOTO_INTERVAL_S, lo_open=True, unit="seconds"),
+    p.add_argument("--interval", type=finite_number(0, MAX_PHOTO_INTERVAL_S, lo_open=True, unit=_("seconds")),
                    default=1.0, help=_("seconds between photos (default 1)"))
     p.add_argument("--sensitivity", choices=SENSITIVITIES, default="medium")
-    p.add_argument("--sustain", type=setting_option("sustain_seconds", unit="seconds"), default=60.0,
+    p.add_argument("--sustain", type=setting_option("sustain_seconds", unit=_("seconds")), default=60.0,
                    metavar="S", help=_("sustain window in seconds (1 to 3600)"))
-    p.add_argument("--cooldown", type=setting_option("cooldown_minutes", scale=60, unit="seconds"),
+    p.add_argument("--cooldown", type=setting_option("cooldown_minutes", scale=60, unit=_("seconds")),
                    default=900.0, metavar="S", help=_("seconds between alerts (0 to 86400)"))
-    p.add_argument("--sitting-limit", type=setting_option("sitting_limit_minutes", unit="minutes"),
+    p.add_argument("--sitting-limit", type=setting_option("sitting_limit_minutes", unit=_("minutes")),
                    default=50.0, metavar="MIN", help=_("minutes (up to 600); 0 = off"))
     p.add_argument("--model", metavar="PATH", help=_("another PoseLandmarker .task file (full or heavy)"))
     p.add_argument("--no-progress", action="store_true", help=_("no progress bar on a terminal"))

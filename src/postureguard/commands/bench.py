@@ -37,12 +37,12 @@ def register(sub) -> None:
     p.add_argument("source", metavar="SOURCE", help=_("a video file of a person at a desk"))
     p.add_argument("--json", action="store_true", help=_("print one JSON object"))
     p.add_argument("--calibration", metavar="FILE", help=_("upright reference (default: first frames)"))
-    frames = finite_number(1, MAX_CALIBRATE_FRAMES, integer=True, unit="frames")
+    frames = finite_number(1, MAX_CALIBRATE_FRAMES, integer=True, unit=_("frames"))
     p.add_argument("--calibrate-frames", type=frames, default=10, metavar="N",
                    help=_("calibrate on the first N frames showing a person (default 10)"))  # fmt: skip
-    p.add_argument("--sustain", type=setting_option("sustain_seconds", unit="seconds"), default=60.0,
+    p.add_argument("--sustain", type=setting_option("sustain_seconds", unit=_("seconds")), default=60.0,
                    metavar="S", help=_("sustain window (default 60)"))
-    p.add_argument("--baseline-fps", type=finite_number(0, MAX_FPS, lo_open=True, unit="frames a second"),
+    p.add_argument("--baseline-fps", type=finite_number(0, MAX_FPS, lo_open=True, unit=_("frames a second")),
                    default=10.0, help=_("baseline analysis rate (default 10)"))
     p.add_argument("--model", metavar="PATH", help=_("another PoseLandmarker .task file"))
     p.set_defaults(func=run)

@@ -33,14 +33,14 @@ def register(sub) -> None:
         help=_("camera index, video file, images or folders of images"),
     )
     p.add_argument("--out", metavar="FILE", help=_("where to save (default: your config folder)"))
-    frames = finite_number(MIN_CALIBRATION_SAMPLES, MAX_CALIBRATE_FRAMES, integer=True, unit="frames")
+    frames = finite_number(MIN_CALIBRATION_SAMPLES, MAX_CALIBRATE_FRAMES, integer=True, unit=_("frames"))
     p.add_argument(
         "--frames", type=frames, default=10, metavar="N",
         help=_("frames showing a person to use (default 10)"),
     )
-    p.add_argument("--countdown", type=finite_number(0, MAX_COUNTDOWN_S, integer=True, unit="seconds"),
+    p.add_argument("--countdown", type=finite_number(0, MAX_COUNTDOWN_S, integer=True, unit=_("seconds")),
                    default=5, metavar="S", help=_("seconds before a camera records"))
-    p.add_argument("--interval", type=finite_number(0, MAX_PHOTO_INTERVAL_S, lo_open=True, unit="seconds"),
+    p.add_argument("--interval", type=finite_number(0, MAX_PHOTO_INTERVAL_S, lo_open=True, unit=_("seconds")),
                    default=1.0, help=_("seconds between photos (default 1)"))
     p.add_argument("--model", metavar="PATH", help=_("another PoseLandmarker .task file"))
     p.set_defaults(func=run)

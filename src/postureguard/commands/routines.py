@@ -163,7 +163,7 @@ def format_routines_table(kb) -> str:
             (
                 routine.id,
                 title,
-                ", ".join(_id_words(_TRIGGER_WORDS, t) for t in routine.triggers),
+                ", ".join(routine.triggers),  # the ids: a compact column, the same in every language
                 format_decimal(routine.minutes, "0.0"),
                 format_decimal(routine.short_total_seconds / 60, "0.0"),
                 routine.evidence.level,
