@@ -5,7 +5,8 @@ host that is also the org.kde.StatusNotifierWatcher, and no XEmbed tray: this is
 GNOME with the AppIndicator extension and Wayland panels show tray icons. Everything is observed from
 outside, as such a panel sees it: the item registered with the watcher, its properties (the icon file
 the panel draws, the title that is the tooltip), its dbusmenu (com.canonical.dbusmenu), clicks sent
-through that menu's ``Event`` method exactly as a panel sends them, and the bar on screen.
+through that menu's ``Event`` method exactly as a panel sends them, the bar on screen, and the menu
+the host draws when the icon is right-clicked, whose first entry is then chosen with the keyboard.
 """
 
 from __future__ import annotations
@@ -98,6 +99,18 @@ def _click(session: DesktopSession, item: tuple[str, str], menu_path: str, label
     wait_for(sent, REACT_S, f"the menu item {label or '(first)'!r} to take the click")
 
 
+def _icon_centre(session: DesktopSession) -> tuple[int, int]:
+    """Screen position of our icon: the middle of what the host drew over its #333333 bar (top right)."""
+    left, height = 1280 - 160, 32
+    shot = session.screenshot("sni-bar.png", crop=(left, 0, 160, height))
+    with Image.open(shot) as img:
+        rgb = np.asarray(img.convert("RGB")).astype(int)
+    drawn = np.abs(rgb - 0x33).sum(axis=2) > 90
+    ys, xs = np.nonzero(drawn)
+    assert xs.size, "no icon drawn in the bar"
+    return left + int(np.median(xs)), int(np.median(ys))
+
+
 def _share(path: Path, predicate) -> float:
     with Image.open(path) as img:
         pixels = np.asarray(img.convert("RGBA")).reshape(-1, 4).tolist()
@@ -174,8 +187,25 @@ def test_tray_through_a_status_notifier_host(sni_desktop_session: DesktopSession
         _click(session, item, menu_path, "Resume")
         wait_for(lambda: "paused" not in _props(session, item)["Title"], REACT_S, "monitoring to resume")
 
-        # The click action (on SNI a click opens the menu; its first item starts the suggested routine).
-        _click(session, item, menu_path)
+        # On screen, as a person does it: a right-click on the icon in the bar opens the menu the host draws
+        # from our dbusmenu; Down and Return pick its first item, which starts the suggested routine.
+        x, y = _icon_centre(session)
+        host = session.bus_name_owner_pid("org.kde.StatusNotifierWatcher")
+        assert host, "the SNI host owns the watcher"
+        before = set(session.search_windows(pid=host, visible=True))
+        session.run("xdotool", "mousemove", str(x), str(y), "click", "3")  # this host: menu on button 3
+
+        def menu_window() -> list[int]:
+            new = set(session.search_windows(pid=host, visible=True)) - before
+            return [w for w in new if session.window_geometry(w)[3] > 100]
+
+        shown = wait_for(menu_window, REACT_S, "the host's menu on screen")
+        mx, my, mw, mh = session.window_geometry(shown[0])
+        # A row per top-level entry (more than a dozen): a whole menu, not a tooltip or a stub.
+        assert mh > 12 * 20, (mw, mh)
+        shot = session.settled_screenshot("sni-menu-on-screen.png", crop=(mx, my, mw, mh))
+        assert _share(shot, lambda r, g, b: r > 200 and g > 200 and b > 200) > 0.3, "a drawn, light menu"
+        session.key_to_grab("Down", "Return")
         player = wait_for(lambda: session.search_windows(name="^PostureGuard ", visible=True), START_S,
                           "the routine player window")  # fmt: skip
         assert player
