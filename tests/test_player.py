@@ -599,6 +599,18 @@ def test_exercise_steps_count_repetitions_holds_and_rests():
     assert exercise_progress(step, full, 0) == "Rep 10 of 10: rest 1 s"
 
 
+def test_the_figure_marks_the_held_pose_while_holding_and_the_start_pose_at_rest():
+    kb = load_knowledge(include_user=False)
+    step = next(s for s in kb.routine("chin-tucks").steps if s.action == "exercise")  # 10 x (5 s + 5 s)
+    full = step.seconds
+    holding = [P.exercise_holding(step, full, full - t) for t in (0, 4.9, 5.0, 9.9, 10.0, 99.9, 100)]
+    assert holding == [True, True, False, False, True, False, False]
+    no_rest = next(s for s in kb.routine("stand-and-walk").steps if s.action == "exercise")
+    assert P.exercise_holding(no_rest, no_rest.seconds, no_rest.seconds)
+    rest = next(s for s in kb.routine("chin-tucks").steps if s.action == "rest")
+    assert not P.exercise_holding(rest, rest.seconds, 1.0)
+
+
 def test_routine_show_counts_an_exercise_and_skips_the_pressing_caution(isolated_home):
     import subprocess
     import sys
@@ -624,8 +636,11 @@ def test_player_counts_an_exercise_rep_by_rep(players, isolated_home):
     player.expect(r"player: exercise Rep 1 of 10: hold 5 s")
     player.expect(r"step 1/\d+ phase 1/\d+ exercise side=center")
     player.expect(r"player: exercise Rep 1 of 10: hold [1-4] s")
-    player.expect(r"player: exercise Rep 1 of 10: rest \d s", timeout=REACT_S + 10)
-    player.expect(r"player: exercise Rep 2 of 10: hold 5 s", timeout=REACT_S + 10)
+    # The figure marks the start pose for the rest and the held pose again for the next hold.
+    player.expect(r"player: figure chin-tuck drawn, 2 poses, \d+x\d+ px, pose 1 marked", timeout=REACT_S + 10)
+    player.expect(r"player: exercise Rep 1 of 10: rest \d s")
+    player.expect(r"player: figure chin-tuck drawn, 2 poses, \d+x\d+ px, pose 2 marked", timeout=REACT_S + 10)
+    player.expect(r"player: exercise Rep 2 of 10: hold 5 s")
     assert player.screenshot("player-exercise-step.png").exists()
 
 

@@ -355,6 +355,20 @@ def exercise_progress(step: Step, seconds: float, remaining: float) -> str:
     return text.format(rep=rep + 1, reps=step.reps, seconds=max(1, math.ceil(left - 1e-9)))
 
 
+def exercise_holding(step: Step, seconds: float, remaining: float) -> bool:
+    """Whether an exercise step is in the hold of a repetition (True) or in its rest (False) (pure).
+
+    The same arguments as :func:`exercise_progress`. The player marks the figure's held pose while
+    holding and the start pose while resting, so the picture follows the count.
+    """
+    rep_s = step.rep_seconds
+    if step.reps <= 0 or rep_s <= 0:
+        return False
+    elapsed = min(max(seconds - remaining, 0.0), seconds)
+    rep = min(int(elapsed // rep_s), step.reps - 1)
+    return elapsed - rep * rep_s < step.hold_seconds or not step.rest_seconds
+
+
 def step_title(step: Step, point: Point | None) -> tuple[str, str]:
     """The big heading and the subheading of a step: ('TE3 Zhongzhu', 'Central Islet') or ('Move', '')."""
     if point is None:
@@ -581,6 +595,7 @@ COLOURS: Mapping[str, str] = {
     "point_other": "#ffffff",
     "point_other_line": "#6e7781",
     "prop": "#9aa4ae",
+    "marked": "#fbeef1",
     "rule": "#e4e0d6",
 }
 
@@ -620,6 +635,7 @@ class PlayerWindow:
         self._last_tick = 0.0
         self._shown_clock = ""
         self._shown_state = ""
+        self._figure_pose: int | None = None  # which pose of an exercise figure is marked (0 start, 1 held)
         self._closed = False
         self._flash_job = None
         self._ready = False
@@ -1141,6 +1157,8 @@ class PlayerWindow:
             phase, step, _point = self._current()
             if step.action == "exercise":
                 state = exercise_progress(step, phase.seconds, self.progress.remaining)
+                if step.figure and self._figure_pose != self._exercise_pose():
+                    self._draw_diagram()  # the marked pose follows the hold and the rest
         if state != self._shown_state:
             self._shown_state = state
             self.w_state.configure(text=state)
@@ -1163,17 +1181,24 @@ class PlayerWindow:
             from postureguard.ui.figures import exercise_figure
 
             figure = exercise_figure(step.figure)
-            draw_exercise_figure(self, canvas, figure, width, height)
+            self._figure_pose = self._exercise_pose()
+            draw_exercise_figure(self, canvas, figure, width, height, active=self._figure_pose)
             # An exercise's caption says what moves: it may take two lines under the figure.
             self.w_caption.configure(text=_(figure.caption), wraplength=max(width - self.px(16), 50),
                                      justify="center")
-            log.info("player: figure %s drawn, %d poses, %dx%d px", figure.name, len(figure.poses),
-                     width, height)  # fmt: skip
+            log.info("player: figure %s drawn, %d poses, %dx%d px, pose %d marked", figure.name,
+                     len(figure.poses), width, height, self._figure_pose + 1)  # fmt: skip
             return
         draw_point_diagram(self, canvas, point, phase.side, width, height)
         from postureguard.ui.figures import layout_for
 
         self.w_caption.configure(text=_(layout_for(point.anchor).caption))
+
+    def _exercise_pose(self) -> int:
+        """The pose of the current exercise figure to mark: 1 (held) while holding, 0 (start) at rest."""
+        assert self.progress is not None
+        phase, step, _point = self._current()
+        return 1 if exercise_holding(step, phase.seconds, self.progress.remaining) else 0
 
     def _schedule_tick(self) -> None:
         self._tick_job = self.root.after(TICK_MS, self._tick)
@@ -1301,11 +1326,13 @@ def _paint_silhouette(win: PlayerWindow, canvas, drawing, tr, dot_fill: str = ""
                            fill=dot_fill, width=max(1, px(1.2)))  # fmt: skip
 
 
-def draw_exercise_figure(win: PlayerWindow, canvas, figure, width: int, height: int) -> None:
+def draw_exercise_figure(win: PlayerWindow, canvas, figure, width: int, height: int,
+                         active: int | None = None) -> None:  # fmt: skip
     """Draw an exercise's :class:`~postureguard.ui.figures.ExerciseFigure` on ``canvas`` (pixels):
     its poses side by side, left to right (start, then the held position), each under its label,
-    with the furniture in grey and the movement as arrows in the marker colour."""
-    from postureguard.ui.figures import exercise_panels, fit
+    with the furniture in grey and the movement as arrows in the marker colour. Pose ``active``
+    (0-based), if given, is marked: a tinted panel and its label in the marker colour."""
+    from postureguard.ui.figures import PANEL_GAP, exercise_panels, fit
 
     px = win.px
     panels = exercise_panels(figure)
@@ -1315,6 +1342,10 @@ def draw_exercise_figure(win: PlayerWindow, canvas, figure, width: int, height: 
     tr = type(tr)(tr.scale, tr.dx, tr.dy + label_h)
     for number, panel in enumerate(panels, 1):
         x0, y0, x1, _y1 = panel.box
+        marked = active == number - 1
+        if marked:
+            left, right = tr(x0 - PANEL_GAP / 2, 0)[0], tr(x1 + PANEL_GAP / 2, 0)[0]
+            canvas.create_rectangle(left, px(2), right, height - px(2), fill=COLOURS["marked"], outline="")
         if number > 1:  # a thin rule between two poses
             sx = tr(x0 - (x0 - panels[number - 2].box[2]) / 2, 0)[0]
             canvas.create_line(sx, px(6), sx, height - px(6), fill=COLOURS["rule"], width=max(1, px(1)))
@@ -1333,8 +1364,8 @@ def draw_exercise_figure(win: PlayerWindow, canvas, figure, width: int, height: 
                                arrowshape=(px(14), px(16), px(6)), capstyle="round")  # fmt: skip
         left, right = tr(x0, y0)[0], tr(x1, y0)[0]
         canvas.create_text((left + right) / 2, px(6), text=f"{number}. {_(panel.label)}", font="PGSmall",
-                           fill=COLOURS["text"], anchor="n", width=max(right - left, px(60)),
-                           justify="center")  # fmt: skip
+                           fill=COLOURS["point"] if marked else COLOURS["text"], anchor="n",
+                           width=max(right - left, px(60)), justify="center")  # fmt: skip
 
 
 def draw_point_diagram(
