@@ -250,7 +250,7 @@ def test_engine_history_report_numbers_match_the_samples(engine_day, tmp_path):
         fmt_minutes(minutes_monitored), f"{round(100 * good_share)} %", fmt_minutes(max(stretches)),
         str(breaks),
         f"{posture_alerts + sitting_alerts} ({posture_alerts} posture, {sitting_alerts} sitting)",
-        "1 of 2",
+        "1 of 2", "—",  # no camera guide in this history: nothing pressed
     ]
     assert "5° more forward than your upright (sensitivity medium)" in page and "sitting limit 20 min" in page
 
@@ -273,7 +273,7 @@ def test_empty_day_says_so_and_draws_nothing(tmp_path):
     page = render_day(report, tmp_path / "empty.html").read_text(encoding="utf-8")
     assert_self_contained(page)
     assert "No monitoring on this day" in page
-    assert html_cells(page) == [["0 min", "—", "—", "0", "0", "0"]]
+    assert html_cells(page) == [["0 min", "—", "—", "0", "0", "0", "—"]]
 
 
 def test_today_after_now_is_not_called_unmonitored():
@@ -337,7 +337,7 @@ def test_day_with_a_pause_is_drawn_honestly(tmp_path):
     page = render_day(report, tmp_path / "pause.html").read_text(encoding="utf-8")
     assert_self_contained(page)
     assert html_cells(page) == [[fmt_minutes(expected["minutes"]), f"{round(100 * good)} %", "2 h", "0",
-                                 "2 (1 posture, 1 sitting)", "1 of 1"]]
+                                 "2 (1 posture, 1 sitting)", "1 of 1", "—"]]
     assert "10:00–10:45 (camera off)" in page
 
 

@@ -214,7 +214,7 @@ def test_sqlite_wal_version_and_persistence(tmp_path):
     rid = s.start_routine("neck-release", T0, 4, "notification")
     s.close()
     assert _pragma(path, "journal_mode") == "wal"
-    assert _pragma(path, "user_version") == SCHEMA_VERSION == 1
+    assert _pragma(path, "user_version") == SCHEMA_VERSION == 2  # 2: pressed seconds (camera guide)
     again = SQLiteStore(path)
     assert again.notice is None
     assert again.alerts() == [_alert(T0, angle_deg=12.0)]

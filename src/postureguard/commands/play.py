@@ -48,10 +48,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help=_("give every step (each side of a two-sided step) N seconds instead of its own time; "
                "for demonstrations and tests"),
     )
+    play.add_argument(
+        "--camera",
+        metavar="SOURCE",
+        help=_("the camera guide's frames: a camera index or a recording (default: the camera setting)"),
+    )
     play.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from postureguard.ui.player import run as run_player
 
-    return run_player(args.id, source=args.source, short=args.short, step_seconds=args.step_seconds)
+    return run_player(args.id, source=args.source, short=args.short, step_seconds=args.step_seconds,
+                      camera=args.camera)

@@ -10,6 +10,7 @@ from postureguard.history.base import (
     GapRecord,
     HistoryStore,
     MinuteRecord,
+    PressedRecord,
     RoutineRecord,
     StoreError,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "HistoryStore",
     "MemoryStore",
     "MinuteRecord",
+    "PressedRecord",
     "RoutineRecord",
     "StoreError",
     "open_store",

@@ -7,7 +7,7 @@ construction, so a store never holds a share above 1 or an unknown status. Range
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -127,6 +127,24 @@ class GapRecord:
             raise ValueError(f"gap ends ({self.end!r}) before it starts ({self.start!r})")
 
 
+@dataclass(frozen=True)
+class PressedRecord:
+    """Seconds a point was actually pressed in one routine run, as the camera guide saw it.
+
+    ``routine`` is the :attr:`RoutineRecord.id` of the run, ``t`` its ``started_t`` (epoch seconds),
+    ``point`` the point code, ``seconds`` >= 0 (both sides of a point together).
+    """
+
+    routine: int
+    t: float
+    point: str
+    seconds: float
+
+    def __post_init__(self) -> None:
+        if not self.point or not (self.seconds >= 0 and self.seconds < 24 * 3600):
+            raise ValueError(f"pressed seconds for {self.point!r} must be 0..86400, not {self.seconds!r}")
+
+
 def check_finish(status: str, steps_done: int, steps_total: int) -> None:
     """Validate :meth:`HistoryStore.finish_routine` arguments (shared by the implementations).
 
@@ -158,6 +176,13 @@ class HistoryStore(Protocol):
 
     def finish_routine(self, id: int, status: str, steps_done: int, ended_t: float) -> bool:
         """Record how routine ``id`` ended; ``False`` if there is no such routine (e.g. forgotten)."""
+
+    def set_pressed(self, id: int, seconds: Mapping[str, float]) -> bool:
+        """Record the seconds actually pressed per point code in routine ``id`` (replacing earlier
+        values for those points); ``False`` if there is no such routine."""
+
+    def pressed(self, since: float | None = None, until: float | None = None) -> Sequence[PressedRecord]:
+        """Pressed seconds of the routines whose ``started_t`` is in the range."""
 
     def add_break(self, record: BreakRecord) -> None: ...
 

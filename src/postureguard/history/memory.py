@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import replace
 
 from postureguard.history.base import (
@@ -10,6 +11,7 @@ from postureguard.history.base import (
     BreakRecord,
     GapRecord,
     MinuteRecord,
+    PressedRecord,
     RoutineRecord,
     check_finish,
 )
@@ -30,6 +32,7 @@ class MemoryStore:
         self._routines: dict[int, RoutineRecord] = {}
         self._breaks: list[BreakRecord] = []
         self._gaps: list[GapRecord] = []
+        self._pressed: dict[tuple[int, str], PressedRecord] = {}
         # Like SQLite's AUTOINCREMENT: ids are never reused, even after deletes.
         self._next_id = 1
 
@@ -93,9 +96,25 @@ class MemoryStore:
                     if (since is None or g.end > since) and (until is None or g.start < until)]
             return sorted(hits, key=lambda g: g.start)
 
+    def set_pressed(self, id: int, seconds: Mapping[str, float]) -> bool:
+        with self._lock:
+            routine = self._routines.get(id)
+            if routine is None:
+                return False
+            records = [PressedRecord(id, routine.started_t, point, float(s)) for point, s in seconds.items()]
+            for record in records:
+                self._pressed[(id, record.point)] = record
+            return True
+
+    def pressed(self, since: float | None = None, until: float | None = None) -> list[PressedRecord]:
+        with self._lock:
+            return sorted((r for r in self._pressed.values() if _in(r.t, since, until)),
+                          key=lambda r: (r.t, r.routine, r.point))  # fmt: skip
+
     def delete_before(self, t: float) -> int:
         with self._lock:
             before = self._count()
+            self._pressed = {k: r for k, r in self._pressed.items() if r.t >= t}
             self._minutes = {k: m for k, m in self._minutes.items() if m.minute_start >= t}
             self._alerts = [a for a in self._alerts if a.t >= t]
             self._routines = {k: r for k, r in self._routines.items() if r.started_t >= t}
@@ -107,10 +126,11 @@ class MemoryStore:
         with self._lock:
             n = self._count()
             self._minutes, self._alerts, self._routines, self._breaks, self._gaps = {}, [], {}, [], []
+            self._pressed = {}
             return n
 
     def _count(self) -> int:
-        tables = (self._minutes, self._alerts, self._routines, self._breaks, self._gaps)
+        tables = (self._minutes, self._alerts, self._routines, self._breaks, self._gaps, self._pressed)
         return sum(len(t) for t in tables)
 
     def close(self) -> None:

@@ -30,7 +30,14 @@ from datetime import date, datetime
 from pathlib import Path
 
 from postureguard.errors import UserError
-from postureguard.history.base import AlertRecord, BreakRecord, GapRecord, MinuteRecord, RoutineRecord
+from postureguard.history.base import (
+    AlertRecord,
+    BreakRecord,
+    GapRecord,
+    MinuteRecord,
+    PressedRecord,
+    RoutineRecord,
+)
 from postureguard.history.summary import PRESENT_FOR_STRETCH, summarize_day
 from postureguard.i18n import N_, _, current_language, format_date, format_decimal
 
@@ -104,6 +111,7 @@ class DayNumbers:
     * ``breaks``, ``alerts`` (= ``posture_alerts`` + ``sitting_alerts``): counts.
     * ``routines_done``: routines completed; ``routines_started``: all routines opened.
     * ``paused_minutes``: minutes inside recorded gaps (paused, camera off), overlaps counted once.
+    * ``pressed_seconds``: seconds the camera guide saw a point actually pressed, all points together.
     """
 
     minutes_monitored: int
@@ -117,6 +125,7 @@ class DayNumbers:
     routines_done: int
     routines_started: int
     paused_minutes: int = 0
+    pressed_seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -231,7 +240,7 @@ def sitting_stretches(
 def _numbers(
     minutes: Sequence[MinuteRecord], alerts: Sequence[AlertRecord], routines: Sequence[RoutineRecord],
     breaks: Sequence[BreakRecord], gaps: Sequence[GapRecord], start: float, end: float,
-    stretches: Sequence[Span],
+    stretches: Sequence[Span], pressed: Sequence[PressedRecord] = (),
 ) -> DayNumbers:
     s = summarize_day(minutes, alerts, routines, breaks, start, end, gaps=gaps)
     return DayNumbers(
@@ -246,6 +255,7 @@ def _numbers(
         routines_done=s.routines_done,
         routines_started=s.routines_started,
         paused_minutes=s.paused_minutes,
+        pressed_seconds=sum(p.seconds for p in pressed if _in(p.t, start, end)),
     )
 
 
@@ -277,6 +287,7 @@ def build_day(
     settings: ReportSettings | None = None,
     *,
     until: float | None = None,
+    pressed: Iterable[PressedRecord] = (),
 ) -> DayReport:
     """A day's report from its records; ``start``/``end`` are the epoch seconds of its local midnights.
 
@@ -309,7 +320,8 @@ def build_day(
     not_monitored = tuple(Span(s.start, s.end, _gap_label(s, day_gaps)) for s in unmonitored)
 
     stretches = tuple(sitting_stretches(mins, day_breaks, start, end, settings.break_min))
-    numbers = _numbers(mins, day_alerts, day_routines, day_breaks, day_gaps, start, end, stretches)
+    numbers = _numbers(mins, day_alerts, day_routines, day_breaks, day_gaps, start, end, stretches,
+                       tuple(pressed))  # fmt: skip
     times = [float(m.minute_start) for m in mins] + [float(mins[-1].minute_start + 60)] if mins else []
     times += [a.t for a in day_alerts] + [b.t for b in day_breaks] + [r.started_t for r in day_routines]
     times += [r.ended_t for r in day_routines if r.ended_t is not None and _in(r.ended_t, start, end)]
@@ -341,11 +353,13 @@ def build_week(
     breaks: Iterable[BreakRecord],
     gaps: Iterable[GapRecord] = (),
     settings: ReportSettings | None = None,
+    *,
+    pressed: Iterable[PressedRecord] = (),
 ) -> WeekReport:
     """A week's report: ``days`` are ``(date, start, end)`` with epoch seconds of each day's midnights."""
     settings = settings or ReportSettings()
     minutes, alerts, routines = list(minutes), list(alerts), list(routines)
-    breaks, gaps = list(breaks), list(gaps)
+    breaks, gaps, pressed = list(breaks), list(gaps), tuple(pressed)
     week: list[WeekDay] = []
     for day, start, end in days:
         mins = [m for m in minutes if _in(m.minute_start, start, end)]
@@ -353,7 +367,8 @@ def build_week(
         day_gaps = [g for g in gaps if g.end > start and g.start < end]
         stretches = sitting_stretches(mins, day_breaks, start, end, settings.break_min)
         week.append(WeekDay(day, start, end,
-                            _numbers(mins, alerts, routines, day_breaks, day_gaps, start, end, stretches)))
+                            _numbers(mins, alerts, routines, day_breaks, day_gaps, start, end, stretches,
+                                     pressed)))
     return WeekReport(tuple(week), settings, _totals([d.numbers for d in week]))
 
 
@@ -372,6 +387,7 @@ def _totals(days: Sequence[DayNumbers]) -> DayNumbers:
         routines_done=sum(d.routines_done for d in days),
         routines_started=sum(d.routines_started for d in days),
         paused_minutes=sum(d.paused_minutes for d in days),
+        pressed_seconds=sum(d.pressed_seconds for d in days),
     )
 
 
@@ -396,7 +412,7 @@ def format_share(share: float | None) -> str:
 
 #: Column headings of the numbers table, in order (English; :func:`table_headings` translates them).
 TABLE_HEADINGS = (N_("Monitored"), N_("Good posture"), N_("Longest stretch"), N_("Breaks"), N_("Alerts"),
-                  N_("Routines done"))
+                  N_("Routines done"), N_("Points pressed"))
 
 
 def table_headings() -> tuple[str, ...]:
@@ -418,7 +434,17 @@ def table_cells(n: DayNumbers) -> tuple[str, ...]:
         alerts,
         _("{done} of {started}").format(done=n.routines_done, started=n.routines_started)
         if n.routines_started else "0",
+        format_pressed(n.pressed_seconds),
     )
+
+
+def format_pressed(seconds: float) -> str:
+    """Time the camera guide saw points pressed: ``"—"`` (none), ``"40 s"``, ``"12 min"``."""
+    if seconds <= 0:
+        return "—"
+    if seconds < 60:
+        return _("{seconds} s").format(seconds=int(round(seconds)))
+    return format_duration(seconds / 60)
 
 
 def day_title(day: date) -> str:

@@ -74,6 +74,7 @@ def day_report(store, day: date, settings, *, now: float | None = None):
     return build_day(
         day, start, end, store.minutes(start, end), store.alerts(start, end), store.routines(start, end),
         store.breaks(start, end), store.gaps(start, end), settings, until=now,
+        pressed=store.pressed(start, end),
     )
 
 
@@ -87,7 +88,7 @@ def week_report(store, last_day: date, settings):
     start, end = bounds[0][1], bounds[-1][2]
     return build_week(
         bounds, store.minutes(start, end), store.alerts(start, end), store.routines(start, end),
-        store.breaks(start, end), store.gaps(start, end), settings,
+        store.breaks(start, end), store.gaps(start, end), settings, pressed=store.pressed(start, end),
     )
 
 

@@ -15,7 +15,7 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -27,6 +27,7 @@ from postureguard.history.base import (
     BreakRecord,
     GapRecord,
     MinuteRecord,
+    PressedRecord,
     RoutineRecord,
     StoreError,
     check_finish,
@@ -79,10 +80,20 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
                reason TEXT NOT NULL)""",
         "CREATE INDEX gaps_start ON gaps (start_t)",
     ),
+    # The camera guide: seconds actually pressed per point of a routine run (t = the run's start).
+    2: (
+        """CREATE TABLE pressed (
+               routine INTEGER NOT NULL,
+               t REAL NOT NULL,
+               point TEXT NOT NULL,
+               seconds REAL NOT NULL,
+               PRIMARY KEY (routine, point))""",
+        "CREATE INDEX pressed_t ON pressed (t)",
+    ),
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 
-_TABLES = ("minutes", "alerts", "routines", "breaks", "gaps")
+_TABLES = ("minutes", "alerts", "routines", "breaks", "gaps", "pressed")
 
 
 def _where(column: str, since: float | None, until: float | None) -> tuple[str, list[float]]:
@@ -308,6 +319,19 @@ class SQLiteStore:
             )
             return True
 
+    def set_pressed(self, id: int, seconds: Mapping[str, float]) -> bool:
+        with self._transaction() as conn:
+            row = conn.execute("SELECT started_t FROM routines WHERE id = ?", (id,)).fetchone()
+            if row is None:
+                return False
+            # Built (and so validated) before anything is written.
+            records = [PressedRecord(id, row[0], point, float(s)) for point, s in seconds.items()]
+            conn.executemany(
+                "INSERT OR REPLACE INTO pressed (routine, t, point, seconds) VALUES (?, ?, ?, ?)",
+                [(r.routine, r.t, r.point, r.seconds) for r in records],
+            )
+            return True
+
     def add_break(self, record: BreakRecord) -> None:
         with self._db() as conn:
             conn.execute("INSERT INTO breaks (t, away_s, sat_s) VALUES (?, ?, ?)",
@@ -338,6 +362,11 @@ class SQLiteStore:
             "SELECT id, routine_id, started_t, ended_t, status, steps_done, steps_total, source FROM routines"
             f"{where} ORDER BY started_t, id", params, RoutineRecord)
 
+    def pressed(self, since: float | None = None, until: float | None = None) -> list[PressedRecord]:
+        where, params = _where("t", since, until)
+        return self._rows(f"SELECT routine, t, point, seconds FROM pressed{where} ORDER BY t, routine, point",
+                          params, PressedRecord)  # fmt: skip
+
     def breaks(self, since: float | None = None, until: float | None = None) -> list[BreakRecord]:
         where, params = _where("t", since, until)
         return self._rows(f"SELECT t, away_s, sat_s FROM breaks{where} ORDER BY t, id", params, BreakRecord)
@@ -358,7 +387,7 @@ class SQLiteStore:
 
     def delete_before(self, t: float) -> int:
         columns = {"minutes": "minute_start", "alerts": "t", "routines": "started_t", "breaks": "t",
-                   "gaps": "end_t"}
+                   "gaps": "end_t", "pressed": "t"}
         with self._transaction() as conn:
             n = sum(conn.execute(f"DELETE FROM {table} WHERE {col} < ?", (t,)).rowcount
                     for table, col in columns.items())

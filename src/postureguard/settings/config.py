@@ -141,6 +141,10 @@ SPECS: tuple[KeySpec, ...] = (
     KeySpec("camera", "camera", "int", 0, "camera index (0 = the first camera)", lo=0, hi=63),
     KeySpec("camera_width", "camera", "int", 640, "requested capture width, pixels", lo=160, hi=3840),
     KeySpec("camera_height", "camera", "int", 480, "requested capture height, pixels", lo=120, hi=2160),
+    KeySpec("guide", "camera", "bool", True,
+            "camera guide in the routine player: your own image with the point drawn on you"),
+    KeySpec("guide_press_timer", "camera", "bool", True,
+            "with the camera guide, a point's clock runs only while you press it"),
     KeySpec("pregnancy_mode", "safety", "bool", False,
             "never suggest points traditionally avoided in pregnancy"),
     KeySpec("blood_thinners", "safety", "bool", False,
@@ -312,6 +316,8 @@ class Settings:
     camera: int = DEFAULTS["camera"]
     camera_width: int = DEFAULTS["camera_width"]
     camera_height: int = DEFAULTS["camera_height"]
+    guide: bool = DEFAULTS["guide"]
+    guide_press_timer: bool = DEFAULTS["guide_press_timer"]
     pregnancy_mode: bool = DEFAULTS["pregnancy_mode"]
     blood_thinners: bool = DEFAULTS["blood_thinners"]
     avoid_points: tuple[str, ...] = field(default=DEFAULTS["avoid_points"])

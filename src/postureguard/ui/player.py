@@ -552,6 +552,16 @@ class HistoryLog:
         except (UserError, OSError, ValueError) as exc:
             log.warning("history: cannot record how %s ended: %s", self.routine_id, exc)
 
+    def pressed(self, seconds: Mapping[str, float]) -> None:
+        """Record the seconds actually pressed per point (camera guide); a repeat replaces the values."""
+        if self.record_id is None or not seconds:
+            return
+        try:
+            self._get().set_pressed(self.record_id, dict(seconds))
+            log.info("history: pressed %s", {k: round(v, 1) for k, v in seconds.items()})
+        except (UserError, OSError, ValueError) as exc:
+            log.warning("history: cannot record the pressed seconds of %s: %s", self.routine_id, exc)
+
     def close(self) -> None:
         if self._store is not None:
             with contextlib.suppress(Exception):
@@ -617,6 +627,7 @@ class PlayerWindow:
         prefs_path: Path,
         scale: float,
         now: Callable[[], float] = time.monotonic,
+        guide_view: Callable[[PlayerWindow], Any] | None = None,
     ) -> None:
         self.tk, self.root, self.kb = tk, root, kb
         self.choice = choice
@@ -654,6 +665,8 @@ class PlayerWindow:
         ):
             root.bind(key, lambda _event, h=handler: h())
         self._primary: Callable[[], None] | None = None
+        # The camera guide (ui/guide_view.py), when the settings and a camera allow it.
+        self.guide = guide_view(self) if guide_view is not None else None
 
     # ----- sizes and fonts ------------------------------------------------------------------------
 
@@ -770,6 +783,9 @@ class PlayerWindow:
         if self._closed:
             return
         self._closed = True
+        if self.guide is not None:
+            self.guide.close()
+            self.history.pressed(self.guide.pressed)
         if self.history.record_id is None:
             # Closed before starting: the routine was offered and not done.
             self.history.started(self.routine.id, len(self.routine.steps), self.source)
@@ -1026,6 +1042,8 @@ class PlayerWindow:
         self.phases = plan_phases(self.kb, self.routine, self.step_seconds)
         self.progress = start(self.phases)
         self.history.started(self.routine.id, len(self.routine.steps), self.source)
+        if self.guide is not None:
+            self.guide.start()
         self._build_step_screen()
         self._show_phase()
         self._last_tick = self.now()
@@ -1089,6 +1107,8 @@ class PlayerWindow:
         )
         self.w_canvas.pack(fill="both", expand=True)
         self.w_canvas.bind("<Configure>", lambda _e: self._draw_diagram())
+        if self.guide is not None:
+            self.guide.attach(diagram, before=self.w_canvas)
 
     def _current(self) -> tuple[Phase, Step, Point | None]:
         assert self.progress is not None
@@ -1136,6 +1156,8 @@ class PlayerWindow:
             self.w_text_frame.grid_configure(columnspan=2)
             self.w_instruction.configure(font="PGSubtitle")
             self.w_instruction.pack(fill="x", pady=(px(12), px(8)))
+        if self.guide is not None:
+            self.guide.show(point, step, phase.side, phase.seconds)
         self._draw_diagram()
         self._update_clock(force=True)
         log.info(
@@ -1208,6 +1230,8 @@ class PlayerWindow:
             return
         now = self.now()
         elapsed, self._last_tick = now - self._last_tick, now
+        if self.guide is not None:  # with the press timer, only pressed time counts down
+            elapsed = self.guide.gate(elapsed, self.progress.paused)
         self.progress, ended = advance(self.progress, self.phases, elapsed)
         if ended:
             self._cue()
@@ -1269,6 +1293,9 @@ class PlayerWindow:
         total = len(self.routine.steps)
         status = outcome(done, total)
         # Written now, not only at close, so the history is right even if the window is killed later.
+        if self.guide is not None:
+            self.guide.hide()
+            self.history.pressed(self.guide.pressed)
         self.history.finish(status, done)
         body = self._new_screen("finished")
         heading = _("Well done.") if status == "completed" else _("Routine ended.")
@@ -1418,8 +1445,12 @@ def run(
     source: str = "cli",
     short: bool = False,
     step_seconds: float | None = None,
+    camera: str | None = None,
 ) -> int:
     """Open the player for ``routine_id`` and return when its window closes (exit status 0).
+
+    ``camera`` names the camera guide's frame source (a camera index or a recording, as the monitor's
+    ``--source``); by default the ``camera`` setting. The guide runs when the ``guide`` setting is on.
 
     Raises :class:`UserError` subclasses for an unknown routine, a missing Tk or no display.
     """
@@ -1427,6 +1458,7 @@ def run(
     from postureguard.history.base import ROUTINE_SOURCES
     from postureguard.knowledge.loader import load_knowledge
     from postureguard.settings.config import load_settings
+    from postureguard.ui.guide_view import guide_factory
 
     if source not in ROUTINE_SOURCES:
         raise UserError(
@@ -1474,6 +1506,7 @@ def run(
         prefs=load_prefs(path),
         prefs_path=path,
         scale=scale,
+        guide_view=guide_factory(loaded.settings, kb, choice, camera),
     )
     # SIGTERM (the tray quitting, a session ending) closes like Esc, so the history says how far it got.
     signal.signal(signal.SIGTERM, lambda *_: root.after_idle(window.close))

@@ -1,0 +1,166 @@
+"""The routine player with the camera guide in the real desktop session (Xvfb), a recording as camera.
+
+The recording is made of real pixels (tests/guide_clips.py): a raised right hand and the other hand's
+index fingertip on LI4, or held beside it. The player is the real ``postureguard routine play``
+process with the real models; what it does is followed in its own log, its history is the real
+SQLite file, and screenshots go to test-results/.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from desktop import REACT_S, START_S, wait_for
+from guide_clips import write_press_clip
+from postureguard.history import open_store
+from postureguard.ui.guide_view import COLOURS
+from test_player import Player, _acknowledged, _colour_count, _hex_rgb
+
+TITLE = "PostureGuard .+ LI4 with the camera guide$"
+STEP_S = 6
+#: One point, on the right hand (the hand the recording shows).
+ROUTINES = {
+    "version": 1,
+    "routines": [{
+        "id": "li4-guide",
+        "title": "LI4 with the camera guide",
+        "triggers": ["headache"],
+        "steps": [{"point": "LI4", "action": "press", "side": "right", "seconds": STEP_S,
+                   "instruction": "Press into the web of your right hand with your left index finger."}],
+        "evidence": {"level": "low", "source": "A test routine."},
+        "cautions": "Leave out LI4 if you are pregnant.",
+    }],
+}  # fmt: skip
+
+
+@pytest.fixture
+def players(desktop_session):
+    started: list[Player] = []
+
+    def start(*args, **kwargs) -> Player:
+        player = Player(desktop_session, *args, **kwargs)
+        started.append(player)
+        return player
+
+    yield start
+    for player in started:
+        player.stop()
+
+
+def _home(home, clip_segments, tmp_path, **settings):
+    _acknowledged(home)
+    (home / "config").mkdir(parents=True, exist_ok=True)
+    (home / "config" / "routines.json").write_text(json.dumps(ROUTINES), encoding="utf-8")
+    if settings:
+        lines = ["[camera]"] + [f"{k} = {str(v).lower()}" for k, v in settings.items()]
+        (home / "config" / "settings.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return write_press_clip(tmp_path / "press.avi", clip_segments)
+
+
+def _pressed(home):
+    store = open_store(home / "data" / "history.sqlite3")
+    try:
+        return {r.point: r.seconds for r in store.pressed()}, store.routines()
+    finally:
+        store.close()
+
+
+@pytest.mark.e2e
+def test_the_clock_runs_only_while_the_point_is_pressed(players, isolated_home, tmp_path):
+    # The recording loops like a camera: 2.5 s with the hand held beside LI4, then 2.5 s pressing it.
+    clip = _home(isolated_home, [("away", 2.5), ("on", 2.5)], tmp_path)
+    player = players(isolated_home, "guide-press", "li4-guide", "--camera", str(clip),
+                     "--source", "notification")  # fmt: skip
+    player.find_window(TITLE)
+    player.expect(r"camera guide: source .*press\.avi, press timer on")
+    player.expect(r"window ready for keys")
+    player.key("Return")  # Start
+    player.expect(r"camera claim: taken")
+    player.expect(r"camera guide: point LI4 side right")
+    player.expect(rf"step 1/1 phase 1/1 LI4 side=right seconds={STEP_S}\b")
+    began = time.monotonic()
+    player.expect(r"camera guide: pressing LI4", START_S)
+    player.expect(r"camera guide: marker LI4 right at")
+    # The video moves, so these are plain screenshots (a settled one would wait for the step to end),
+    # taken until one shows the marker green (pressed) and one red (the hand held beside the point).
+    geometry = player.session.window_geometry(player.window)
+    mirror = (0.5, 0.0, 1.0, 0.85)  # the right half of the window holds the mirror
+    shots: dict[str, object] = {}
+
+    def both_seen():
+        path = player.session.screenshot("guide-shot.png", crop=geometry)
+        green = _colour_count(path, _hex_rgb(COLOURS["pressed"]), mirror)
+        red = _colour_count(path, _hex_rgb(COLOURS["target"]), mirror)
+        kind = "pressing" if green > 100 and red < 20 else "not-pressing" if red > 100 and green < 20 else ""
+        if kind and kind not in shots:
+            shots[kind] = path.replace(path.with_name(f"guide-{kind}.png"))
+        return len(shots) == 2
+
+    wait_for(both_seen, 3 * STEP_S, "the marker green while pressed and red while not", interval=0.25)
+    # While not pressing, the countdown stands still: no new countdown line for a second.
+    mark = player.pos
+    time.sleep(1.0)
+    between = player.log()[mark:]
+    if "camera guide: pressing LI4" not in between:
+        assert not re.search(r"countdown \d:\d\d", between), between
+    player.expect(r"phase ended \(cue\)", 4 * STEP_S)
+    took = time.monotonic() - began
+    # Half of the loop is spent beside the point, so 6 s of pressing take clearly longer than 6 s.
+    assert took > STEP_S + 2.0, took
+    player.expect(r"history: pressed \{'LI4': ")
+    player.expect(r"finished, completed, 1 of 1 steps")
+    fps = [float(m) for m in re.findall(r"camera guide: ([\d.]+) frames a second shown", player.log())]
+    assert fps, player.log()
+    player.key("Escape")
+    assert player.wait_exit() == 0
+    assert "camera claim: released" in player.log()
+    pressed, routines = _pressed(isolated_home)
+    assert STEP_S - 0.5 <= pressed["LI4"] <= STEP_S + 1.0, pressed
+    assert [r.status for r in routines] == ["completed"]
+    assert all(Path(p).exists() for p in shots.values())
+
+
+@pytest.mark.e2e
+def test_with_the_press_timer_off_the_clock_runs_and_the_press_is_still_recorded(players, isolated_home,
+                                                                                 tmp_path):
+    clip = _home(isolated_home, [("on", 3.0), ("away", 3.0)], tmp_path, guide_press_timer=False)
+    player = players(isolated_home, "guide-timer-off", "li4-guide", "--camera", str(clip))
+    player.find_window(TITLE)
+    player.expect(r"press timer off")
+    player.expect(r"window ready for keys")
+    player.key("Return")
+    player.expect(r"camera guide: pressing LI4", START_S)
+    player.expect(r"finished, completed, 1 of 1 steps", 3 * STEP_S)
+    player.key("Escape")
+    assert player.wait_exit() == 0
+    pressed, _routines = _pressed(isolated_home)
+    assert 0 < pressed["LI4"] < STEP_S, pressed  # pressed only part of the (running) step
+
+
+@pytest.mark.e2e
+def test_guide_off_or_no_camera_leaves_the_player_as_it_was(players, isolated_home, tmp_path):
+    _home(isolated_home, [("on", 1.0)], tmp_path, guide=False)
+    player = players(isolated_home, "guide-off", "li4-guide")
+    player.find_window(TITLE)
+    player.expect(r"window ready for keys")
+    player.key("Return")
+    player.expect(r"step 1/1 phase 1/1 LI4")
+    player.key("Escape")
+    assert player.wait_exit() == 0
+    assert "camera guide" not in player.log()
+
+    (isolated_home / "config" / "settings.toml").unlink()
+    missing = players(isolated_home, "guide-no-camera", "li4-guide", "--camera", "9", "--step-seconds", "2")
+    missing.find_window(TITLE)
+    missing.expect(r"window ready for keys")
+    missing.key("Return")
+    missing.expect(r"camera guide: off \(camera 9 cannot be opened", REACT_S * 3)
+    missing.screenshot("guide-no-camera.png")
+    missing.expect(r"finished, completed, 1 of 1 steps", 10)  # the clock ran as without a guide
+    missing.key("Escape")
+    assert missing.wait_exit() == 0
