@@ -189,6 +189,21 @@ def test_machine_readable_output_stays_as_it_is(history):
     assert pg(history, "de", "config", "get", "sensitivity").stdout == "high\n"
 
 
+def test_routines_in_the_language(isolated_home):
+    table = pg(isolated_home, "es", "routines").stdout.splitlines()
+    assert table[0].split() == ["ID", "TÍTULO", "MOTIVOS", "MIN", "CORTA", "EVIDENCIA"]
+    row = next(line for line in table if line.startswith("neck-release "))
+    assert re.search(r" 10,0 +2,5 +baja$", row), row  # minutes with the Spanish decimal comma
+    assert "MIN es la rutina completa (unos 3 minutos por punto); CORTA, la versión rápida." in table
+    shown = pg(isolated_home, "de", "routine", "show", "neck-release").stdout
+    for words in ("Für: Nackenverspannung, Schulterverspannung", "Dauer: 10 min (Kurzfassung: 2 min 30 s)",
+                  "Schritte:", "beide Seiten zugleich, 3 min (kurz: 40 s)", "Evidenz: niedrig.",
+                  "Hören Sie auf und gehen Sie stattdessen zum Arzt, wenn:"):
+        assert words in shown, words
+    # Point codes stay as they are in every language.
+    assert " 1. GB21 " in shown
+
+
 # ----- reports ---------------------------------------------------------------------------------------
 
 

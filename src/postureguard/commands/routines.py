@@ -107,6 +107,9 @@ _TRIGGER_WORDS = {
     "eye_strain": N_("eye strain"), "stress": N_("stress"), "low_back": N_("low back"),
     "prolonged_sitting": N_("prolonged sitting"),
 }
+_EVIDENCE_WORDS = {
+    "low": N_("low"), "low to moderate": N_("low to moderate"), "traditional use": N_("traditional use"),
+}
 _REGION_WORDS = {
     "face": N_("face"), "foot": N_("foot"), "forearm": N_("forearm"), "hand": N_("hand"), "knee": N_("knee"),
     "leg": N_("leg"), "lower_back": N_("lower back"), "neck": N_("neck"), "shoulder": N_("shoulder"),
@@ -166,7 +169,7 @@ def format_routines_table(kb) -> str:
                 ", ".join(routine.triggers),  # the ids: a compact column, the same in every language
                 format_decimal(routine.minutes, "0.0"),
                 format_decimal(routine.short_total_seconds / 60, "0.0"),
-                routine.evidence.level,
+                _id_words(_EVIDENCE_WORDS, routine.evidence.level),
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
@@ -233,7 +236,8 @@ def format_routine(kb, routine) -> str:
     out.append("")
     out.append(_wrap(routine.cautions, "  ", first=_("Cautions: ")))
     out.append("")
-    out.append(_wrap(f"{routine.evidence.level}. {routine.evidence.source}", "  ", first=_("Evidence: ")))
+    level = _id_words(_EVIDENCE_WORDS, routine.evidence.level)
+    out.append(_wrap(f"{level}. {routine.evidence.source}", "  ", first=_("Evidence: ")))
     out.append("")
     out.append(format_red_flags(kb))
     out.append("")
