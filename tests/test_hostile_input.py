@@ -343,7 +343,7 @@ def test_a_garbage_settings_file_warning_is_bounded(isolated_home):
     path.parent.mkdir(parents=True)
     path.write_text("[posture]\n" + "".join(f"junk line {i} == {'x' * 500}\n" for i in range(1500)))
     res = pg("config", "show", home=isolated_home)
-    warning = assert_one_line(res, 0, "1501 problem(s)", "not valid TOML", "line 2:", "more (the original")
+    warning = assert_one_line(res, 0, "1501 problems", "not valid TOML", "line 2:", "more (the original")
     assert len(warning) < 5000
 
 

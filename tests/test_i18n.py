@@ -310,9 +310,8 @@ def _command(isolated_home, extra_env: dict[str, str], *args: str) -> subprocess
     chosen = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG", "POSTUREGUARD_LANGUAGE")
     env = {k: v for k, v in os.environ.items() if k not in chosen}
     env.update(POSTUREGUARD_HOME=str(isolated_home), **extra_env)
-    return subprocess.run(
-        [str(Path(sys.executable).parent / "postureguard"), *args], env=env, capture_output=True, text=True, timeout=120, check=False
-    )
+    program = str(Path(sys.executable).parent / "postureguard")  # the installed console script
+    return subprocess.run([program, *args], env=env, capture_output=True, text=True, timeout=120, check=False)
 
 
 def _help_line(lang: str) -> str:

@@ -58,7 +58,7 @@ def run_show(args) -> int:
                     default=format_value(DEFAULTS[spec.name]) or _("empty"))
             out.append(line)
             if getattr(args, "explain", False):
-                out.append(f"    # {spec.help}; {allowed_text(spec)}")
+                out.append(f"    # {_(spec.help)}; {allowed_text(spec)}")
     sys.stdout.write("\n".join(out) + "\n")
     return 0
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from postureguard.errors import UserError
 from postureguard.files.paths import ensure_private_dir, state_dir
+from postureguard.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +70,13 @@ def acquire() -> Path:
     except BlockingIOError:
         os.close(fd)
         pid = holder_pid(path)
-        who = f" (process {pid})" if pid else ""
-        raise AlreadyRunning(
-            f"PostureGuard is already running{who}; its icon and menu are in the system tray", pid
-        ) from None
+        if pid:
+            text = _(
+                "PostureGuard is already running (process {pid}); its icon and menu are in the system tray"
+            )
+        else:
+            text = _("PostureGuard is already running; its icon and menu are in the system tray")
+        raise AlreadyRunning(text.format(pid=pid), pid) from None
     except BaseException:
         os.close(fd)
         raise

@@ -11,6 +11,7 @@ import zipfile
 from pathlib import Path
 
 from postureguard.errors import ModelError
+from postureguard.i18n import N_, _
 
 _PACKAGE_DIR = Path(__file__).resolve().parents[1]  # postureguard/ (data/ and models/ beside files/)
 _REPO_ROOT = _PACKAGE_DIR.parent.parent
@@ -19,7 +20,7 @@ POSE_MODEL_NAME = "pose_landmarker_lite.task"
 #: SHA-256 of Google's official pose_landmarker_lite.task (Apache-2.0), as shipped in models/.
 POSE_MODEL_SHA256 = "59929e1d1ee95287735ddd833b19cf4ac46d29bc7afddbbf6753c459690d574a"
 
-RESTORE_HINT = (
+RESTORE_HINT = N_(
     "restore it with 'git checkout -- models/' in a source checkout, or reinstall PostureGuard "
     "('pip install --force-reinstall postureguard'); models/README.md says where the official file "
     "comes from"
@@ -75,13 +76,15 @@ def verified_guide_model_path(kind: str) -> Path:
     name, expected = GUIDE_MODELS[kind]
     path = bundled_guide_model_path(kind)
     if not path.is_file():
-        raise ModelError(f"the {kind} model is missing: {path}; {RESTORE_HINT}")
+        text = _("the {kind} model is missing: {path}; {hint}")
+        raise ModelError(text.format(kind=kind, path=path, hint=_(RESTORE_HINT)))
     actual = sha256_of(path)
     if actual != expected:
-        raise ModelError(
-            f"the {kind} model {path} has been altered (SHA-256 {actual[:12]}…, expected "
-            f"{expected[:12]}…); {RESTORE_HINT}"
+        text = _(
+            "the {kind} model {path} has been altered (SHA-256 {actual}…, expected {expected}…); {hint}"
         )
+        hint, short = _(RESTORE_HINT), expected[:12]
+        raise ModelError(text.format(kind=kind, path=path, actual=actual[:12], expected=short, hint=hint))
     return path
 
 
@@ -103,18 +106,22 @@ def verified_model_path(custom: str | Path | None = None) -> Path:
     if custom is not None:
         path = Path(custom).expanduser()
         if not path.is_file():
-            raise ModelError(f"pose model not found: {path} (--model expects a MediaPipe .task file)")
+            raise ModelError(
+                _("pose model not found: {path} (--model expects a MediaPipe .task file)").format(path=path)
+            )
         if not zipfile.is_zipfile(path):
-            raise ModelError(f"pose model {path} is not a MediaPipe .task bundle (expected a zip archive)")
+            text = _("pose model {path} is not a MediaPipe .task bundle (expected a zip archive)")
+            raise ModelError(text.format(path=path))
         return path
 
     path = bundled_model_path()
     if not path.is_file():
-        raise ModelError(f"the pose model is missing: {path}; {RESTORE_HINT}")
+        text = _("the pose model is missing: {path}; {hint}")
+        raise ModelError(text.format(path=path, hint=_(RESTORE_HINT)))
     actual = sha256_of(path)
     if actual != POSE_MODEL_SHA256:
+        text = _("the pose model {path} has been altered (SHA-256 {actual}…, expected {expected}…); {hint}")
         raise ModelError(
-            f"the pose model {path} has been altered (SHA-256 {actual[:12]}…, expected "
-            f"{POSE_MODEL_SHA256[:12]}…); {RESTORE_HINT}"
+            text.format(path=path, actual=actual[:12], expected=POSE_MODEL_SHA256[:12], hint=_(RESTORE_HINT))
         )
     return path

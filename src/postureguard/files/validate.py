@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from postureguard.errors import UserError
+from postureguard.i18n import _
 
 #: The first and last day a date option accepts. Local midnight of each must be an epoch time every
 #: platform's clock functions handle (Windows' localtime stops at year 3000 and refuses times before
@@ -71,18 +72,23 @@ def _number_text(value: float) -> str:
 def range_text(lo: float | None, hi: float | None, *, lo_open: bool = False, unit: str = "",
                integer: bool = False) -> str:
     """Words for a range: ``a whole number from 1 to 3600``, ``a number more than 0 and at most 240``."""
-    kind = "a whole number" if integer else "a number"
-    unit = f" of {unit}" if unit else ""
+    if unit:
+        kind = (_("a whole number of {unit}") if integer else _("a number of {unit}")).format(unit=unit)
+    else:
+        kind = _("a whole number") if integer else _("a number")
+    low = _number_text(lo) if lo is not None else ""
+    high = _number_text(hi) if hi is not None else ""
     if lo is None and hi is None:
-        return f"{kind}{unit}"
+        return kind
     if hi is None:
-        assert lo is not None
-        return f"{kind}{unit} {'more than' if lo_open else 'at least'} {_number_text(lo)}"
-    if lo is None:
-        return f"{kind}{unit} at most {_number_text(hi)}"
-    if lo_open:
-        return f"{kind}{unit} more than {_number_text(lo)} and at most {_number_text(hi)}"
-    return f"{kind}{unit} from {_number_text(lo)} to {_number_text(hi)}"
+        text = _("{kind} more than {low}") if lo_open else _("{kind} at least {low}")
+    elif lo is None:
+        text = _("{kind} at most {high}")
+    elif lo_open:
+        text = _("{kind} more than {low} and at most {high}")
+    else:
+        text = _("{kind} from {low} to {high}")
+    return text.format(kind=kind, low=low, high=high)
 
 
 def check_range(value: Any, lo: float | None, hi: float | None, *, lo_open: bool = False, unit: str = "",
@@ -96,18 +102,22 @@ def check_range(value: Any, lo: float | None, hi: float | None, *, lo_open: bool
     """
     allowed = range_text(lo, hi, lo_open=lo_open, unit=unit, integer=integer)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise OutOfRange(f"must be {allowed}, not {quote(value)}")
+        raise OutOfRange(_must_be(allowed, quote(value)))
     if isinstance(value, float) and not math.isfinite(value):
-        raise OutOfRange(f"must be {allowed}, not {value!r}")
+        raise OutOfRange(_must_be(allowed, repr(value)))
     if integer and isinstance(value, float):
         if not value.is_integer():
-            raise OutOfRange(f"must be {allowed}, not {value:g}")
+            raise OutOfRange(_must_be(allowed, f"{value:g}"))
         value = int(value)
     too_low = lo is not None and (value <= lo if lo_open else value < lo)
     if too_low or (hi is not None and value > hi):
         shown = _number_text(value) if isinstance(value, float) else quote(value)
-        raise OutOfRange(f"must be {allowed}, not {shown}")
+        raise OutOfRange(_must_be(allowed, shown))
     return value
+
+
+def _must_be(allowed: str, shown: str) -> str:
+    return _("must be {allowed}, not {value}").format(allowed=allowed, value=shown)
 
 
 def parse_number(text: str, *, integer: bool = False) -> float:
@@ -130,7 +140,7 @@ def finite_number(lo: float | None, hi: float | None, *, lo_open: bool = False, 
                                integer=integer)
         except ValueError:  # OutOfRange included: the message shows what was typed (1e999, not inf)
             shown = shorten(text.strip()) if re.fullmatch(r"[\w.+-]+", text.strip()) else quote(text)
-            raise argparse.ArgumentTypeError(f"must be {allowed}, not {shown}") from None
+            raise argparse.ArgumentTypeError(_must_be(allowed, shown)) from None
 
     convert.__name__ = "whole number" if integer else "number"  # argparse names the type on errors
     return convert
@@ -139,13 +149,20 @@ def finite_number(lo: float | None, hi: float | None, *, lo_open: bool = False, 
 def parse_day(text: str, option: str) -> date:
     """``YYYY-MM-DD`` as a date between :data:`FIRST_DAY` and :data:`LAST_DAY`, else a one-line
     :class:`UserError` naming ``option`` and the range."""
-    span = f"from {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}"
+    first, last = FIRST_DAY.isoformat(), LAST_DAY.isoformat()
     try:
         day = date.fromisoformat(text.strip())
     except ValueError:
-        raise UserError(f"{option} must be a date like 2024-05-31, a day {span}, not {quote(text)}") from None
+        text = _("{option} must be a date like 2024-05-31, a day from {first} to {last}, not {value}").format(
+            option=option, first=first, last=last, value=quote(text)
+        )
+        raise UserError(text) from None
     if not FIRST_DAY <= day <= LAST_DAY:
-        raise UserError(f"{option} must be a day {span}, not {day.isoformat()}")
+        raise UserError(
+            _("{option} must be a day from {first} to {last}, not {value}").format(
+                option=option, first=first, last=last, value=day.isoformat()
+            )
+        )
     return day
 
 
@@ -162,22 +179,27 @@ def read_user_file(path: Path, what: str, *, max_bytes: int = MAX_USER_FILE_BYTE
     ``error`` with one line giving the reason (``permission denied``, ``is a folder``, the size).
     Only ``max_bytes + 1`` bytes are ever read, so a huge or endless file (``/dev/zero``) costs nothing.
     """
-    limit = f"at most {_size_text(max_bytes)} is read"
+    limit = _("at most {size} is read").format(size=_size_text(max_bytes))
     try:
         with open(path, "rb") as fh:
             data = fh.read(max_bytes + 1)
     except FileNotFoundError:
         raise
     except IsADirectoryError:
-        raise error(f"cannot read {what} (it is a folder, not a file)") from None
+        raise error(_("cannot read {what} (it is a folder, not a file)").format(what=what)) from None
     except OSError as exc:
-        raise error(f"cannot read {what} ({(exc.strerror or type(exc).__name__).lower()})") from None
+        reason = (exc.strerror or type(exc).__name__).lower()
+        raise error(_("cannot read {what} ({reason})").format(what=what, reason=reason)) from None
     if len(data) > max_bytes:
         try:
             size = f"{_size_text(Path(path).stat().st_size)}; "
         except OSError:
             size = ""
-        raise error(f"{what} is too large ({size}{limit}); it cannot be a file PostureGuard wrote")
+        raise error(
+            _("{what} is too large ({size}{limit}); it cannot be a file PostureGuard wrote").format(
+                what=what, size=size, limit=limit
+            )
+        )
     return data
 
 
@@ -205,7 +227,7 @@ def load_json(text: str, what: str, *, max_depth: int = MAX_JSON_DEPTH, error: t
 
     :class:`json.JSONDecodeError` passes through for the caller to word (line and column).
     """
-    too_deep = f"{what} nests arrays or objects more than {max_depth} levels deep"
+    too_deep = _("{what} nests arrays or objects more than {n} levels deep").format(what=what, n=max_depth)
     try:
         doc = json.loads(text, **json_options)
     except RecursionError:

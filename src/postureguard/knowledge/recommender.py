@@ -35,6 +35,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from postureguard.errors import DataError
+from postureguard.i18n import N_, _, format_decimal
 from postureguard.knowledge.loader import PREGNANCY_AVOID, ROUTINE_KINDS, KnowledgeBase, Routine, Step
 
 #: A routine that lost steps must keep at least this share of its press steps (and at least one).
@@ -43,34 +44,38 @@ MIN_PRESS_SHARE = 0.5
 HISTORY_SIZE = 20
 #: The ``routine_kind`` preference: one kind of :data:`ROUTINE_KINDS`, or "either".
 ROUTINE_PREFERENCES: tuple[str, ...] = (*ROUTINE_KINDS, "either")
-#: What a routine of each kind is called in the reason sentence.
-_KIND_WORDS = {"points": "points routine", "exercises": "exercise"}
+#: The sentence added when no routine of the wanted kind fits and one of the other kind is offered.
+_FALLBACK = {
+    "points": N_("No points routine for {trigger} fits, so here is another kind."),
+    "exercises": N_("No exercise for {trigger} fits, so here is another kind."),
+}
 
 #: What was seen (the camera's two triggers) or asked (the others, which only the user names), as the
 #: first half of the reason sentence. Never a diagnosis: the app cannot tell what kind of pain it is.
 _SITUATION = {
-    "neck_strain": "Your head has been carried forward for a while",
-    "shoulder_tension": "You asked for help with tense shoulders",
-    "prolonged_sitting": "You have been sitting for a long stretch",
-    "eye_strain": "You asked for a break for your eyes",
-    "headache": "You asked for help with a headache",
-    "stress": "You asked for help with stress",
-    "low_back": "You asked for help with your lower back",
+    "neck_strain": N_("Your head has been carried forward for a while"),
+    "shoulder_tension": N_("You asked for help with tense shoulders"),
+    "prolonged_sitting": N_("You have been sitting for a long stretch"),
+    "eye_strain": N_("You asked for a break for your eyes"),
+    "headache": N_("You asked for help with a headache"),
+    "stress": N_("You asked for help with stress"),
+    "low_back": N_("You asked for help with your lower back"),
 }
 #: What the routine offers for the trigger (second half); worded as an aim, never as a cure.
 _PURPOSE = {
-    "neck_strain": "aims to ease neck strain",
-    "shoulder_tension": "aims to loosen the shoulders and upper back",
-    "prolonged_sitting": "gets you up and moving and works on the legs and lower back",
-    "eye_strain": "gives your eyes a rest",
-    "headache": "aims to ease tension around the head and neck",
-    "stress": "offers a short, calming pause",
-    "low_back": "aims to ease the lower back and gets you moving",
+    "neck_strain": N_("aims to ease neck strain"),
+    "shoulder_tension": N_("aims to loosen the shoulders and upper back"),
+    "prolonged_sitting": N_("gets you up and moving and works on the legs and lower back"),
+    "eye_strain": N_("gives your eyes a rest"),
+    "headache": N_("aims to ease tension around the head and neck"),
+    "stress": N_("offers a short, calming pause"),
+    "low_back": N_("aims to ease the lower back and gets you moving"),
 }
 
 
 def _words(trigger: str) -> str:
-    return trigger.replace("_", " ")
+    """A trigger in words, in the user's language (the command line's catalog names them)."""
+    return _(trigger.replace("_", " "))
 
 
 @dataclass(frozen=True)
@@ -157,8 +162,11 @@ def resolve_avoid_points(kb: KnowledgeBase, names: Iterable[str]) -> frozenset[s
         point = kb.find_point(name)
         if point is None:
             close = kb.suggest_points(name)
-            hint = f" (did you mean {', '.join(close)}?)" if close else ""
-            raise DataError(f"safety setting avoid_points: unknown point {name!r}{hint}")
+            if close:
+                text = _("safety setting avoid_points: unknown point {name} (did you mean {close}?)")
+            else:
+                text = _("safety setting avoid_points: unknown point {name}")
+            raise DataError(text.format(name=repr(name), close=", ".join(close)))
         codes.add(point.code)
     return frozenset(codes)
 
@@ -179,9 +187,9 @@ def apply_safety(
         if step.point is not None:
             point = kb.point(step.point)
             if safety.pregnancy and (point.pregnancy_caution or point.code in PREGNANCY_AVOID):
-                why = f"{point.code} is traditionally avoided in pregnancy"
+                why = _("{code} is traditionally avoided in pregnancy").format(code=point.code)
             elif point.code in avoid:
-                why = f"you asked to avoid {point.code}"
+                why = _("you asked to avoid {code}").format(code=point.code)
         if why is None:
             kept.append(step)
         else:
@@ -238,12 +246,14 @@ class Recommender:
             after = len(safe.press_steps)
             if after == 0 or after < MIN_PRESS_SHARE * before:
                 codes = ", ".join(dict.fromkeys(r.step.point or "" for r in removed))
-                return f"too little of it is left without {codes}"
+                return _("too little of it is left without {codes}").format(codes=codes)
         limit = self.safety.max_minutes
         if limit is not None and safe.minutes > limit + 1e-9:
             short = safe.with_variant("short")
             if short.minutes > limit + 1e-9:
-                return f"it takes at least {short.minutes:.1f} minutes, longer than your limit of {limit:g}"
+                return _("it takes at least {minutes} minutes, longer than your limit of {limit}").format(
+                    minutes=format_decimal(short.minutes, "0.0"), limit=format_decimal(limit)
+                )
             safe = short
         return _Fit(safe, removed)
 
@@ -293,18 +303,20 @@ class Recommender:
                 fits, more = self._fitting(other)
                 skipped += more
                 if fits:
-                    what = _KIND_WORDS[wanted]
-                    fallback = f" No {what} for {_words(trigger)} fits, so here is another kind."
+                    fallback = " " + _(_FALLBACK[wanted]).format(trigger=_words(trigger))
         if not fits:
             return NoRoutine(trigger, self._nothing_fits(trigger, skipped), tuple(skipped))
         recent = list(self._history if exclude_recent is None else exclude_recent)
         chosen = _rotate(fits, recent)
         if exclude_recent is None:
             self.remember(chosen.routine.id)
-        what = "points routine"
         if chosen.routine.kind == "exercises":
-            what = f"{max(1, round(chosen.routine.minutes))}-minute exercise"
-        reason = f"{_SITUATION[trigger]}; this {what} {_PURPOSE[trigger]}.{fallback}"
+            this = _("this {n}-minute exercise").format(n=max(1, round(chosen.routine.minutes)))
+        else:
+            this = _("this points routine")
+        reason = _("{situation}; {this} {purpose}.").format(
+            situation=_(_SITUATION[trigger]), this=this, purpose=_(_PURPOSE[trigger])
+        ) + fallback
         return Recommendation(
             trigger=trigger,
             routine=chosen.routine,
@@ -325,13 +337,15 @@ class Recommender:
         if isinstance(result, str):
             return NoRoutine(
                 trigger,
-                f"'{routine.title}' does not fit your safety settings: {result}.",
+                _("'{title}' does not fit your safety settings: {reason}.").format(
+                    title=routine.title, reason=result
+                ),
                 ((routine.id, result),),
             )
         return Recommendation(
             trigger=trigger,
             routine=result.routine,
-            reason=f"You chose '{routine.title}'." + _notes(result, self.safety),
+            reason=_("You chose '{title}'.").format(title=routine.title) + _notes(result, self.safety),
             removed=result.removed,
             light_only=self._light_only(result.routine),
         )
@@ -353,10 +367,8 @@ class Recommender:
             all_skipped += [s for s in skipped if s not in all_skipped]
             if fits:
                 chosen = _rotate(fits, list(exclude_recent))
-                reason = (
-                    f"'{original.title}' does not suit your safety settings; this routine also "
-                    f"{_PURPOSE[trigger]}."
-                )
+                reason = _("'{title}' does not suit your safety settings; this routine also {purpose}.")
+                reason = reason.format(title=original.title, purpose=_(_PURPOSE[trigger]))
                 return Recommendation(
                     trigger=trigger,
                     routine=chosen.routine,
@@ -368,15 +380,17 @@ class Recommender:
         triggers = ", ".join(_words(t) for t in original.triggers)
         return NoRoutine(
             original.triggers[0],
-            f"No other routine for {triggers} fits your safety settings.",
+            _("No other routine for {triggers} fits your safety settings.").format(triggers=triggers),
             tuple(all_skipped),
         )
 
     def _nothing_fits(self, trigger: str, skipped: Sequence[tuple[str, str]]) -> str:
         if not skipped:
-            return f"There is no routine for {_words(trigger)}."
+            return _("There is no routine for {trigger}.").format(trigger=_words(trigger))
         details = "; ".join(f"'{rid}': {why}" for rid, why in skipped)
-        return f"No routine for {_words(trigger)} fits your safety settings ({details})."
+        return _("No routine for {trigger} fits your safety settings ({details}).").format(
+            trigger=_words(trigger), details=details
+        )
 
 
 def _rotate(fits: Sequence[_Fit], recent: Sequence[str]) -> _Fit:
@@ -393,10 +407,14 @@ def _notes(fit: _Fit, safety: SafetySettings) -> str:
     notes = ""
     if fit.routine.variant == "short":
         minutes = fit.routine.minutes
-        notes += f" Shortened to {minutes:.1f} minutes to fit your {safety.max_minutes:g}-minute limit."
+        notes += " " + _("Shortened to {minutes} minutes to fit your {limit}-minute limit.").format(
+            minutes=format_decimal(minutes, "0.0"), limit=format_decimal(safety.max_minutes or 0)
+        )
     if fit.removed:
         codes = ", ".join(dict.fromkeys(r.step.point or "" for r in fit.removed))
-        notes += f" Left out for safety: {codes}."
+        notes += " " + _("Left out for safety: {codes}.").format(codes=codes)
     if safety.blood_thinners and fit.routine.press_steps:
-        notes += " Press every point lightly: your settings say blood thinners or a bleeding disorder."
+        notes += " " + _(
+            "Press every point lightly: your settings say blood thinners or a bleeding disorder."
+        )
     return notes

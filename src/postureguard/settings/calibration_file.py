@@ -18,6 +18,7 @@ from postureguard.engine.calibration import (
 from postureguard.errors import CalibrationError
 from postureguard.files.paths import ensure_private_dir, write_atomic
 from postureguard.files.validate import OutOfRange, check_range, load_json, quote, read_user_file
+from postureguard.i18n import _
 
 SCHEMA = "postureguard.calibration"
 #: Largest calibration file read (bytes); the files this program writes are about 300 bytes.
@@ -42,29 +43,35 @@ def save_calibration(calibration: Calibration, path: Path, *, note: str = "") ->
 def load_calibration(path: Path) -> Calibration:
     """Read a calibration file, raising :class:`CalibrationError` with the reason when it is unusable."""
     path = Path(path)
-    what = f"calibration file {path}"
+    what = _("calibration file {path}").format(path=path)
     try:
         raw = read_user_file(path, what, max_bytes=MAX_CALIBRATION_BYTES, error=CalibrationError)
         doc = load_json(raw.decode("utf-8"), what, error=CalibrationError)
     except FileNotFoundError:
-        raise CalibrationError(f"calibration file not found: {path}") from None
+        raise CalibrationError(_("calibration file not found: {path}").format(path=path)) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CalibrationError(f"{what} is not readable JSON ({exc})") from None
+        text = _("{what} is not readable JSON ({error})")
+        raise CalibrationError(text.format(what=what, error=exc)) from None
     if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
-        raise CalibrationError(f"{path} is not a PostureGuard calibration file")
+        raise CalibrationError(_("{path} is not a PostureGuard calibration file").format(path=path))
     version = doc.get("version")
     # Version 1 lacks where the user sat; such a file still judges (the largest person in view).
     if isinstance(version, bool) or version not in READABLE_VERSIONS:
         raise CalibrationError(
-            f"calibration file {path} has version {quote(version)}, this PostureGuard reads version "
-            f"{CALIBRATION_VERSION}; calibrate again with 'postureguard calibrate'"
+            _(
+                "calibration file {path} has version {version}, this PostureGuard reads version "
+                "{readable}; calibrate again with 'postureguard calibrate'"
+            ).format(path=path, version=quote(version), readable=CALIBRATION_VERSION)
         )
     ref = doc.get("reference")
     fields = ("head_height", "pitch", "shoulder_width_frac", "shoulder_tilt_deg", "samples")
     if not isinstance(ref, dict) or any(k not in ref for k in fields):
-        raise CalibrationError(f"calibration file {path} lacks its reference values; calibrate again")
+        raise CalibrationError(
+            _("calibration file {path} lacks its reference values; calibrate again").format(path=path)
+        )
     if any(isinstance(ref[k], bool) or not isinstance(ref[k], (int, float)) for k in fields):
-        raise CalibrationError(f"{what} has non-numeric reference values; calibrate again")
+        text = _("{what} has non-numeric reference values; calibrate again")
+        raise CalibrationError(text.format(what=what))
     values: dict[str, float] = {}
     try:
         for name, (low, high, unit) in REFERENCE_RANGES.items():
@@ -72,12 +79,14 @@ def load_calibration(path: Path) -> Calibration:
         for name, (low, high, unit) in OPTIONAL_RANGES.items():
             if ref.get(name) is not None:  # optional: absent in version 1, null when not measured
                 if isinstance(ref[name], bool) or not isinstance(ref[name], (int, float)):
-                    raise OutOfRange(f"{quote(ref[name])} is not a number")
+                    raise OutOfRange(_("{value} is not a number").format(value=quote(ref[name])))
                 values[name] = float(check_range(ref[name], low, high, unit=unit))
         name = "samples"
         samples = int(check_range(ref[name], 1, MAX_CALIBRATION_SAMPLES, integer=True, unit="frames"))
     except OutOfRange as exc:
         raise CalibrationError(
-            f"{what} has an impossible reference value: {name} {exc}; calibrate again"
+            _("{what} has an impossible reference value: {name} {reason}; calibrate again").format(
+                what=what, name=name, reason=exc
+            )
         ) from None
     return Calibration(**values, samples=samples)

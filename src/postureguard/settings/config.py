@@ -43,7 +43,7 @@ from postureguard.files.validate import (
     read_user_file,
     shorten,
 )
-from postureguard.i18n import LANGUAGES
+from postureguard.i18n import LANGUAGES, N_, _, ngettext
 
 try:  # Python 3.11+
     import tomllib
@@ -97,72 +97,76 @@ class KeySpec:
 #: the defaults, the allowed values and the file layout.
 SPECS: tuple[KeySpec, ...] = (
     KeySpec("sensitivity", "posture", "choice", "medium",
-            "how far forward the head may drift before it counts as poor", choices=tuple(SENSITIVITIES)),
+            N_("how far forward the head may drift before it counts as poor"), choices=tuple(SENSITIVITIES)),
     KeySpec("sustain_seconds", "posture", "int", 60,
-            "seconds poor posture must last before an alert", lo=1, hi=3600),
+            N_("seconds poor posture must last before an alert"), lo=1, hi=3600),
     KeySpec("recovery_seconds", "posture", "int", 15,
-            "seconds of good posture that end a poor episode", lo=1, hi=3600),
+            N_("seconds of good posture that end a poor episode"), lo=1, hi=3600),
     KeySpec("cooldown_minutes", "posture", "int", 15,
-            "minimum minutes between two alerts of the same kind", lo=0, hi=1440),
+            N_("minimum minutes between two alerts of the same kind"), lo=0, hi=1440),
     KeySpec("sitting_limit_minutes", "sitting", "int", 50,
-            "minutes of sitting before a reminder (0 = off)", lo=0, hi=600, zero_words=("off", "none")),
+            N_("minutes of sitting before a reminder (0 = off)"), lo=0, hi=600, zero_words=("off", "none")),
     KeySpec("stand_up_nudge_minutes", "sitting", "int", 30,
-            "minutes of sitting between light stand-up-and-walk nudges (0 = off)", lo=0, hi=600,
+            N_("minutes of sitting between light stand-up-and-walk nudges (0 = off)"), lo=0, hi=600,
             zero_words=("off", "none")),
     KeySpec("break_minutes", "sitting", "int", 2,
-            "minutes away from the desk that count as a break", lo=1, hi=120),
+            N_("minutes away from the desk that count as a break"), lo=1, hi=120),
     KeySpec("personal_threshold_tenths", "posture", "int", 0,
-            "personal threshold, tenths of a degree, learnt from 'I'm sitting fine' (0 = the sensitivity's)",
+            N_("personal threshold, tenths of a degree, learnt from 'I'm sitting fine' "
+               "(0 = the sensitivity's)"),
             lo=0, hi=80, zero_words=("off", "none")),
     KeySpec("fine_answers", "posture", "int", 0,
-            "'I'm sitting fine' answers since the last calibration", lo=0, hi=10000),
+            N_("'I'm sitting fine' answers since the last calibration"), lo=0, hi=10000),
     KeySpec("snooze_minutes", "notifications", "int", 30,
-            "minutes a 'Snooze' button silences alerts", lo=1, hi=1440),
+            N_("minutes a 'Snooze' button silences alerts"), lo=1, hi=1440),
     KeySpec("quiet_hours", "notifications", "quiet", "",
-            "local time span without notifications, e.g. 22:00-07:00 (empty = none)"),
+            N_("local time span without notifications, e.g. 22:00-07:00 (empty = none)")),
     KeySpec("max_notifications_per_hour", "notifications", "int", 4,
-            "cap on notifications in any hour (0 = no cap)", lo=0, hi=60, zero_words=("off", "none")),
+            N_("cap on notifications in any hour (0 = no cap)"), lo=0, hi=60, zero_words=("off", "none")),
     KeySpec("notify_on_break", "notifications", "bool", False,
-            "show a notification when a break is taken"),
+            N_("show a notification when a break is taken")),
     KeySpec("alert_forms", "notifications", "choices", ("notification",),
-            "how an alert arrives, several at once: a notification with buttons, an on-screen cue (a soft "
-            "edge, X11), a short sound; or the tray icon alone (it turns orange)",
+            N_("how an alert arrives, several at once: a notification with buttons, an on-screen cue (a soft "
+            "edge, X11), a short sound; or the tray icon alone (it turns orange)"),
             choices=ALERT_FORMS),
     KeySpec("cue_screens", "notifications", "choice", "all",
-            "where the on-screen cue is drawn: every monitor or the primary one", choices=CUE_SCREENS),
+            N_("where the on-screen cue is drawn: every monitor or the primary one"), choices=CUE_SCREENS),
     KeySpec("hold_when_busy", "notifications", "bool", True,
-            "hold alerts under do-not-disturb or a full-screen window; deliver them once after"),
+            N_("hold alerts under do-not-disturb or a full-screen window; deliver them once after")),
     KeySpec("work_hours", "notifications", "quiet", "",
-            "local time span of work, e.g. 08:30-17:30; outside it no alerts (empty = all day)"),
+            N_("local time span of work, e.g. 08:30-17:30; outside it no alerts (empty = all day)")),
     KeySpec("work_days", "notifications", "choice", "every_day",
-            "days with alerts (with work_hours)", choices=tuple(WORK_DAY_CHOICES)),
+            N_("days with alerts (with work_hours)"), choices=tuple(WORK_DAY_CHOICES)),
     KeySpec("daily_summary", "notifications", "bool", True,
-            "one notification with the day's summary at the end of work hours (18:00 without them)"),
-    KeySpec("camera", "camera", "int", 0, "camera index (0 = the first camera)", lo=0, hi=63),
-    KeySpec("camera_width", "camera", "int", 640, "requested capture width, pixels", lo=160, hi=3840),
-    KeySpec("camera_height", "camera", "int", 480, "requested capture height, pixels", lo=120, hi=2160),
+            N_("one notification with the day's summary at the end of work hours (18:00 without them)")),
+    KeySpec("camera", "camera", "int", 0, N_("camera index (0 = the first camera)"), lo=0, hi=63),
+    KeySpec("camera_width", "camera", "int", 640, N_("requested capture width, pixels"), lo=160, hi=3840),
+    KeySpec("camera_height", "camera", "int", 480, N_("requested capture height, pixels"), lo=120, hi=2160),
     KeySpec("guide", "camera", "bool", True,
             "camera guide in the routine player: your own image with the point drawn on you"),
     KeySpec("guide_press_timer", "camera", "bool", True,
             "with the camera guide, a point's clock runs only while you press it"),
     KeySpec("pregnancy_mode", "safety", "bool", False,
-            "never suggest points traditionally avoided in pregnancy"),
+            N_("never suggest points traditionally avoided in pregnancy")),
     KeySpec("blood_thinners", "safety", "bool", False,
-            "blood thinners or a bleeding disorder: light pressure only, gentlest routines first"),
+            N_("blood thinners or a bleeding disorder: light pressure only, gentlest routines first")),
     KeySpec("avoid_points", "safety", "points", (),
-            "acupoint codes never to suggest, e.g. LI4, GB21 (empty = none)"),
+            N_("acupoint codes never to suggest, e.g. LI4, GB21 (empty = none)")),
     KeySpec("max_routine_minutes", "safety", "int", 0,
-            "longest routine to suggest, minutes (0 = no limit)", lo=0, hi=120, zero_words=("off", "none")),
+            N_("longest routine to suggest, minutes (0 = no limit)"), lo=0, hi=120,
+            zero_words=("off", "none")),
     KeySpec("routine_kind", "safety", "choice", "points",
-            "what to suggest: an acupressure points routine, a 2-minute desk exercise, or either",
+            N_("what to suggest: an acupressure points routine, a 2-minute desk exercise, or either"),
             choices=("points", "exercises", "either")),
-    KeySpec("start_at_login", "app", "bool", False, "start PostureGuard when you log in"),
-    KeySpec("pause_during_calls", "app", "bool", True, "pause while the camera is used by another program"),
+    KeySpec("start_at_login", "app", "bool", False, N_("start PostureGuard when you log in")),
+    KeySpec("pause_during_calls", "app", "bool", True,
+            N_("pause while the camera is used by another program")),
     KeySpec("language", "app", "choice", "auto",
-            "language of menus, windows and messages: auto follows the desktop's locale (restart to apply)",
+            N_("language of menus, windows and messages: auto follows the desktop's locale "
+               "(restart to apply)"),
             choices=("auto", *LANGUAGES)),
     KeySpec("network_filter", "privacy", "bool", True,
-            "refuse internet sockets in the kernel (Linux); turn off only to debug a native library"),
+            N_("refuse internet sockets in the kernel (Linux); turn off only to debug a native library")),
 )
 
 SPEC_BY_NAME: dict[str, KeySpec] = {s.name: s for s in SPECS}
@@ -184,18 +188,25 @@ class _Invalid(ValueError):
 def allowed_text(spec: KeySpec) -> str:
     """Human words for what ``spec`` accepts (used in every error message)."""
     if spec.kind == "choice":
-        return "one of " + ", ".join(spec.choices)
+        return _("one of {choices}").format(choices=", ".join(spec.choices))
     if spec.kind == "choices":
         several, alone = ", ".join(spec.choices[:-1]), spec.choices[-1]
-        return f"one or more of {several} (comma-separated), or {alone} alone"
+        return _("one or more of {several} (comma-separated), or {alone} alone").format(
+            several=several, alone=alone
+        )
     if spec.kind == "int":
         extra = f" ({spec.zero_words[0]} = 0)" if spec.zero_words else ""
         return range_text(spec.lo, spec.hi, integer=True) + extra
     if spec.kind == "bool":
-        return "true or false"
+        return _("true or false")
     if spec.kind == "quiet":
-        return "a time span HH:MM-HH:MM (e.g. 22:00-07:00) or empty for none"
-    return "a list of acupoint codes such as LI4, GB21 (letters, digits, hyphens), or empty"
+        return _("a time span HH:MM-HH:MM (e.g. 22:00-07:00) or empty for none")
+    return _("a list of acupoint codes such as LI4, GB21 (letters, digits, hyphens), or empty")
+
+
+def _not(value: Any, spec: KeySpec) -> str:
+    """'abc' is not one of low, medium, high: a refused value and what spec accepts."""
+    return _("{value} is not {allowed}").format(value=quote(value), allowed=allowed_text(spec))
 
 
 def parse_quiet_hours(text: str) -> tuple[int, int] | None:
@@ -208,13 +219,13 @@ def parse_quiet_hours(text: str) -> tuple[int, int] | None:
         return None
     m = _QUIET_RE.match(text)
     if not m:
-        raise ValueError(f"not a time span HH:MM-HH:MM: {quote(text)}")
+        raise ValueError(_("not a time span HH:MM-HH:MM: {value}").format(value=quote(text)))
     h1, m1, h2, m2 = (int(g) for g in m.groups())
     if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
-        raise ValueError(f"hours must be 0-23 and minutes 0-59: {quote(text)}")
+        raise ValueError(_("hours must be 0-23 and minutes 0-59: {value}").format(value=quote(text)))
     start, end = h1 * 60 + m1, h2 * 60 + m2
     if start == end:
-        raise ValueError(f"quiet hours start and end at the same time: {quote(text)}")
+        raise ValueError(_("quiet hours start and end at the same time: {value}").format(value=quote(text)))
     return start, end
 
 
@@ -224,7 +235,7 @@ def _check(spec: KeySpec, value: Any) -> Any:
     if kind == "choice":
         if isinstance(value, str) and value.strip().lower() in spec.choices:
             return value.strip().lower()
-        raise _Invalid(f"{quote(value)} is not {allowed_text(spec)}")
+        raise _Invalid(_not(value, spec))
     if kind == "choices":
         return _check_choices(spec, value)
     if kind == "int":
@@ -233,32 +244,35 @@ def _check(spec: KeySpec, value: Any) -> Any:
             isinstance(value, int) or (isinstance(value, float) and value.is_integer())
         )
         if not whole:
-            raise _Invalid(f"{quote(value)} is not {allowed_text(spec)}")
+            raise _Invalid(_not(value, spec))
         try:
             return check_range(int(value), spec.lo, spec.hi, integer=True)
         except OutOfRange:
-            raise _Invalid(f"{quote(int(value))} is out of range: use {allowed_text(spec)}") from None
+            text = _("{value} is out of range: use {allowed}")
+            raise _Invalid(text.format(value=quote(int(value)), allowed=allowed_text(spec))) from None
     if kind == "bool":
         if isinstance(value, bool):
             return value
-        raise _Invalid(f"{quote(value)} is not {allowed_text(spec)}")
+        raise _Invalid(_not(value, spec))
     if kind == "quiet":
         if not isinstance(value, str):
-            raise _Invalid(f"{quote(value)} is not {allowed_text(spec)}")
+            raise _Invalid(_not(value, spec))
         try:
             window = parse_quiet_hours(value)
         except ValueError as exc:
-            raise _Invalid(f"{exc}; use {allowed_text(spec)}") from None
+            text = _("{reason}; use {allowed}")
+            raise _Invalid(text.format(reason=exc, allowed=allowed_text(spec))) from None
         if window is None:
             return ""
         return f"{window[0] // 60:02d}:{window[0] % 60:02d}-{window[1] // 60:02d}:{window[1] % 60:02d}"
     # points
     if isinstance(value, str) or not isinstance(value, (list, tuple)):
-        raise _Invalid(f"{quote(value)} is not {allowed_text(spec)}")
+        raise _Invalid(_not(value, spec))
     codes: list[str] = []
     for item in value:
         if not isinstance(item, str) or not _POINT_RE.match(item.strip()):
-            raise _Invalid(f"{quote(item)} is not an acupoint code; use {allowed_text(spec)}")
+            text = _("{value} is not an acupoint code; use {allowed}")
+            raise _Invalid(text.format(value=quote(item), allowed=allowed_text(spec)))
         code = item.strip()
         if code not in codes:  # a repeated code changes nothing; keep the first
             codes.append(code)
@@ -271,14 +285,14 @@ def _check_choices(spec: KeySpec, value: Any) -> tuple[str, ...]:
     others it adds nothing and is left out; no choice at all means it."""
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, (list, tuple)):
-        raise _Invalid(f"{quote(value)} is not {allowed_text(spec)}")
+        raise _Invalid(_not(value, spec))
     chosen: set[str] = set()
     for item in items:
         if not isinstance(item, str):
-            raise _Invalid(f"{quote(item)} is not {allowed_text(spec)}")
+            raise _Invalid(_not(item, spec))
         for word in re.split(r"[,\s+]+", item.strip().lower()):
             if word and word not in spec.choices:
-                raise _Invalid(f"{quote(word)} is not {allowed_text(spec)}")
+                raise _Invalid(_not(word, spec))
             if word:
                 chosen.add(word)
     alone = spec.choices[-1]
@@ -333,7 +347,7 @@ class Settings:
             try:
                 value = _check(spec, getattr(self, spec.name))
             except _Invalid as exc:
-                raise DataError(f"setting {spec.name}: {exc}") from None
+                raise DataError(_("setting {key}: {reason}").format(key=spec.name, reason=exc)) from None
             # Normalised forms (a list of points becomes a tuple, "LOW" becomes "low") keep the
             # dataclass hashable and comparisons exact.
             object.__setattr__(self, spec.name, value)
@@ -418,8 +432,11 @@ def resolve_key(name: str) -> KeySpec:
     candidates = [s.name for s in SPECS] + [f"{s.section}.{s.name}" for s in SPECS]
     close = difflib.get_close_matches(raw.lower(), candidates, n=3, cutoff=0.6)
     close = list(dict.fromkeys(c.split(".", 1)[-1] for c in close))
-    hint = f"; did you mean {' or '.join(close)}?" if close else ""
-    raise DataError(f"unknown setting {quote(raw)}{hint} (see 'postureguard config show' for all keys)")
+    if close:
+        text = _("unknown setting {key}; did you mean {close}? (see 'postureguard config show' for all keys)")
+    else:
+        text = _("unknown setting {key} (see 'postureguard config show' for all keys)")
+    raise DataError(text.format(key=quote(raw), close=_(" or ").join(close)))
 
 
 def parse_value(spec: KeySpec, text: str) -> Any:
@@ -432,14 +449,14 @@ def parse_value(spec: KeySpec, text: str) -> Any:
             try:
                 number = parse_number(t, integer=True)
             except ValueError:
-                raise _Invalid(f"{quote(text)} is not {allowed_text(spec)}") from None
+                raise _Invalid(_not(text, spec)) from None
             return _check(spec, number)
         if spec.kind == "bool":
             if t.lower() in _TRUE_WORDS:
                 return True
             if t.lower() in _FALSE_WORDS:
                 return False
-            raise _Invalid(f"{quote(text)} is not {allowed_text(spec)}")
+            raise _Invalid(_not(text, spec))
         if spec.kind == "points":
             if t.lower() in ("", "none", "off"):
                 return ()
@@ -450,7 +467,7 @@ def parse_value(spec: KeySpec, text: str) -> Any:
             return ""
         return _check(spec, t)
     except _Invalid as exc:
-        raise DataError(f"setting {spec.name}: {exc}") from None
+        raise DataError(_("setting {key}: {reason}").format(key=spec.name, reason=exc)) from None
 
 
 def format_value(value: Any) -> str:
@@ -474,7 +491,7 @@ def with_value(settings: Settings, key: str, text: str) -> Settings:
     if spec.kind == "points":
         _codes, unknown = known_points(value)
         if unknown:
-            raise DataError(f"setting {spec.name}: {unknown[0]}")
+            raise DataError(_("setting {key}: {reason}").format(key=spec.name, reason=unknown[0]))
     return replace(settings, **{spec.name: value})
 
 
@@ -506,8 +523,11 @@ def known_points(names: tuple[str, ...]) -> tuple[tuple[str, ...], list[str]]:
         point = kb.find_point(name)
         if point is None:
             close = kb.suggest_points(name)
-            hint = f" (did you mean {' or '.join(close)}?)" if close else ""
-            unknown.append(f"unknown point {quote(name)}{hint}; 'postureguard points' lists them")
+            if close:
+                text = _("unknown point {name} (did you mean {close}?); 'postureguard points' lists them")
+            else:
+                text = _("unknown point {name}; 'postureguard points' lists them")
+            unknown.append(text.format(name=quote(name), close=_(" or ").join(close)))
         elif point.code not in codes:
             codes.append(point.code)
     return tuple(codes), unknown
@@ -553,7 +573,8 @@ def check_document(doc: Mapping[str, Any]) -> Checked:
         if spec is not None:
             take(spec, value, key, key)
         else:
-            problems.append(f"{shorten(key)}: unknown {'section' if isinstance(value, Mapping) else 'key'}")
+            unknown = _("{key}: unknown section") if isinstance(value, Mapping) else _("{key}: unknown key")
+            problems.append(unknown.format(key=shorten(key)))
     for section in SECTIONS:
         table = doc.get(section)
         if not isinstance(table, Mapping):
@@ -561,8 +582,12 @@ def check_document(doc: Mapping[str, Any]) -> Checked:
         for key, value in table.items():
             spec = spec_of(key)
             if spec is None or spec.section != section:
-                where = f" (it belongs in [{spec.section}])" if spec else ""
-                problems.append(f"[{section}] {shorten(key)}: unknown key{where}")
+                if spec:
+                    text = _("[{section}] {key}: unknown key (it belongs in [{home}])")
+                else:
+                    text = _("[{section}] {key}: unknown key")
+                home = spec.section if spec else ""
+                problems.append(text.format(section=section, key=shorten(key), home=home))
                 continue
             take(spec, value, f"[{section}] {key}", key)
     for name, value in legacy.items():
@@ -597,7 +622,7 @@ def salvage_document(text: str) -> tuple[dict[str, Any], list[str]]:
             continue
         if stripped.startswith("["):
             section = None
-            problems.append(f"line {number}: unreadable section header")
+            problems.append(_("line {n}: unreadable section header").format(n=number))
             continue
         entry = _parse_entry(line)
         if entry is None and _ARRAY_START_RE.match(line):
@@ -610,14 +635,15 @@ def salvage_document(text: str) -> tuple[dict[str, Any], list[str]]:
                     i = end + 1
                     break
         if entry is None:
-            problems.append(f"line {number}: not a readable 'key = value' line")
+            problems.append(_("line {n}: not a readable 'key = value' line").format(n=number))
             continue
         if section is None:
-            problems.append(f"line {number}: under an unreadable section header")
+            problems.append(_("line {n}: under an unreadable section header").format(n=number))
             continue
         target = doc if section == "" else doc.setdefault(section, {})
         if not isinstance(target, dict):  # e.g. "posture = 1" earlier, then a [posture] header
-            problems.append(f"line {number}: [{section}] clashes with an earlier key")
+            clash = _("line {n}: [{section}] clashes with an earlier key")
+            problems.append(clash.format(n=number, section=section))
             continue
         _merge(target, entry)
     return doc, problems
@@ -673,12 +699,14 @@ def load_settings(
 
     path = Path(path) if path is not None else paths.settings_file()
     try:
-        raw = read_user_file(path, f"settings file {path}", max_bytes=MAX_USER_FILE_BYTES, error=DataError)
+        raw = read_user_file(
+            path, _("settings file {path}").format(path=path), max_bytes=MAX_USER_FILE_BYTES, error=DataError
+        )
     except FileNotFoundError:
         return LoadResult(Settings(), [], path)
     except DataError as exc:
         # Unreadable or far too large: nothing of it is used, and nothing of it is changed.
-        return LoadResult(Settings(), [f"{exc}; using the defaults"], path)
+        return LoadResult(Settings(), [_("{reason}; using the defaults").format(reason=exc)], path)
     checked, preamble = _read(raw)
     checked = _drop_unknown_points(checked)
     if not checked.problems and not preamble:
@@ -686,24 +714,26 @@ def load_settings(
     copy = _backup(path, raw, now) if backup else None
     parts = list(preamble) + list(checked.problems)
     if not backup:
-        kept = "nothing was changed"
+        kept = _("nothing was changed")
     else:
-        kept = f"the original is kept as {copy.name}" if copy else "could not write a backup copy"
+        kept = _("the original is kept as {name}").format(name=copy.name) if copy else ""
+        kept = kept or _("could not write a backup copy")
     # A file of garbage has a problem on every line: name them while the line stays readable, count the rest.
     listed: list[str] = []
     used = 0
     for part in parts:
         if used + len(part) > MAX_LISTED_CHARS:
-            listed.append(f"and {len(parts) - len(listed)} more")
+            listed.append(_("and {n} more").format(n=len(parts) - len(listed)))
             break
         listed.append(part)
         used += len(part) + 2
     parts = listed
-    warning = (
-        f"settings file {path}: {len(checked.problems) + len(preamble)} problem(s), defaults used for them: "
-        + "; ".join(parts)
-        + f" ({kept})"
-    )
+    count = len(checked.problems) + len(preamble)
+    warning = ngettext(
+        "settings file {path}: {n} problem, defaults used for it: {problems} ({kept})",
+        "settings file {path}: {n} problems, defaults used for them: {problems} ({kept})",
+        count,
+    ).format(path=path, n=count, problems="; ".join(parts), kept=kept)
     log.info("%s", warning)  # the caller shows result.warnings; logging it too would say it twice
     return LoadResult(checked.settings, [warning], path, copy)
 
@@ -724,7 +754,7 @@ def _drop_unknown_points(checked: Checked) -> Checked:
         return checked
     kb = _points_lookup()
     kept = tuple(name for name in names if kb is None or kb.find_point(name) is not None)
-    problems = [f"[safety] avoid_points: {text}, left out" for text in unknown]
+    problems = [_("[safety] avoid_points: {problem}, left out").format(problem=text) for text in unknown]
     return Checked(replace(checked.settings, avoid_points=kept), (*checked.problems, *problems))
 
 
@@ -736,17 +766,23 @@ def _read(raw: bytes) -> tuple[Checked, list[str]]:
     """
     preamble: list[str] = []
     if len(raw) > MAX_USER_FILE_BYTES:
-        return Checked(Settings(), ()), [f"larger than {MAX_USER_FILE_BYTES // (1024 * 1024)} MB, not read"]
+        return Checked(Settings(), ()), [
+            _("larger than {n} MB, not read").format(n=MAX_USER_FILE_BYTES // (1024 * 1024))
+        ]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         # Undecodable bytes break only their own line once replaced; the rest is still worth reading.
         text = raw.decode("utf-8", errors="replace")
-        preamble.append(f"not UTF-8 text at byte {exc.start}")
+        preamble.append(_("not UTF-8 text at byte {n}").format(n=exc.start))
     try:
         doc: dict[str, Any] = tomllib.loads(text)
     except (tomllib.TOMLDecodeError, ValueError, RecursionError) as exc:
-        preamble.append(f"not valid TOML ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})")
+        preamble.append(
+            _("not valid TOML ({error})").format(
+                error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            )
+        )
         doc, line_problems = salvage_document(text)
         preamble.extend(line_problems)
     return check_document(doc), preamble
@@ -837,7 +873,9 @@ def save_settings(settings: Settings, path: str | Path | None = None) -> Path:
                 _backup(path, raw, None)
         _write_atomic(path, settings_to_toml(settings).encode("utf-8"))
     except OSError as exc:
-        raise DataError(f"cannot save settings to {path}: {exc.strerror or exc}") from None
+        raise DataError(
+            _("cannot save settings to {path}: {reason}").format(path=path, reason=exc.strerror or exc)
+        ) from None
     return path
 
 

@@ -20,6 +20,8 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
+from postureguard.i18n import N_, _
+
 #: Values of :attr:`HealthVerdict.state`.
 HEALTH_STATES = ("ok", "blank", "frozen")
 
@@ -171,11 +173,11 @@ class FrameHealth:
             state, since = "frozen", self._same_start
         changed = state != self._state
         self._state, self._since = state, since
-        return HealthVerdict(state, changed, since, _DETAIL[state])
+        return HealthVerdict(state, changed, since, _(_DETAIL[state]) if _DETAIL[state] else "")
 
 
 _DETAIL = {
     "ok": "",
-    "blank": "the camera shows a blank picture: is its cover closed or the lens covered?",
-    "frozen": "the camera keeps sending the same picture: its driver seems to have stalled",
+    "blank": N_("the camera shows a blank picture: is its cover closed or the lens covered?"),
+    "frozen": N_("the camera keeps sending the same picture: its driver seems to have stalled"),
 }

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from postureguard.errors import SourceError, require
+from postureguard.i18n import _, ngettext
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ def _cv2():
 
     for key in _OPENCV_ENV:
         os.environ.setdefault(key, ENV_DEFAULTS[key])  # the user's own value wins
-    return require("cv2", "reading cameras, videos and images", "opencv-contrib-python")
+    return require("cv2", _("reading cameras, videos and images"), "opencv-contrib-python")
 
 
 @contextlib.contextmanager
@@ -114,10 +115,10 @@ class ImageSource:
 
     def __init__(self, paths: Sequence[tuple[Path, str]], interval: float = 1.0):
         if interval <= 0:
-            raise SourceError(f"--interval must be positive, not {interval}")
+            raise SourceError(_("--interval must be positive, not {value}").format(value=interval))
         self._paths = list(paths)
         self.interval = interval
-        self.description = f"{len(self._paths)} image(s)"
+        self.description = ngettext("{n} image", "{n} images", len(self._paths)).format(n=len(self._paths))
         self.expected_frames: int | None = len(self._paths)
 
     def __len__(self) -> int:
@@ -133,7 +134,8 @@ class ImageSource:
                 continue
             image = cv2.imread(str(path), cv2.IMREAD_COLOR)
             if image is None:
-                raise SourceError(f"cannot read image {label}: {_unreadable_reason(path)}")
+                reason = _unreadable_reason(path)
+                raise SourceError(_("cannot read image {label}: {reason}").format(label=label, reason=reason))
             yield Frame(image=image, t=index * self.interval, index=index, source=label)
 
     def set_rate(self, fps: float) -> None:
@@ -143,7 +145,7 @@ class ImageSource:
         pass
 
 
-def _unreadable_reason(path: Path, otherwise: str = "not a readable image file") -> str:
+def _unreadable_reason(path: Path, otherwise: str | None = None) -> str:
     """Why OpenCV read nothing: the operating system's reason (``permission denied``) when the file
     cannot be opened, else ``otherwise`` (the file opens, so its content is what OpenCV refused)."""
     try:
@@ -151,7 +153,7 @@ def _unreadable_reason(path: Path, otherwise: str = "not a readable image file")
             fh.read(1)
     except OSError as exc:
         return (exc.strerror or type(exc).__name__).lower()
-    return otherwise
+    return otherwise if otherwise is not None else _("not a readable image file")
 
 
 class VideoSource:
@@ -166,14 +168,14 @@ class VideoSource:
             self._cap = cv2.VideoCapture(str(path))
         if not self._cap.isOpened():
             self._cap.release()
-            reason = _unreadable_reason(path, "the file is not a video OpenCV can decode")
-            raise SourceError(f"cannot open video {label}: {reason}")
+            reason = _unreadable_reason(path, _("the file is not a video OpenCV can decode"))
+            raise SourceError(_("cannot open video {label}: {reason}").format(label=label, reason=reason))
         self.label = label
         self.fps = self._cap.get(cv2.CAP_PROP_FPS) or 0.0
         count = int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
         self.frame_count = count if count > 0 else None
         self.expected_frames = self.frame_count
-        self.description = f"video {label}"
+        self.description = _("video {label}").format(label=label)
 
     def __len__(self) -> int:
         return self.frame_count or 0
@@ -199,7 +201,7 @@ class VideoSource:
                     yield Frame(image=image, t=t, index=index, source=self.label)
             index += 1
         if index == 0:
-            raise SourceError(f"video {self.label} has no readable frames")
+            raise SourceError(_("video {label} has no readable frames").format(label=self.label))
 
     def set_rate(self, fps: float) -> None:
         pass  # a recording's rate is its own; the monitor paces it
@@ -223,14 +225,16 @@ class CameraSource:
         if not self._cap.isOpened():
             self._cap.release()
             raise SourceError(
-                f"camera {index} cannot be opened: no such device, or another program is using it "
-                "(use --source with a video file or images to run without a camera)"
+                _(
+                    "camera {index} cannot be opened: no such device, or another program is using it "
+                    "(use --source with a video file or images to run without a camera)"
+                ).format(index=index)
             )
         self._cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
         self._cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
         self._cap.set(cv2.CAP_PROP_FPS, fps)
         self._cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)
-        self.description = f"camera {index}"
+        self.description = _("camera {index}").format(index=index)
 
     def __iter__(self) -> Iterator[Frame]:
         return self.frames()
@@ -244,12 +248,14 @@ class CameraSource:
         index = 0
         while True:
             if not self._cap.grab():
-                raise SourceError(f"camera {self.index} stopped delivering frames")
+                raise SourceError(_("camera {index} stopped delivering frames").format(index=self.index))
             t = time.monotonic()
             if want is None or want(t):
                 ok, image = self._cap.retrieve()
                 if not ok:
-                    raise SourceError(f"camera {self.index} delivered a frame that cannot be decoded")
+                    raise SourceError(
+                        _("camera {index} delivered a frame that cannot be decoded").format(index=self.index)
+                    )
                 yield Frame(image=image, t=t, index=index, source=str(self.index))
             index += 1
 
@@ -267,7 +273,8 @@ def _walk(folder: Path, spec: str) -> Iterator[Path]:
     def refuse(exc: OSError) -> None:
         where = Path(exc.filename).relative_to(folder) if exc.filename else Path(".")
         label = Path(spec) / where if str(where) != "." else Path(spec)
-        raise SourceError(f"cannot read folder {label}: {(exc.strerror or type(exc).__name__).lower()}")
+        reason = (exc.strerror or type(exc).__name__).lower()
+        raise SourceError(_("cannot read folder {label}: {reason}").format(label=label, reason=reason))
 
     seen: set[tuple[int, int]] = set()
     for root, dirs, files in os.walk(folder, onerror=refuse, followlinks=True):
@@ -288,13 +295,15 @@ def _walk(folder: Path, spec: str) -> Iterator[Path]:
 def _expand(spec: str) -> list[tuple[Path, str]]:
     path = Path(spec).expanduser()
     if not path.exists():
-        raise SourceError(f"no such file or folder: {spec}")
+        raise SourceError(_("no such file or folder: {name}").format(name=spec))
     if path.is_dir():
         # Sub-folders are included (a capture tool often files frames by label or session), ordered
         # by their relative path so a folder's frames stay together and in natural order.
         found = [p for p in _walk(path, spec) if p.suffix.lower() in IMAGE_SUFFIXES]
         if not found:
-            raise SourceError(f"folder {spec} has no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
+            suffixes = ", ".join(sorted(IMAGE_SUFFIXES))
+            text = _("folder {name} has no images ({suffixes})")
+            raise SourceError(text.format(name=spec, suffixes=suffixes))
         found.sort(key=lambda p: natural_key(p.relative_to(path).as_posix()))
         return [(p, str(Path(spec) / p.relative_to(path))) for p in found]
     return [(path, spec)]
@@ -304,7 +313,7 @@ def open_source(specs: Sequence[str], *, interval: float = 1.0, camera_size=(640
     """Open what the user named: one camera index, one video, or any number of images and folders."""
     specs = [str(s) for s in specs]
     if not specs:
-        raise SourceError("no source given: name a camera index, a video file, images or a folder")
+        raise SourceError(_("no source given: name a camera index, a video file, images or a folder"))
     if len(specs) == 1 and specs[0].isdigit():
         return CameraSource(int(specs[0]), *camera_size)
     files: list[tuple[Path, str]] = []
@@ -313,9 +322,10 @@ def open_source(specs: Sequence[str], *, interval: float = 1.0, camera_size=(640
     videos = [f for f in files if f[0].suffix.lower() in VIDEO_SUFFIXES]
     if videos:
         if len(files) > 1:
-            raise SourceError("give one video at a time (videos cannot be mixed with other sources)")
+            raise SourceError(_("give one video at a time (videos cannot be mixed with other sources)"))
         return VideoSource(*videos[0])
     unknown = [label for p, label in files if p.suffix.lower() not in IMAGE_SUFFIXES]
     if unknown:
-        raise SourceError(f"{unknown[0]} is neither an image nor a video this program reads")
+        text = _("{name} is neither an image nor a video this program reads")
+        raise SourceError(text.format(name=unknown[0]))
     return ImageSource(files, interval=interval)
