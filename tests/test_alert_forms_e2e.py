@@ -321,3 +321,38 @@ def test_with_a_compositor_the_cue_is_translucent_and_fades_in_and_out(
     finally:
         if cue.poll() is None:
             cue.kill()
+
+
+def test_the_cue_process_retires_when_idle_and_comes_back_after_a_crash(desktop_session: DesktopSession,
+                                                                        tmp_path, caplog):  # fmt: skip
+    """CueProcess (the sink's side) with the real ``postureguard cue`` child."""
+    import logging
+
+    from postureguard.runtime.children import start_postureguard
+    from postureguard.runtime.cue_link import CueProcess
+
+    session = desktop_session
+    env = {**session.env, "POSTUREGUARD_HOME": str(tmp_path / "home")}
+    cue = CueProcess(lambda: None, start=lambda: start_postureguard(["cue"], pipes=True, env=env),
+                     environ=env, retire_s=1.0)  # fmt: skip
+    with caplog.at_level(logging.INFO, logger="postureguard.runtime.cue_link"):
+        try:
+            cue.show("posture", "all")
+            wait_for(lambda: _cue_windows(session), START_S, "the cue's window")
+            first = cue.proc
+            cue.hide()
+            wait_for(lambda: first.poll() is not None, REACT_S, "the idle cue process to end")
+            assert cue.proc is None and "ends while no cue is shown" in caplog.text
+            cue.show("sitting", "primary")  # a new process, no warning: retiring is not a crash
+            wait_for(lambda: _cue_windows(session), START_S, "the cue's window again")
+            assert cue.proc is not None and cue.proc.pid != first.pid
+            assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
+            cue.proc.kill()
+            cue.proc.wait(timeout=EXIT_S)
+            wait_for(lambda: not _cue_windows(session), REACT_S, "the killed cue's window to go")
+            cue.show("posture", "all")
+            wait_for(lambda: _cue_windows(session), START_S, "the cue after the crash")
+            assert "ended (exit -9); starting it again" in caplog.text
+        finally:
+            cue.close()
+    wait_for(lambda: not _cue_windows(session), EXIT_S, "no cue left after close")

@@ -26,6 +26,9 @@ CUE_MAX_S = 600.0
 MAX_RESTARTS = 3
 #: Seconds :meth:`CueProcess.close` waits for the process to end before it is killed.
 CLOSE_WAIT_S = 2.0
+#: Seconds after a hide without a new show at which the cue's process ends: it holds about 45 MB
+#: (bench/cue.py), and alerts are 15 minutes apart by default; starting it again takes about 1 s.
+RETIRE_S = 300.0
 
 
 class Cue(Protocol):
@@ -77,13 +80,16 @@ class CueProcess:
         start: Callable[[], subprocess.Popen] = _start_cue,
         environ: Mapping[str, str] | None = None,
         max_s: float = CUE_MAX_S,
+        retire_s: float = RETIRE_S,
     ) -> None:
         self._on_fine = on_fine
+        self.retire_s = retire_s
+        self._shows = 0  # counts shows, so a retirement planned before a newer show does nothing
         self._start = start
         self._environ = environ
         self.max_s = max_s
         self.proc: subprocess.Popen | None = None
-        self._starts = 0
+        self._crashes = 0  # unexpected ends; past MAX_RESTARTS the cue is given up for this run
         #: Why the cue cannot be drawn here (said once), or None.
         self.refused: str | None = None
         self._lock = threading.Lock()  # show/hide (the sink) vs. close (shutdown)
@@ -96,6 +102,7 @@ class CueProcess:
         if self.refused is not None:
             return
         with self._lock:
+            self._shows += 1
             proc = self._ensure()
             if proc is not None:
                 self._write(proc, f"show {kind} {screens} {self.max_s:g}")
@@ -104,10 +111,25 @@ class CueProcess:
         with self._lock:
             if self.proc is not None and self.proc.poll() is None:
                 self._write(self.proc, "hide")
+                timer = threading.Timer(self.retire_s, self._retire, args=(self._shows,))
+                timer.daemon = True
+                timer.start()
+
+    def _retire(self, shows: int) -> None:
+        """End the idle process (no show since the hide that planned this); the next show starts one."""
+        with self._lock:
+            if shows != self._shows or self.proc is None:
+                return
+            proc, self.proc = self.proc, None
+        log.info("the on-screen cue's process ends while no cue is shown")
+        self._end(proc)
 
     def close(self) -> None:
         with self._lock:
             proc, self.proc = self.proc, None
+        self._end(proc)
+
+    def _end(self, proc: subprocess.Popen | None) -> None:
         if proc is None or proc.poll() is not None:
             return
         self._write(proc, "quit")
@@ -125,17 +147,18 @@ class CueProcess:
     def _ensure(self) -> subprocess.Popen | None:
         if self.proc is not None and self.proc.poll() is None:
             return self.proc
-        if self._starts > MAX_RESTARTS:
+        if self.proc is not None:  # it ended by itself (retired processes are set aside as None)
+            self._crashes += 1
+            log.warning("the on-screen cue's process ended (exit %s)%s", self.proc.returncode,
+                        "; starting it again" if self._crashes <= MAX_RESTARTS else "")  # fmt: skip
+            self.proc = None
+        if self._crashes > MAX_RESTARTS:
             return None
-        if self.proc is not None:
-            log.warning("the on-screen cue's process ended (exit %s); starting it again",
-                        self.proc.returncode)  # fmt: skip
-        self._starts += 1
         try:
             proc = self._start()
         except OSError as exc:
             log.warning("cannot start the on-screen cue: %s", exc)
-            self._starts = MAX_RESTARTS + 1
+            self._crashes = MAX_RESTARTS + 1
             return None
         self.proc = proc
         threading.Thread(target=self._read, args=(proc,), name="cue-answers", daemon=True).start()
