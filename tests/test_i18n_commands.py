@@ -182,6 +182,36 @@ def test_today_and_forget_in_german(history):
     assert result.stdout == "Nichts zu löschen: kein Verlauf vor dem 01.06.2024.\n", result.stdout
 
 
+def test_forget_asks_and_takes_a_german_yes(history):
+    import pty
+
+    def answer(text: str) -> tuple[int, str]:
+        main, secondary = pty.openpty()
+        chosen = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "PYTHONPATH", "POSTUREGUARD_LANGUAGE")
+        env = {k: v for k, v in os.environ.items() if k not in chosen}
+        env.update(POSTUREGUARD_HOME=str(history), LANG="C.UTF-8", LANGUAGE="de")
+        try:
+            proc = subprocess.Popen([sys.executable, "-m", "postureguard", "forget", "--all"],
+                                    stdin=secondary, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    text=True, env=env)
+            os.write(main, text.encode())
+            out, _err = proc.communicate(timeout=120)
+        finally:
+            os.close(main)
+            os.close(secondary)
+        return proc.returncode, out
+
+    code, out = answer("n\n")
+    assert code == 1, out
+    assert out.startswith("Wirklich den ganzen Verlauf löschen (") and "[j/N]" in out, out
+    assert out.endswith("Nichts gelöscht.\n")
+    code, out = answer("ja\n")
+    assert code == 0 and re.search(r"\[j/N\] \d+ Einträge gelöscht\.$", out.rstrip("\n")), out
+    store = SQLiteStore(paths.history_file())
+    assert store.minutes() == []
+    store.close()
+
+
 def test_machine_readable_output_stays_as_it_is(history):
     rows = pg(history, "de", "export", "--format", "jsonl", "--from", "2024-06-04", "--to", "2024-06-04")
     first = rows.stdout.splitlines()[0]
