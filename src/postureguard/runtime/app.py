@@ -58,6 +58,8 @@ from postureguard.runtime.messages import (
     CalibrationFailed,
     CalibrationStarted,
     Command,
+    GuideClaimed,
+    GuideReleased,
     MonitorState,
     MonitorStatus,
     Notify,
@@ -96,6 +98,8 @@ SINK_JOIN_S = 4.0
 FINE_LABEL = N_("I'm sitting fine")
 #: Seconds between two looks at do-not-disturb, full-screen windows and the work hours.
 BUSY_POLL_S = 2.0
+#: How often (s) the app looks whether the routine player's camera guide holds the camera.
+CLAIM_POLL_S = 0.5
 #: Buttons a notification may carry: GNOME Shell shows three at most (dunst and KDE show more).
 MAX_BUTTONS = 3
 #: In the state folder: the local date (YYYY-MM-DD) of the last daily summary shown.
@@ -224,6 +228,7 @@ class App:
         self._watcher = threading.Thread(target=self._watch_settings, name="settings-watcher", daemon=True)
         self._watcher.start()
         threading.Thread(target=self._watch_busy, name="busy-watcher", daemon=True).start()
+        threading.Thread(target=self._watch_camera_claim, name="camera-claim-watcher", daemon=True).start()
         if self.monitor is not None:
             self.monitor.start()
         self._refresh()
@@ -842,6 +847,19 @@ class App:
         finally:
             if probe is not None:
                 probe.close()
+
+    def _watch_camera_claim(self) -> None:
+        """One camera user: pause the monitor while the routine player's camera guide holds the camera
+        (:mod:`postureguard.runtime.camera_claim`), and resume when it lets go or its process ends."""
+        from postureguard.runtime.camera_claim import claimed_by_guide
+
+        held = False
+        while not self._stop.wait(CLAIM_POLL_S):
+            now_held = claimed_by_guide()
+            if now_held != held:
+                held = now_held
+                log.info("camera guide %s", "holds the camera" if held else "released the camera")
+                self.post(GuideClaimed() if held else GuideReleased())
 
     def _watch_settings(self) -> None:
         """Reload the settings file when another program (the settings window, `config set`) changes it."""

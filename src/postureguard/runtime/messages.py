@@ -64,6 +64,7 @@ class PauseReason(TextEnum):
     PAUSED = "paused"  # the user chose it
     LOCKED = "locked"  # the screen is locked
     SETUP = "setup"  # the first-run walk-through has the camera
+    GUIDE = "guide"  # the routine player's camera guide has the camera
 
 
 class TrayIcon(TextEnum):
@@ -104,6 +105,16 @@ class ScreenLocked(Command):
 @dataclass(frozen=True)
 class ScreenUnlocked(Command):
     """The screen was unlocked: end the pause the lock began (only that one)."""
+
+
+@dataclass(frozen=True)
+class GuideClaimed(Command):
+    """The routine player's camera guide took the camera: pause, unless a pause is already on."""
+
+
+@dataclass(frozen=True)
+class GuideReleased(Command):
+    """The camera guide gave the camera back: end the pause it began (only that one)."""
 
 
 @dataclass(frozen=True)
@@ -380,6 +391,8 @@ def _what(model: TrayModel, icon: TrayIcon) -> str | None:
     if model.paused:
         if model.pause_reason == PauseReason.LOCKED:
             return _("paused while the screen is locked")
+        if model.pause_reason == PauseReason.GUIDE:
+            return _("paused: camera guide")
         return _("paused")
     if model.calibrating:
         return _("calibrating: sit upright")

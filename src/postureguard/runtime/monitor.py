@@ -42,6 +42,8 @@ from postureguard.runtime.messages import (
     CalibrationFailed,
     CalibrationStarted,
     Command,
+    GuideClaimed,
+    GuideReleased,
     MonitorState,
     MonitorStatus,
     Pause,
@@ -154,6 +156,14 @@ class Owner:
         elif isinstance(command, ScreenUnlocked):
             if self._locked:
                 log.info("screen unlocked: monitoring again")
+                self._resume()
+        elif isinstance(command, GuideClaimed):
+            if not self.paused:  # one camera user: the routine player's guide has it now
+                log.info("camera guide: camera released to the routine player")
+                self._pause(None, PauseReason.GUIDE)
+        elif isinstance(command, GuideReleased):
+            if self.pause_reason == PauseReason.GUIDE:
+                log.info("camera guide closed: monitoring again")
                 self._resume()
         elif isinstance(command, Snooze):
             self.engine.snooze(self._mono() + command.seconds)

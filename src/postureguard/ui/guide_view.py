@@ -47,6 +47,8 @@ MIRROR_WIDTH = 400
 MIRROR_HEIGHT = 300
 #: The worker analyses at most this many frames a second (the cost is measured by bench/guide.py).
 MAX_FPS = 15.0
+#: How long (s) a busy camera is retried at the start (the monitor is releasing it).
+OPEN_RETRY_S = 3.0
 #: How often (s) the shown frame rate is written to the log.
 FPS_LOG_S = 2.0
 
@@ -497,9 +499,18 @@ def guide_factory(settings, kb, choice, camera: str | None) -> Callable[[Any], G
     size = (settings.camera_width, settings.camera_height)
 
     def open_frames():
+        from postureguard.errors import SourceError
         from postureguard.vision.sources import open_source
 
-        return open_source([spec], camera_size=size)
+        # The monitor lets go of the camera within a second of the claim: a busy camera is retried.
+        deadline = time.monotonic() + (OPEN_RETRY_S if spec.isdigit() else 0.0)
+        while True:
+            try:
+                return open_source([spec], camera_size=size)
+            except SourceError:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.25)
 
     def build(win) -> GuideView:
         from postureguard.runtime.camera_claim import CameraClaim
