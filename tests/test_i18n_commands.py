@@ -130,6 +130,19 @@ def test_argparse_usage_errors_point_to_the_help_in_the_language(isolated_home):
     assert "el historial de un día" in pg(isolated_home, "es", "--help").stdout
 
 
+@pytest.mark.parametrize("language", ["de", "es", None])
+def test_the_network_filter_turned_off_is_no_warning_in_any_language(isolated_home, language):
+    """The command line tells "turned off by the user" from a failure by a flag, not by English words."""
+    chosen = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "PYTHONPATH", "POSTUREGUARD_LANGUAGE")
+    env = {k: v for k, v in os.environ.items() if k not in chosen}
+    env.update(POSTUREGUARD_HOME=str(isolated_home), LANG="C.UTF-8", POSTUREGUARD_NETWORK_FILTER="off")
+    if language:
+        env["LANGUAGE"] = language
+    result = subprocess.run([sys.executable, "-m", "postureguard", "config", "path"], env=env,
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+
+
 # ----- doctor, config, today, forget ---------------------------------------------------------------
 
 

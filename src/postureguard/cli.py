@@ -196,7 +196,7 @@ def main(argv: list[str] | None = None, *, network=None) -> int:
     if network is not None:
         if network.active:
             log.debug("network: %s", network.line())
-        elif network.reason.startswith("turned off") or not sys.platform.startswith("linux"):
+        elif network.switched_off or not sys.platform.startswith("linux"):
             log.info("network: %s", network.line())
         else:
             log.warning("network: %s", network.line())

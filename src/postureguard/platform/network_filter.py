@@ -51,10 +51,15 @@ ENV_SWITCH = "POSTUREGUARD_NETWORK_FILTER"
 
 @dataclass(frozen=True)
 class FilterStatus:
-    """Whether internet sockets are refused in this process, and in words why or why not."""
+    """Whether internet sockets are refused in this process, and in words why or why not.
+
+    ``switched_off``: the user turned the filter off (environment or setting), which is no cause for a
+    warning; told apart here because ``reason`` is in the user's language.
+    """
 
     active: bool
     reason: str
+    switched_off: bool = False
 
     def line(self) -> str:
         """The one-line summary ``doctor`` prints."""
@@ -137,7 +142,7 @@ def install(env: Mapping[str, str] | None = None, settings_path: Path | None = N
         return _status
     off = _switched_off(env, settings_path)
     if off:
-        _status = FilterStatus(False, off)
+        _status = FilterStatus(False, off, switched_off=True)
         return _status
     remote = tcp_endpoint(env)
     if remote:
