@@ -1356,26 +1356,32 @@ def _paint_silhouette(win: PlayerWindow, canvas, drawing, tr, dot_fill: str = ""
 def draw_exercise_figure(win: PlayerWindow, canvas, figure, width: int, height: int,
                          active: int | None = None) -> None:  # fmt: skip
     """Draw an exercise's :class:`~postureguard.ui.figures.ExerciseFigure` on ``canvas`` (pixels):
-    its poses side by side, left to right (start, then the held position), each under its label,
-    with the furniture in grey and the movement as arrows in the marker colour. Pose ``active``
-    (0-based), if given, is marked: a tinted panel and its label in the marker colour."""
-    from postureguard.ui.figures import PANEL_GAP, exercise_panels, fit
+    its poses side by side in equal columns, left to right (start, then the held position), each
+    under its label, with the furniture in grey and the movement as arrows in the marker colour.
+    Pose ``active`` (0-based), if given, is marked: a tinted column and its label in the marker colour.
+    """
+    from postureguard.ui.figures import Transform, exercise_panels, fit
 
     px = win.px
     panels = exercise_panels(figure)
-    box = (panels[0].box[0], panels[0].box[1], panels[-1].box[2], panels[-1].box[3])
-    label_h = px(40)  # room above the panels for two lines of label
-    tr = fit(box, width, height - label_h, margin=px(8))
-    tr = type(tr)(tr.scale, tr.dx, tr.dy + label_h)
-    for number, panel in enumerate(panels, 1):
-        x0, y0, x1, _y1 = panel.box
-        marked = active == number - 1
+    column = width / len(panels)
+    wrap = max(px(60), column - px(12))  # a label (a translation may be long) wraps within its column
+    labels = [f"{number}. {_(panel.label)}" for number, panel in enumerate(panels, 1)]
+    label_h = 0
+    for text in labels:
+        item = canvas.create_text(0, px(6), text=text, font="PGSmall", anchor="n", width=wrap)
+        label_h = max(label_h, canvas.bbox(item)[3] + px(8))
+        canvas.delete(item)
+    for index, panel in enumerate(panels):
+        marked = active == index
+        left = index * column
         if marked:
-            left, right = tr(x0 - PANEL_GAP / 2, 0)[0], tr(x1 + PANEL_GAP / 2, 0)[0]
-            canvas.create_rectangle(left, px(2), right, height - px(2), fill=COLOURS["marked"], outline="")
-        if number > 1:  # a thin rule between two poses
-            sx = tr(x0 - (x0 - panels[number - 2].box[2]) / 2, 0)[0]
-            canvas.create_line(sx, px(6), sx, height - px(6), fill=COLOURS["rule"], width=max(1, px(1)))
+            canvas.create_rectangle(left, px(2), left + column, height - px(2), fill=COLOURS["marked"],
+                                    outline="")  # fmt: skip
+        if index:  # a thin rule between two poses
+            canvas.create_line(left, px(6), left, height - px(6), fill=COLOURS["rule"], width=max(1, px(1)))
+        fitted = fit(panel.box, column, height - label_h, margin=px(8))
+        tr = Transform(fitted.scale, fitted.dx + left, fitted.dy + label_h)
         for line in panel.props:
             canvas.create_line(*[v for p in line for v in tr(*p)], fill=COLOURS["prop"], width=max(2, px(3)),
                                capstyle="round", joinstyle="round")  # fmt: skip
@@ -1385,14 +1391,16 @@ def draw_exercise_figure(win: PlayerWindow, canvas, figure, width: int, height: 
             (cx, cy), rx, ry = tr(ghost.cx, ghost.cy), ghost.rx * tr.scale, ghost.ry * tr.scale
             canvas.create_oval(cx - rx, cy - ry, cx + rx, cy + ry, outline=COLOURS["muted"],
                                width=max(1, px(1.5)), dash=(px(4), px(3)))  # fmt: skip
+        # Arrow heads in proportion to the figure (a fixed size would swallow a short arrow).
+        head = max(9.0, 0.04 * tr.scale)
         for arrow in panel.arrows:
             canvas.create_line(*[v for p in arrow.points for v in tr(*p)], fill=COLOURS["point"],
-                               width=max(2, px(4)), arrow="last", smooth=len(arrow.points) > 2,
-                               arrowshape=(px(14), px(16), px(6)), capstyle="round")  # fmt: skip
-        left, right = tr(x0, y0)[0], tr(x1, y0)[0]
-        canvas.create_text((left + right) / 2, px(6), text=f"{number}. {_(panel.label)}", font="PGSmall",
-                           fill=COLOURS["point"] if marked else COLOURS["text"], anchor="n",
-                           width=max(right - left, px(60)), justify="center")  # fmt: skip
+                               width=max(3.0, min(px(4), 0.012 * tr.scale)), arrow="last",
+                               smooth=len(arrow.points) > 2, arrowshape=(head, head * 1.15, head * 0.45),
+                               capstyle="round")  # fmt: skip
+        canvas.create_text(left + column / 2, px(6), text=labels[index], font="PGSmall",
+                           fill=COLOURS["point"] if marked else COLOURS["text"], anchor="n", width=wrap,
+                           justify="center")  # fmt: skip
 
 
 def draw_point_diagram(
