@@ -49,7 +49,8 @@ DPI = 100
 POOR_MINUTE_SHARE = 0.5
 
 #: Gap reasons as the user reads them.
-GAP_REASONS = {"paused": N_("paused"), "camera_off": N_("camera off"), "locked": N_("screen locked")}
+GAP_REASONS = {"paused": N_("paused"), "camera_off": N_("camera off"), "locked": N_("screen locked"),
+               "setup": N_("first-run setup"), "guide": N_("camera guide")}
 #: Label of missing minutes that no gap record explains (the app was simply not running).
 NOT_RUNNING = N_("app not running")
 
