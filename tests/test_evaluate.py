@@ -100,3 +100,32 @@ def test_a_bad_manifest_is_one_line(tmp_path, content, message):
     assert res.returncode == 2
     lines = [x for x in res.stderr.splitlines() if x.strip()]
     assert len(lines) == 1 and lines[0].startswith("postureguard: ") and message in lines[0], res.stderr
+
+
+def test_a_toml_manifest_reads_like_json(posture_data, tmp_path):
+    folder = posture_data / "webcam-landmarks-5class" / "project_capstone" / "Data"
+    toml = tmp_path / "m.toml"
+    toml.write_text(f'''schema = "postureguard.scenarios"
+
+[[recordings]]
+name = "toml"
+kind = "landmarks"
+interval_s = 0.25
+calibrate_s = [0, 10]
+
+[[recordings.segments]]
+csv = "{folder / "coords_webcam_straight_2.csv"}"
+rows = [0, 240]
+label = "upright"
+
+[[recordings.segments]]
+csv = "{folder / "coords_webcam_slouch_2.csv"}"
+rows = [0, 300]
+label = "slouch"
+alert = true
+''')
+    res = _run(toml, "--json", "--data-root", "/")
+    assert res.returncode == 0, res.stderr
+    rows = {r["label"]: r for r in json.loads(res.stdout)["scenarios"]}
+    assert rows["upright"]["false_alerts"] == 0 and rows["slouch"]["missed"] == 0
+    assert 0 <= rows["slouch"]["delays_s"][0] <= 2

@@ -13,7 +13,8 @@ standing (shoulders high in the frame).
 The anchor
     :class:`Anchor`: the shoulder midpoint (``x`` in image widths, ``y`` in image heights) and the
     shoulder width (``width``, in image widths; a size that falls with the distance to the camera).
-    The calibration records the user's upright anchor.
+    The calibration records the user's upright anchor; it is made from the largest person in view
+    (the one sitting in front of the screen, nearest the camera).
 
 Acquiring (nobody tracked): a candidate is the user when its shoulder midpoint lies within
     :data:`ACQUIRE_DISTANCE` calibrated shoulder widths of the calibrated midpoint (distance measured
