@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import queue
 import threading
 import time
@@ -47,6 +48,8 @@ MIRROR_WIDTH = 400
 MIRROR_HEIGHT = 300
 #: The worker analyses at most this many frames a second (the cost is measured by bench/guide.py).
 MAX_FPS = 15.0
+#: Set by ``postureguard run --source SOURCE`` for the players it starts: their guide's frame source.
+GUIDE_SOURCE_ENV = "POSTUREGUARD_GUIDE_SOURCE"
 #: How long (s) a busy camera is retried at the start (the monitor is releasing it).
 OPEN_RETRY_S = 3.0
 #: How often (s) the shown frame rate is written to the log.
@@ -488,14 +491,16 @@ class GuideView:
 def guide_factory(settings, kb, choice, camera: str | None) -> Callable[[Any], GuideView] | None:
     """What the player calls to build its guide, or None: the ``guide`` setting is off, or the
     routine has no point the guide covers. ``camera`` is a frame-source spec (camera index or
-    recording), by default the ``camera`` setting."""
+    recording), by default the tray app's ``--source`` (:data:`GUIDE_SOURCE_ENV`), else the ``camera``
+    setting."""
     if not settings.guide or choice.playable is None:
         return None
     routine = choice.playable.routine
     if not any(kb.point(code).guide is not None for code in routine.point_codes):
         log.info("camera guide: routine %s has no point the guide covers", routine.id)
         return None
-    spec = camera if camera is not None else str(settings.camera)
+    # The tray app started with --source passes its recording on, so both read the same "camera".
+    spec = camera if camera is not None else os.environ.get(GUIDE_SOURCE_ENV) or str(settings.camera)
     size = (settings.camera_width, settings.camera_height)
 
     def open_frames():
