@@ -13,6 +13,7 @@ import re
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from desktop import REACT_S, START_S, wait_for
@@ -164,3 +165,70 @@ def test_guide_off_or_no_camera_leaves_the_player_as_it_was(players, isolated_ho
     missing.expect(r"finished, completed, 1 of 1 steps", 10)  # the clock ran as without a guide
     missing.key("Escape")
     assert missing.wait_exit() == 0
+
+
+FACE_AND_SHOULDERS = {
+    "version": 1,
+    "routines": [{
+        "id": "face-shoulders-guide",
+        "title": "Face and shoulders with the camera guide",
+        "triggers": ["headache"],
+        "steps": [
+            {"point": "BL2", "action": "press", "side": "left", "seconds": 30,
+             "instruction": "Press gently at the inner end of your left eyebrow."},
+            {"point": "GB21", "action": "press", "side": "both", "seconds": 30,
+             "instruction": "Press the top of each shoulder."},
+            {"point": "LI4", "action": "press", "side": "left", "seconds": 30,
+             "instruction": "Press into the web of your left hand."},
+        ],
+        "evidence": {"level": "low", "source": "A test routine."},
+        "cautions": "Press the face only lightly. Leave out LI4 and GB21 if you are pregnant.",
+    }],
+}  # fmt: skip
+
+
+@pytest.mark.e2e
+def test_face_and_shoulder_points_are_drawn_on_a_real_person_and_a_missing_hand_is_asked_for(
+    players, isolated_home, tmp_path
+):
+    import cv2
+
+    from photos import photo
+
+    _acknowledged(isolated_home)
+    (isolated_home / "config").mkdir(parents=True, exist_ok=True)
+    (isolated_home / "config" / "routines.json").write_text(json.dumps(FACE_AND_SHOULDERS), encoding="utf-8")
+    clip = tmp_path / "astronaut.avi"
+    image = photo("astronaut")  # scikit-image's astronaut: a face and the shoulders, no hands
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"MJPG"), 15.0, image.shape[1::-1])
+    for i in range(45):
+        writer.write(np.roll(image, i % 3 - 1, axis=1))  # a person holds still only so far
+    writer.release()
+    player = players(isolated_home, "guide-face", "face-shoulders-guide", "--camera", str(clip))
+    player.find_window("PostureGuard .+ Face and shoulders with the camera guide$")
+    player.expect(r"window ready for keys")
+    player.key("Return")
+    player.expect(r"camera guide: point BL2 side left")
+    player.expect(r"camera guide: marker BL2 left at (\d+),(\d+)", START_S)
+    time.sleep(0.5)
+    geometry = player.session.window_geometry(player.window)
+    player.session.screenshot("guide-face-bl2.png", crop=geometry)
+    # Nobody presses: the clock stands still; Next moves on.
+    assert "phase ended" not in player.log()
+    player.key("Right")
+    player.expect(r"camera guide: point GB21 side left")
+    player.expect(r"camera guide: marker GB21 left at", START_S)
+    time.sleep(0.5)
+    player.session.screenshot("guide-shoulder-gb21.png", crop=geometry)
+    player.key("Right")
+    player.expect(r"camera guide: point GB21 side right")
+    player.key("Right")
+    player.expect(r"camera guide: point LI4 side left")
+    time.sleep(1.5)  # no hand in the picture: a hint, and no marker for LI4
+    shot = player.session.screenshot("guide-hint-li4.png", crop=geometry)
+    assert "marker LI4" not in player.log()
+    player.key("Escape")
+    assert player.wait_exit() == 0
+    pressed, routines = _pressed(isolated_home)
+    assert pressed == {} and [r.status for r in routines] == ["skipped"]
+    assert shot.exists()
