@@ -376,3 +376,122 @@ def test_children_inherit_the_language(isolated_home):
     )
     assert result.returncode == 0, result.stderr
     assert _first_words(_help_line("es")) in " ".join(result.stdout.split()), result.stdout
+
+
+# ----- the real windows in German and Spanish (screenshots under test-results/) --------------------
+
+#: The settings window's title in each language, as the catalog has it (the window is found by it).
+_SETTINGS_TITLE = "PostureGuard settings"
+
+
+def _translated(msgid: str, lang: str) -> str:
+    for entry_id, _plural, forms, _flags in _entries(_read("postureguard", lang)):
+        if entry_id == msgid:
+            assert forms[0] and forms[0] != msgid, f"{msgid!r} is not translated into {lang}"
+            return forms[0]
+    raise AssertionError(f"{msgid!r} is not in the {lang} catalog")
+
+
+def _desktop_env(session, home: Path, lang: str, scale: str) -> dict[str, str]:
+    env = {k: v for k, v in session.env.items() if k not in ("LC_ALL", "LC_MESSAGES", "LANG")}
+    env.update(
+        PYTHONPATH=str(REPO / "src"), POSTUREGUARD_HOME=str(home), POSTUREGUARD_UI_SCALE=scale, LANGUAGE=lang,
+    )  # fmt: skip
+    env.pop("POSTUREGUARD_LANGUAGE", None)
+    return env
+
+
+def _fits_the_screen(session, window: int, name: str) -> tuple[int, int, int, int]:
+    x, y, w, h = session.window_geometry(window)
+    assert x >= 0 and y >= 0 and x + w <= 1280 and y + h <= 800, f"{name}: {w}x{h}+{x}+{y} leaves the screen"
+    return x, y, w, h
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("lang", TRANSLATED)
+def test_the_settings_window_in_german_and_spanish(desktop_session, isolated_home, lang):
+    """``LANGUAGE=de``/``es``: the window is titled and labelled in the language; screenshots of its top
+    and (scrolled) lower part at 125 %, where the longer German and Spanish labels must still fit."""
+    from desktop import EXIT_S, REACT_S, START_S, wait_for
+
+    session = desktop_session
+    log_name = f"i18n-settings-{lang}.log"
+    title = _translated(_SETTINGS_TITLE, lang)
+    proc = session.popen(
+        [sys.executable, "-m", "postureguard", "-v", "settings"], log_name,
+        env=_desktop_env(session, isolated_home, lang, "1.25"),
+    )  # fmt: skip
+    try:
+        def window() -> int | None:
+            if proc.poll() is not None:
+                raise AssertionError(f"exited with {proc.returncode}: {session.read_log(log_name)}")
+            ids = session.search_windows(name=f"^{title}$", visible=True)
+            return ids[0] if ids else None
+
+        win = wait_for(window, START_S, f"the window titled {title!r}")
+        wait_for(lambda: "cameras:" in session.read_log(log_name), REACT_S, "the camera probe's answer")
+        x, y, w, h = _fits_the_screen(session, win, lang)
+        session.settled_screenshot(f"i18n-settings-{lang}.png", crop=(x, y, w, h))
+        session.run("xdotool", "mousemove", str(x + w // 2), str(y + h // 2))
+        session.run("xdotool", "click", "--repeat", "2", "--delay", "30", "5")
+        session.settled_screenshot(f"i18n-settings-{lang}-middle.png", crop=(x, y, w, h))
+        session.run("xdotool", "click", "--repeat", "15", "--delay", "30", "5")
+        session.settled_screenshot(f"i18n-settings-{lang}-lower.png", crop=(x, y, w, h))
+        session.key(win, "Escape")
+        assert proc.wait(timeout=EXIT_S) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("lang", TRANSLATED)
+def test_the_tray_menu_in_german_and_spanish(desktop_session, tmp_path, lang):
+    """The tray app with ``LANGUAGE=de``/``es``: its icon's tooltip and its menu in the language (the
+    menu opened with a real right-click in trayer, screenshot), and Quit (the menu's last item) ends it."""
+    from clips import calibrated_clip
+    from desktop import COMMAND_S, EXIT_S, REACT_S, START_S, wait_for
+
+    session = desktop_session
+    home = tmp_path / "pg-home"
+    env = _desktop_env(session, home, lang, "1")
+    clip, cal = calibrated_clip(tmp_path, env, 240, 0, timeout=COMMAND_S)
+    log_name = f"i18n-tray-{lang}.log"
+    proc = session.popen(
+        [sys.executable, "-m", "postureguard", "-v", "run", "--source", str(clip), "--calibration", str(cal)],
+        log_name, env=env,
+    )  # fmt: skip
+    try:
+        def ours():
+            if proc.poll() is not None:
+                raise AssertionError(f"the app exited ({proc.returncode}):\n{session.read_log(log_name)}")
+            return [c for c in session.tray_clients() if session.window_pid(c.window_id) == proc.pid]
+
+        icon = wait_for(ours, START_S, "the app's icon in the tray")[0]
+        # The tooltip is the icon window's name: PostureGuard · <state in the language> · ...
+        words = {_translated(m, lang) for m in ("nobody in view", "starting", "calibrating: sit upright")}
+        words.add(_translated("head about {angle}° more forward than your upright", lang).split("{")[0])
+
+        def tooltip() -> str | None:
+            names = [client.name for client in ours()]
+            return next((name for name in names if any(word in name for word in words)), None)
+
+        wait_for(tooltip, START_S, f"a {lang} tooltip on the tray icon")
+        before = set(session.search_windows(pid=proc.pid, visible=True))
+        centre = (str(icon.x + icon.width // 2), str(icon.y + icon.height // 2))
+        session.run("xdotool", "mousemove", *centre, "click", "3")
+
+        def menu() -> list[int]:
+            new = set(session.search_windows(pid=proc.pid, visible=True)) - before
+            return [w for w in new if session.window_geometry(w)[3] > 40]
+
+        shown = wait_for(menu, REACT_S, "the tray menu to open")[0]
+        mx, my, mw, mh = _fits_the_screen(session, shown, f"{lang} menu")
+        left = max(0, mx - 10)
+        crop = (left, 0, min(mw + 20, 1280 - left), my + mh + 10)
+        session.settled_screenshot(f"i18n-tray-menu-{lang}.png", crop=crop)
+        session.key_to_grab("Up", "Return")  # the last item: Quit (Beenden / Salir)
+        assert proc.wait(timeout=EXIT_S) == 0, session.read_log(log_name)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
