@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from desktop import REACT_S, START_S, wait_for
+from desktop import START_S, wait_for
 from guide_clips import write_press_clip
 from postureguard.history import open_store
 from postureguard.ui.guide_view import COLOURS
@@ -158,13 +158,30 @@ def test_guide_off_or_no_camera_leaves_the_player_as_it_was(players, isolated_ho
     (isolated_home / "config" / "settings.toml").unlink()
     missing = players(isolated_home, "guide-no-camera", "li4-guide", "--camera", "9", "--step-seconds", "2")
     missing.find_window(TITLE)
+    missing.expect(r"camera guide: off, there is no camera 9")
     missing.expect(r"window ready for keys")
     missing.key("Return")
-    missing.expect(r"camera guide: off \(camera 9 cannot be opened", REACT_S * 3)
+    missing.expect(r"step 1/1 phase 1/1 LI4")
     missing.screenshot("guide-no-camera.png")
     missing.expect(r"finished, completed, 1 of 1 steps", 10)  # the clock ran as without a guide
+    assert "camera claim" not in missing.log()  # the tray app's monitor was never paused
     missing.key("Escape")
     assert missing.wait_exit() == 0
+
+    # A camera that exists but fails (here a recording that is not one) turns the guide off in one
+    # line, gives the camera back at once, and the clock runs as without a guide.
+    broken = tmp_path / "broken.avi"
+    broken.write_bytes(b"not a video")
+    failing = players(isolated_home, "guide-broken", "li4-guide", "--camera", str(broken),
+                      "--step-seconds", "2")  # fmt: skip
+    failing.find_window(TITLE)
+    failing.expect(r"window ready for keys")
+    failing.key("Return")
+    failing.expect(r"camera claim: released")
+    failing.expect(r"camera guide: off \(cannot open video")
+    failing.expect(r"finished, completed, 1 of 1 steps", 10)
+    failing.key("Escape")
+    assert failing.wait_exit() == 0
 
 
 FACE_AND_SHOULDERS = {

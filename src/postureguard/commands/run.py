@@ -261,8 +261,8 @@ def _run(args) -> int:
         overrides=overrides,
     )
     specs = args.source or [str(settings.camera)]
-    if args.source and len(args.source) == 1:
-        # The routine players this app starts read the same source for their camera guide.
+    if args.source and len(args.source) == 1 and args.source[0].isdigit():
+        # The routine players this app starts use the same camera for their camera guide.
         from postureguard.ui.guide_view import GUIDE_SOURCE_ENV
 
         os.environ[GUIDE_SOURCE_ENV] = args.source[0]

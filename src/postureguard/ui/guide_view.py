@@ -22,10 +22,12 @@ import contextlib
 import logging
 import os
 import queue
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from postureguard.errors import UserError
@@ -48,7 +50,8 @@ MIRROR_WIDTH = 400
 MIRROR_HEIGHT = 300
 #: The worker analyses at most this many frames a second (the cost is measured by bench/guide.py).
 MAX_FPS = 15.0
-#: Set by ``postureguard run --source SOURCE`` for the players it starts: their guide's frame source.
+#: Set by ``postureguard run --source N`` (a camera index) for the players it starts: their guide's
+#: camera. A recording given to the tray app is not passed on (``routine play --camera`` takes one).
 GUIDE_SOURCE_ENV = "POSTUREGUARD_GUIDE_SOURCE"
 #: How long (s) a busy camera is retried at the start (the monitor is releasing it).
 OPEN_RETRY_S = 3.0
@@ -426,6 +429,7 @@ class GuideView:
         except queue.Empty:
             item = None
         if isinstance(item, str):
+            self.claim.release()  # the monitor may use the camera again at once
             self.message = _("Camera guide off: {reason}").format(reason=item)
             if self.w_hint is not None:
                 self.w_hint.configure(text=self.message)
@@ -499,8 +503,11 @@ def guide_factory(settings, kb, choice, camera: str | None) -> Callable[[Any], G
     if not any(kb.point(code).guide is not None for code in routine.point_codes):
         log.info("camera guide: routine %s has no point the guide covers", routine.id)
         return None
-    # The tray app started with --source passes its recording on, so both read the same "camera".
+    # The tray app started with --source N passes its camera on, so both read the same camera.
     spec = camera if camera is not None else os.environ.get(GUIDE_SOURCE_ENV) or str(settings.camera)
+    if spec.isdigit() and sys.platform.startswith("linux") and not Path(f"/dev/video{spec}").exists():
+        log.info("camera guide: off, there is no camera %s", spec)
+        return None  # without a camera the player stays as it was
     size = (settings.camera_width, settings.camera_height)
 
     def open_frames():
