@@ -150,7 +150,7 @@ def test_the_network_filter_turned_off_is_no_warning_in_any_language(isolated_ho
     ("language", "title", "names", "closing"),
     [
         ("de", "PostureGuard-Diagnose",
-         ("Posenmodell", "Wissensbasis", "Infobereich", "Verlauf", "Kalibrierung"),
+         ("Posenmodell", "Wissensbasis", "Tray", "Verlauf", "Kalibrierung"),
          ("Problem(e) verhindern", "PostureGuard kann laufen", "Alles, was PostureGuard braucht")),
         ("es", "Diagnóstico de PostureGuard",
          ("modelo de pose", "base de conocimientos", "bandeja", "historial", "calibración"),
