@@ -69,6 +69,15 @@ def test_standing_and_away_read_as_away(evaluation):
     assert all(r["poor_share"] in (None, 0) for r in rows)
 
 
+@pytest.mark.shared_data
+def test_a_colleague_in_view_or_in_the_chair_is_not_the_user(evaluation):
+    rows = {r["label"]: r for r in evaluation["scenarios"] if r["recording"] == "lm-colleague"}
+    beside, in_chair = rows["other_person"], rows["other_person_in_chair"]
+    assert beside["poor_share"] == 0 and beside["presence_errors"] == 0  # the user, judged alone
+    assert in_chair["poor_share"] in (None, 0) and in_chair["presence_errors"] <= 0.05  # nobody
+    assert beside["false_alerts"] == in_chair["false_alerts"] == 0
+
+
 def test_the_table_names_each_scenario(posture_data):
     res = _run(MANIFEST, "--data-root", posture_data, "--only", "lm-looks-down")
     assert res.returncode == 0, res.stderr

@@ -176,13 +176,20 @@ def _recordings(doc: dict, root: Path) -> list[Recording]:
                         rec.missing = _("no images match {glob}").format(glob=root / str(seg.get("glob")))
                 elif "empty" in seg:  # nobody in the chair for this many frames
                     count = int(seg["empty"])
+                    if isinstance(seg.get("with"), dict):  # but someone else in view
+                        seg["with"] = {**seg["with"], "path": root / str(seg["with"].get("csv", ""))}
                 else:
                     csv_path = root / str(seg.get("csv", ""))
                     seg["path"] = csv_path
+                    if isinstance(seg.get("with"), dict):
+                        seg["with"] = {**seg["with"], "path": root / str(seg["with"].get("csv", ""))}
                     first, end = seg.get("rows", [0, 0])
                     count = int(end) - int(first)
                     if not csv_path.is_file():
                         rec.missing = _("not found: {path}").format(path=csv_path)
+                other = seg.get("with")
+                if isinstance(other, dict) and not Path(other["path"]).is_file():
+                    rec.missing = _("not found: {path}").format(path=other["path"])
                 if rec.missing:
                     continue
                 if count <= 0:
@@ -212,7 +219,9 @@ def _transform(pose, seg: dict):
       shoulder midpoint (the neck tilted sideways, positive = clockwise on the picture);
     * ``yaw``: the face landmarks moved sideways by this many ear distances, the far ear hidden (a head
       turned towards a second screen);
-    * ``hide: [i, ...]``: these landmarks made invisible (a hand or over-ear headphones over an ear).
+    * ``hide: [i, ...]``: these landmarks made invisible (a hand or over-ear headphones over an ear);
+    * ``scale: s``: every landmark moved towards (s < 1) or away from the shoulder midpoint, as a person
+      further from (nearer to) the camera looks; applied before ``shift``.
     """
     import math
 
@@ -233,6 +242,10 @@ def _transform(pose, seg: dict):
         if dx:
             far = 7 if (pts[7].x - pts[8].x) * dx < 0 else 8  # the ear the head turns away from
             pts[far] = Point(pts[far].x, pts[far].y, pts[far].z, 0.0)
+    if "scale" in seg:
+        k = float(seg["scale"])
+        cx, cy = (pts[11].x + pts[12].x) / 2, (pts[11].y + pts[12].y) / 2
+        pts = [Point(cx + (p.x - cx) * k, cy + (p.y - cy) * k, p.z * k, p.visibility) for p in pts]
     if "shift" in seg:
         sx, sy = (float(v) for v in seg["shift"])
         pts = [Point(p.x + sx, p.y + sy, p.z, p.visibility if 0 <= p.x + sx <= 1 and 0 <= p.y + sy <= 1
@@ -247,6 +260,15 @@ def _read_landmarks(seg: dict, size: tuple[int, int]) -> list:
 
     from postureguard.engine.landmarks import Point, Pose
 
+    if "with" in seg:  # a second person in the same frames (a colleague), or alone when "empty"
+        count = int(seg["empty"]) if "empty" in seg else int(seg["rows"][1]) - int(seg["rows"][0])
+        other = _read_landmarks(seg["with"], size)
+        if len(other) != count:
+            raise ManifestError(_("manifest: the second person of a segment needs as many rows as it has "
+                                  "frames ({n})").format(n=count))  # fmt: skip
+        mine = _read_landmarks({k: v for k, v in seg.items() if k != "with"}, size)
+        return [o if p is None else Pose(p.image, p.width, p.height, others=(o,)) for p, o in zip(mine, other,
+                                                                                                  strict=True)]
     if "empty" in seg:
         return [None] * int(seg["empty"])
     first, end = (int(v) for v in seg["rows"])
@@ -279,15 +301,14 @@ def _drawing(pose, size=(320, 240)):
     import numpy as np
 
     image = np.zeros((size[1], size[0], 3), np.uint8)
-    if pose is None:
-        return image
-    for a, b in _BONES:
-        pa, pb = pose[a], pose[b]
-        if min(pa.visibility, pb.visibility) < 0.5:
-            continue
-        a_px = (int(pa.x * size[0]), int(pa.y * size[1]))
-        b_px = (int(pb.x * size[0]), int(pb.y * size[1]))
-        cv2.line(image, a_px, b_px, (255, 255, 255), 6)
+    for person in () if pose is None else (pose, *pose.others):
+        for a, b in _BONES:
+            pa, pb = person[a], person[b]
+            if min(pa.visibility, pb.visibility) < 0.5:
+                continue
+            a_px = (int(pa.x * size[0]), int(pa.y * size[1]))
+            b_px = (int(pb.x * size[0]), int(pb.y * size[1]))
+            cv2.line(image, a_px, b_px, (255, 255, 255), 6)
     return image
 
 
