@@ -249,3 +249,23 @@ def test_face_and_shoulder_points_are_drawn_on_a_real_person_and_a_missing_hand_
     pressed, routines = _pressed(isolated_home)
     assert pressed == {} and [r.status for r in routines] == ["skipped"]
     assert shot.exists()
+
+
+@pytest.mark.e2e
+def test_turning_the_camera_off_in_the_player_releases_it_and_the_clock_runs(players, isolated_home,
+                                                                              tmp_path):
+    clip = _home(isolated_home, [("away", 5.0)], tmp_path)  # nobody presses: only the clock can end it
+    player = players(isolated_home, "guide-turn-off", "li4-guide", "--camera", str(clip))
+    player.find_window(TITLE)
+    player.expect(r"window ready for keys")
+    player.key("Return")
+    player.expect(r"camera claim: taken")
+    player.expect(r"camera guide: marker LI4 right at", START_S)
+    started = time.monotonic()
+    player.key("c")
+    player.expect(r"camera claim: released")
+    player.expect(r"camera guide: turned off by the user")
+    player.expect(r"finished, completed, 1 of 1 steps", 3 * STEP_S)
+    assert time.monotonic() - started < STEP_S + 3  # the clock ran from then on, pressed or not
+    player.key("Escape")
+    assert player.wait_exit() == 0

@@ -296,6 +296,18 @@ class GuideView:
         self.worker.start()
         log.info("camera guide: started")
 
+    def turn_off(self) -> None:
+        """The user turned the camera off in the player: stop, give the camera back, show the figure.
+
+        The clock then runs as without a guide; the seconds pressed so far are kept for the history.
+        """
+        if self._closed:
+            return
+        self.close()
+        self._hide()
+        self.point = None
+        log.info("camera guide: turned off by the user")
+
     def close(self) -> None:
         """Stop the worker and give the camera back (the player closes)."""
         if self._closed:
@@ -326,6 +338,9 @@ class GuideView:
         self.w_hint = self.win.label(self.frame, "", "PGSmall", fg="#ffffff", anchor="center")
         self.w_hint.configure(bg="#000000")
         self.w_hint.pack(fill="x")
+        off = self.win.button(self.frame, _("Camera off (C)"), self.turn_off)
+        off.pack(anchor="e", padx=px(6), pady=px(6))
+        self.win.root.bind("<KeyPress-c>", lambda _event: self.turn_off())
         self._before = before
         self._figure_pack: dict[str, Any] = {}
         self._image_item = self.canvas.create_image(0, 0, anchor="nw")
