@@ -8,9 +8,10 @@ tests/guide_clips.py, 420 x 420 at 15 fps, made in a temporary folder). Two meas
 
 1. The guide's analysis alone (no display): for each point the landmarkers it needs (hand points: the
    hand model; forearm points: hand and pose; face points: hand and face) run on the recording paced
-   in real time at the guide's rate (at most ``MAX_FPS`` a second, the newest frame whenever the models
-   are free), for ``--seconds``. Prints frames analysed a second and the process's CPU time per second
-   of guidance (user + system, all threads; 100 % = one of this machine's cores).
+   in real time at the guide's rate (the newest frame whenever the models are free, at most
+   ``ANALYSE_FPS`` a second; the mirror itself shows up to ``MAX_FPS``), for ``--seconds``. Prints
+   frames analysed a second and the process's CPU time per second of guidance (user + system, all
+   threads; 100 % = one of this machine's cores).
 2. With an X display: the real ``postureguard routine play`` process with ``--camera CLIP`` on a one-step
    LI4 routine; prints the frames a second its mirror showed (from its own log) and its CPU per second
    of guidance (from /proc), over ``--seconds`` after the guide started.
@@ -52,7 +53,7 @@ def default_clip(folder: Path) -> Path:
 def analysis_cost(clip: Path, code: str, seconds: float) -> tuple[float, float]:
     """(frames analysed a second, CPU seconds per second) of the guide's analysis for point ``code``."""
     from postureguard.knowledge.loader import load_knowledge
-    from postureguard.ui.guide_view import MAX_FPS
+    from postureguard.ui.guide_view import ANALYSE_FPS
     from postureguard.vision.guide.session import GuideSession
     from postureguard.vision.sources import open_source
 
@@ -64,7 +65,7 @@ def analysis_cost(clip: Path, code: str, seconds: float) -> tuple[float, float]:
         source.close()
         for image in frames[:5]:  # warm up (first inference allocates)
             session.analyse(image, time.monotonic(), point, "right")
-        gap = 1.0 / MAX_FPS
+        gap = 1.0 / ANALYSE_FPS
         n, start, used = 0, time.monotonic(), cpu_s()
         while time.monotonic() - start < seconds:
             due = start + n * gap

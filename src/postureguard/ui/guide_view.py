@@ -48,8 +48,11 @@ STARTUP_S = 15.0
 #: Largest size of the mirror on screen in logical pixels (at 100 %); the frame's shape is kept.
 MIRROR_WIDTH = 400
 MIRROR_HEIGHT = 300
-#: The worker analyses at most this many frames a second (the cost is measured by bench/guide.py).
+#: The mirror shows at most this many frames a second.
 MAX_FPS = 15.0
+#: The models analyse at most this many frames a second, the newest each time: a press is a matter of
+#: seconds, and this is most of the guide's CPU (bench/guide.py measures it).
+ANALYSE_FPS = 10.0
 #: Set by ``postureguard run --source N`` (a camera index) for the players it starts: their guide's
 #: camera. A recording given to the tray app is not passed on (``routine play --camera`` takes one).
 GUIDE_SOURCE_ENV = "POSTUREGUARD_GUIDE_SOURCE"
@@ -173,11 +176,15 @@ class GuideWorker(threading.Thread):
                     assert self._pending is not None
                     (image, t), self._pending = self._pending, None
                     point, side = self._point
+                began = time.monotonic()
                 reading = session.analyse(image, t, point, side)
                 with self._lock:
                     if self._point == (point, side):
                         self._reading, self._reading_code = reading, point.code if point else ""
                 self.analysed += 1
+                rest = 1.0 / ANALYSE_FPS - (time.monotonic() - began)
+                if rest > 0:
+                    self.stop_event.wait(rest)
         except (UserError, OSError, RuntimeError) as exc:
             self._fail(exc)
         finally:
