@@ -36,6 +36,11 @@ on the user's own camera image):
   ``right_`` in the names and negate ``offset[1]``; a picture that mirrors the canonical view (a
   selfie-flipped frame, a hand seen from its other face) negates ``offset[1]`` as well.
   :meth:`Anchor.resolve` does all of this.
+
+A point may also carry a ``guide`` (:class:`Guide`): how the routine player's camera guide finds it on
+the user's own image. It reuses the figure's anchor unless it names one of its own over landmarks the
+figure does not have (the face mesh, or hand and pose landmarks together for the forearm), and says in
+``measure`` which of the user's own lengths its proportions (cun) are taken from.
 """
 
 from __future__ import annotations
