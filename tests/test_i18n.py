@@ -401,6 +401,22 @@ def _desktop_env(session, home: Path, lang: str, scale: str) -> dict[str, str]:
     return env
 
 
+def _titled(session, proc, title: str, log_name: str):
+    """A callable for wait_for: the visible window of ``proc`` whose title (the UTF-8 _NET_WM_NAME: Tk
+    writes non-ASCII titles garbled into the legacy WM_NAME) is ``title``, else None."""
+
+    def find() -> int | None:
+        if proc.poll() is not None:
+            raise AssertionError(f"exited with {proc.returncode}: {session.read_log(log_name)}")
+        for window in session.search_windows(name="PostureGuard", visible=True):
+            prop = session.run("xprop", "-id", str(window), "_NET_WM_NAME", check=False).stdout
+            if "= " in prop and prop.split("= ", 1)[1].strip().strip('"') == title:
+                return window
+        return None
+
+    return find
+
+
 def _fits_the_screen(session, window: int, name: str) -> tuple[int, int, int, int]:
     x, y, w, h = session.window_geometry(window)
     assert x >= 0 and y >= 0 and x + w <= 1280 and y + h <= 800, f"{name}: {w}x{h}+{x}+{y} leaves the screen"
@@ -422,13 +438,7 @@ def test_the_settings_window_in_german_and_spanish(desktop_session, isolated_hom
         env=_desktop_env(session, isolated_home, lang, "1.25"),
     )  # fmt: skip
     try:
-        def window() -> int | None:
-            if proc.poll() is not None:
-                raise AssertionError(f"exited with {proc.returncode}: {session.read_log(log_name)}")
-            ids = session.search_windows(name=f"^{title}$", visible=True)
-            return ids[0] if ids else None
-
-        win = wait_for(window, START_S, f"the window titled {title!r}")
+        win = wait_for(_titled(session, proc, title, log_name), START_S, f"the window titled {title!r}")
         wait_for(lambda: "cameras:" in session.read_log(log_name), REACT_S, "the camera probe's answer")
         x, y, w, h = _fits_the_screen(session, win, lang)
         session.settled_screenshot(f"i18n-settings-{lang}.png", crop=(x, y, w, h))
@@ -491,6 +501,57 @@ def test_the_tray_menu_in_german_and_spanish(desktop_session, tmp_path, lang):
         crop = (left, 0, min(mw + 20, 1280 - left), my + mh + 10)
         session.settled_screenshot(f"i18n-tray-menu-{lang}.png", crop=crop)
         session.key_to_grab("Up", "Return")  # the last item: Quit (Beenden / Salir)
+        assert proc.wait(timeout=EXIT_S) == 0, session.read_log(log_name)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("lang", TRANSLATED)
+def test_the_first_run_in_german_and_spanish_fits_at_200_percent(desktop_session, tmp_path, lang):
+    """The four setup steps with ``LANGUAGE=de``/``es`` at 200 %: each fits the 1280 x 800 screen with
+    the longer labels (screenshots), and the walk-through finishes with the answers saved."""
+    from clips import posture_frames, write_clip
+    from desktop import EXIT_S, START_S, wait_for
+
+    session = desktop_session
+    home = tmp_path / "pg-home"
+    clip = write_clip(tmp_path / "upright.avi", posture_frames(30, 0), 10.0)
+    log_name = f"i18n-first-run-{lang}.log"
+    title = _translated("PostureGuard setup", lang)
+    argv = [sys.executable, "-m", "postureguard", "-v", "setup", "--source", str(clip), "--countdown", "0",
+            "--frames", "3"]  # fmt: skip
+    proc = session.popen(argv, log_name, env=_desktop_env(session, home, lang, "2"))
+
+    def logged(text: str, timeout: float = START_S) -> None:
+        wait_for(lambda: text in session.read_log(log_name), timeout, f"{text!r} in {log_name}")
+
+    def shot(step: str) -> None:
+        name = f"i18n-first-run-{lang}-{step}.png"  # the whole screen: what overflows shows
+        # Steps 2 and 3 show the live preview, which never settles.
+        session.screenshot(name) if step in ("2", "3") else session.settled_screenshot(name)
+        _fits_the_screen(session, win, f"{lang} setup {step}")
+
+    try:
+        win = wait_for(_titled(session, proc, title, log_name), START_S, f"the window titled {title!r}")
+        logged("setup step 1")
+        session.key(win, "space", "Tab", "Tab", "space", "Tab", "Tab", "space")  # understood; No; No
+        logged("setup answers: pregnancy_mode=no, blood_thinners=no")
+        shot("1")
+        session.key(win, "Return")
+        logged("setup step 2")
+        logged("setup preview: first frame shown")
+        shot("2")
+        session.key(win, "Return")
+        logged("setup step 3")
+        session.key(win, "Return")  # start calibrating
+        logged("setup calibration saved")
+        shot("3")
+        session.key(win, "Return")
+        logged("setup step 4")
+        shot("4")
+        session.key(win, "Return")  # finish
         assert proc.wait(timeout=EXIT_S) == 0, session.read_log(log_name)
     finally:
         if proc.poll() is None:

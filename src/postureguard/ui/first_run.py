@@ -470,9 +470,10 @@ class FirstRunWindow:
             log.warning("knowledge base unavailable for the notice: %s", exc)
         self._text(self.content, _("Please read this once:"), "Heading.TLabel")
         self._text(self.content, disclaimer)
+        flags_label = None
         if flags:
             self._text(self.content, _("See a doctor instead of pressing points when, for example:"))
-            self._text(self.content, "\n".join(flags), "Muted.TLabel")
+            flags_label = self._text(self.content, "\n".join(flags), "Muted.TLabel")
         box = self.ttk.Checkbutton(
             self.content,
             text=_("I understand: PostureGuard is not medical advice."),
@@ -499,7 +500,21 @@ class FirstRunWindow:
                     grid, text=text, value=answer, variable=self.safety_vars[key],
                     command=self._ack_changed,
                 ).grid(row=row, column=column, sticky="w", padx=(gap, 0))
+        if flags_label is not None:
+            self._fit_examples(flags_label, flags)
         self._ack_changed()
+
+    def _fit_examples(self, label: Any, flags: list[str]) -> None:
+        """Fewer red-flag examples rather than a window taller than the screen (a language's longer
+        wording at 200 %, where the buttons would fall off the bottom); the player lists them all."""
+        self.root.update_idletasks()
+        screen_h = self.root.winfo_screenheight()
+        room = screen_h - round(screen_h * 0.05)  # the window's top is placed 5 % down the screen
+        while len(flags) > 1 and self.root.winfo_reqheight() > room:
+            flags = flags[:-1]
+            label.configure(text="\n".join(flags))
+            self.root.update_idletasks()
+            log.info("setup notice: %d red-flag example(s) shown to fit the screen", len(flags))
 
     def _ack_changed(self) -> None:
         if self.step == 0:
