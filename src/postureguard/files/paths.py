@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from postureguard.i18n import _
+
 APP_NAME = "postureguard"
 
 
@@ -106,14 +108,14 @@ def history_file() -> Path:
 def own_files() -> list[tuple[Path, str]]:
     """PostureGuard's own files with what each is (for messages), which no ``--out`` may overwrite."""
     history = history_file()
-    found = [(history, "PostureGuard's history database")]
-    found += [(history.with_name(history.name + s), "a journal of PostureGuard's history database")
+    found = [(history, _("PostureGuard's history database"))]
+    found += [(history.with_name(history.name + s), _("a journal of PostureGuard's history database"))
               for s in ("-wal", "-shm", "-journal")]
-    found += [(settings_file(), "PostureGuard's settings file"),
-              (calibration_file(), "PostureGuard's calibration file"),
-              (user_routines_file(), "PostureGuard's routines file")]
+    found += [(settings_file(), _("PostureGuard's settings file")),
+              (calibration_file(), _("PostureGuard's calibration file")),
+              (user_routines_file(), _("PostureGuard's routines file"))]
     log = log_file()
-    found += [(log.with_name(log.name + s), "PostureGuard's log file")
+    found += [(log.with_name(log.name + s), _("PostureGuard's log file"))
               for s in ("", *(f".{i}" for i in range(1, LOG_BACKUPS + 1)))]
     return found
 
@@ -138,7 +140,7 @@ def ensure_private_dir(path: Path) -> Path:
         # mkdir's mode is filtered through the umask; the new folder is made exactly 0700.
         os.chmod(folder, 0o700)
     if not path.is_dir():
-        raise NotADirectoryError(errno.ENOTDIR, "not a folder", str(path))
+        raise NotADirectoryError(errno.ENOTDIR, _("not a folder"), str(path))
     return path
 
 
@@ -183,12 +185,12 @@ def _replaceable(target: Path) -> bool:
     except FileNotFoundError:
         return True
     if stat.S_ISDIR(st.st_mode):
-        raise IsADirectoryError(errno.EISDIR, "it is a folder; name a file", str(target))
+        raise IsADirectoryError(errno.EISDIR, _("it is a folder; name a file"), str(target))
     # The mode bits as well as access(): root may write anything, but a file with no write bit at all
     # was made read-only by its owner and is kept.
     if not st.st_mode & 0o222 or not os.access(target, os.W_OK):
         raise PermissionError(
-            errno.EACCES, "it is read-only (make it writable, chmod u+w, to let PostureGuard replace it)",
+            errno.EACCES, _("it is read-only (make it writable, chmod u+w, to let PostureGuard replace it)"),
             str(target),
         )
     return True
@@ -374,20 +376,29 @@ def check_destination(
     target = target_of(path)
     for item in inputs:
         if _same(target, Path(item)):
-            raise UserError(f"{option} {shown} is one of the inputs ({item}); writing it would destroy "
-                            "what is being read; choose another file")
+            raise UserError(
+                _(
+                    "{option} {path} is one of the inputs ({input}); writing it would destroy what is being "
+                    "read; choose another file"
+                ).format(option=option, path=shown, input=item)
+            )
     for own, description in own_files() if keep is None else keep:
         if _same(target, own):
-            raise UserError(f"{option} {shown} is {description}; choose another file")
+            text = _("{option} {path} is {description}; choose another file")
+            raise UserError(text.format(option=option, path=shown, description=description))
     try:
         _replaceable(target)
         if create_folder:
             ensure_private_dir(target.parent)
         elif not target.parent.is_dir():
-            reason = "is not a folder" if target.parent.exists() else "does not exist"
-            raise UserError(f"cannot write {what}: the folder {target.parent} {reason}")
+            if target.parent.exists():
+                text = _("cannot write {what}: the folder {folder} is not a folder")
+            else:
+                text = _("cannot write {what}: the folder {folder} does not exist")
+            raise UserError(text.format(what=what, folder=target.parent))
     except OSError as exc:
-        raise UserError(f"cannot write {what}: {exc.strerror or exc}") from None
+        text = _("cannot write {what}: {reason}")
+        raise UserError(text.format(what=what, reason=exc.strerror or exc)) from None
     return target
 
 
@@ -415,9 +426,15 @@ def _busy(lock_path: Path, target: Path):
         holder = lock_path.read_text(encoding="ascii").strip()
     except (OSError, UnicodeDecodeError):
         holder = ""
-    who = f"another PostureGuard command (process {holder})" if holder.isdigit() else \
-        "another PostureGuard command"
-    return UserError(f"{target} is being written by {who}; wait for it to finish or choose another file")
+    if holder.isdigit():
+        text = _(
+            "{path} is being written by another PostureGuard command (process {pid}); wait for it to finish "
+            "or choose another file"
+        )
+    else:
+        text = _("{path} is being written by another PostureGuard command; wait for it to finish or choose "
+                 "another file")
+    return UserError(text.format(path=target, pid=holder))
 
 
 def _flock(lock_path: Path, target: Path, wait: bool) -> int:

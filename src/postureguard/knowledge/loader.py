@@ -59,7 +59,7 @@ from typing import Any
 from postureguard.engine.landmarks import PoseIndex
 from postureguard.errors import DataError, UserError
 from postureguard.files.validate import load_json, quote, read_user_file, strip_controls
-from postureguard.i18n import current_language, knowledge_text
+from postureguard.i18n import N_, _, current_language, knowledge_text
 
 log = logging.getLogger(__name__)
 
@@ -467,11 +467,20 @@ class UnknownName(UserError, LookupError):
         self.kind = kind
         self.name = name
         self.suggestions = tuple(suggestions)
-        hint = f"; did you mean {', '.join(self.suggestions)}?" if self.suggestions else ""
-        super().__init__(f"no {kind} {name!r}{hint}")
+        texts = _UNKNOWN.get(kind, (N_("no {kind} {name}"), N_("no {kind} {name}; did you mean {close}?")))
+        text = _(texts[1] if self.suggestions else texts[0])
+        super().__init__(text.format(kind=kind, name=repr(name), close=", ".join(self.suggestions)))
 
     def __str__(self) -> str:  # LookupError/KeyError would otherwise quote the message
         return str(self.args[0])
+
+
+#: UnknownName's sentences by kind: (without, with close matches).
+_UNKNOWN = {
+    "point": (N_("no point {name}"), N_("no point {name}; did you mean {close}?")),
+    "routine": (N_("no routine {name}"), N_("no routine {name}; did you mean {close}?")),
+    "trigger": (N_("no trigger {name}"), N_("no trigger {name}; did you mean {close}?")),
+}
 
 
 def _norm(name: str) -> str:
@@ -594,14 +603,17 @@ def _read_json(path: Path, max_bytes: int = MAX_USER_FILE_BYTES) -> Any:
     try:
         text = read_user_file(path, name, max_bytes=max_bytes, error=DataError).decode("utf-8")
     except FileNotFoundError:
-        raise DataError(f"{name}: file not found") from None
+        raise DataError(_("{name}: file not found").format(name=name)) from None
     except UnicodeDecodeError as exc:
-        raise DataError(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        text = _("{name}: not UTF-8 text ({reason} at byte {n})")
+        raise DataError(text.format(name=name, reason=exc.reason, n=exc.start)) from None
     try:
         return load_json(text, name, error=DataError, object_pairs_hook=_pairs_hook)
     except json.JSONDecodeError as exc:
         raise DataError(
-            f"{name}: not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+            _("{name}: not valid JSON: {error} at line {line} column {column}").format(
+                name=name, error=exc.msg, line=exc.lineno, column=exc.colno
+            )
         ) from None
 
 
@@ -612,23 +624,26 @@ class _Checker:
         self.file = file
         self.entry = entry
         if not isinstance(obj, dict):
-            self.fail(f"must be a JSON object, not {_type_name(obj)}")
+            self.fail(_("must be a JSON object, not {type}").format(type=_type_name(obj)))
         self.obj = obj
         for key in getattr(obj, "duplicates", ()):
-            self.fail(f"field {quote(key)} is given twice", field_name=None)
+            self.fail(_("field {name} is given twice").format(name=quote(key)), field_name=None)
         for key in obj:
             if key not in allowed:
                 close = difflib.get_close_matches(key, list(allowed), n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                self.fail(f"unknown field {quote(key)}{hint}")
+                if close:
+                    self.fail(_("unknown field {name} (did you mean {close}?)").format(
+                        name=quote(key), close=repr(close[0])
+                    ))  # fmt: skip
+                self.fail(_("unknown field {name}").format(name=quote(key)))
         for key in required:
             if key not in obj:
-                self.fail("is missing", field_name=key)
+                self.fail(_("is missing"), field_name=key)
 
     def fail(self, message: str, field_name: str | None = None) -> None:
         where = f"{self.file}: {self.entry}"
         if field_name is not None:
-            where += f": field {field_name!r}"
+            where += ": " + _("field {name}").format(name=repr(field_name))
         raise DataError(f"{where}: {message}")
 
     def has(self, key: str) -> bool:
@@ -639,68 +654,80 @@ class _Checker:
         (escape sequences would reach the user's terminal raw); at most ``max_chars`` long."""
         value = self.obj[key]
         if not isinstance(value, str):
-            self.fail(f"must be text, not {_type_name(value)}", key)
+            self.fail(_("must be text, not {type}").format(type=_type_name(value)), key)
         if len(value) > 4 * max_chars:  # do not even clean up a megabyte of text
-            self.fail(f"is {len(value)} characters long; at most {max_chars} fit", key)
+            self.fail(_too_long(len(value), max_chars), key)
         cleaned = strip_controls(value)
         if cleaned != value:
             log.info("%s: %s: field %r: control characters removed", self.file, self.entry, key)
         value = cleaned.strip()
         if not value:
-            self.fail("must not be empty", key)
+            self.fail(_("must not be empty"), key)
         if one_line and "\n" in value:
-            self.fail("must be a single line", key)
+            self.fail(_("must be a single line"), key)
         if len(value) > max_chars:
-            self.fail(f"is {len(value)} characters long; at most {max_chars} fit", key)
+            self.fail(_too_long(len(value), max_chars), key)
         return value
 
     def choice(self, key: str, choices: Sequence[str]) -> str:
         value = self.obj[key]
         if not isinstance(value, str) or value not in choices:
-            self.fail(f"must be one of {', '.join(choices)}, not {quote(value)}", key)
+            text = _("must be one of {choices}, not {value}")
+            self.fail(text.format(choices=", ".join(choices), value=quote(value)), key)
         return value
 
     def bool(self, key: str) -> bool:
         value = self.obj[key]
         if not isinstance(value, bool):
-            self.fail(f"must be true or false, not {_type_name(value)}", key)
+            self.fail(_("must be true or false, not {type}").format(type=_type_name(value)), key)
         return value
 
     def number(self, key: str, *, low: float, high: float, low_open: bool = True) -> float:
         value = self.obj[key]
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            self.fail(f"must be a number, not {_type_name(value)}", key)
+            self.fail(_("must be a number, not {type}").format(type=_type_name(value)), key)
         too_low = value <= low if low_open else value < low
         if too_low or value > high:
-            bound = f"more than {low:g}" if low_open else f"at least {low:g}"
-            self.fail(f"must be {bound} and at most {high:g}, not {value:g}", key)
+            if low_open:
+                text = _("must be more than {low} and at most {high}, not {value}")
+            else:
+                text = _("must be at least {low} and at most {high}, not {value}")
+            self.fail(text.format(low=f"{low:g}", high=f"{high:g}", value=f"{value:g}"), key)
         return float(value)
 
     def list(self, key: str, *, non_empty: bool = True) -> list:
         value = self.obj[key]
         if not isinstance(value, list):
-            self.fail(f"must be a list, not {_type_name(value)}", key)
+            self.fail(_("must be a list, not {type}").format(type=_type_name(value)), key)
         if non_empty and not value:
-            self.fail("must not be empty", key)
+            self.fail(_("must not be empty"), key)
         return value
 
     def str_list(self, key: str, *, non_empty: bool = True) -> tuple[str, ...]:
         items = self.list(key, non_empty=non_empty)
         for i, item in enumerate(items, 1):
             if not isinstance(item, str) or not item.strip():
-                self.fail(f"item {i} must be non-empty text, not {quote(item)}", key)
+                text = _("item {n} must be non-empty text, not {value}")
+                self.fail(text.format(n=i, value=quote(item)), key)
         return tuple(item.strip() for item in items)
 
 
+def _too_long(length: int, limit: int) -> str:
+    return _("is {n} characters long; at most {limit} fit").format(n=length, limit=limit)
+
+
 def _type_name(value: Any) -> str:
-    return {
+    names = {
         type(None): "null",
         bool: "true/false",
-        int: "a number",
-        float: "a number",
-        str: "text",
-        list: "a list",
-    }.get(type(value), "an object" if isinstance(value, dict) else type(value).__name__)
+        int: N_("a number"),
+        float: N_("a number"),
+        str: N_("text"),
+        list: N_("a list"),
+    }
+    if type(value) in names:
+        return _(names[type(value)])
+    return _("an object") if isinstance(value, dict) else type(value).__name__
 
 
 _POINT_FIELDS = (
