@@ -755,7 +755,7 @@ def _check_version(file: str, doc: Any, allowed: Sequence[str], required: Sequen
     top = _Checker(file, "top level", doc, allowed, required)
     version = top.obj["version"]
     if isinstance(version, bool) or not isinstance(version, int):
-        top.fail(f"must be a whole number, not {_type_name(version)}", "version")
+        top.fail(_("must be a whole number, not {type}").format(type=_type_name(version)), "version")
     if version != SUPPORTED_VERSION:
         top.fail(
             f"version {version} is not supported (this PostureGuard reads version {SUPPORTED_VERSION})",
@@ -785,11 +785,12 @@ def _parse_anchor(
         name = c.str(key)
         if name not in models[model]:
             close = difflib.get_close_matches(name, sorted(models[model]), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            c.fail(f"{quote(name)} is not a MediaPipe {model} landmark{hint}", key)
+            hint = " " + _("(did you mean {close}?)").format(close=repr(close[0])) if close else ""
+            text = _("{name} is not a MediaPipe {model} landmark{hint}")
+            c.fail(text.format(name=quote(name), model=model, hint=hint), key)
         names[key] = name
     if names["from"] == names["to"]:
-        c.fail("must differ from 'from'", "to")
+        c.fail(_("must differ from 'from'"), "to")
     t = c.number("t", low=0.0, high=1.0, low_open=False)
     offset = (0.0, 0.0)
     if c.has("offset"):
@@ -798,7 +799,7 @@ def _parse_anchor(
             isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and abs(v) <= 2
             for v in raw_offset
         ):
-            c.fail("must be two numbers [along, across], each between -2 and 2", "offset")
+            c.fail(_("must be two numbers [along, across], each between -2 and 2"), "offset")
         offset = (float(raw_offset[0]), float(raw_offset[1]))
     return Anchor(model=model, view=view, from_=names["from"], to=names["to"], t=t, offset=offset)
 
@@ -821,7 +822,7 @@ def _parse_point(file: str, index: int, raw: Any) -> Point:
     c = _Checker(file, entry, raw, (*_POINT_FIELDS, "note", "guide"), _POINT_FIELDS)
     code = c.str("code")
     if not _POINT_CODE.match(code):
-        c.fail(f"{quote(code)} is not a point code like 'LI4' or 'EX-HN3'", "code")
+        c.fail(_("{code} is not a point code like 'LI4' or 'EX-HN3'").format(code=quote(code)), "code")
     aliases = c.str_list("aliases", non_empty=False)
     technique_check = _Checker(
         file,
@@ -837,10 +838,11 @@ def _parse_point(file: str, index: int, raw: Any) -> Point:
     )
     light = c.bool("light_pressure")
     if light and technique.pressure != "light":
-        technique_check.fail("must be 'light' because the point has light_pressure: true", "pressure")
+        technique_check.fail(_("must be 'light' because the point has light_pressure: true"), "pressure")
     pregnancy = c.bool("pregnancy_caution")
     if code in PREGNANCY_AVOID and not pregnancy:
-        c.fail(f"must be true: {code} is traditionally avoided in pregnancy", "pregnancy_caution")
+        text = _("must be true: {code} is traditionally avoided in pregnancy")
+        c.fail(text.format(code=code), "pregnancy_caution")
     anchor = _parse_anchor(file, entry, c.obj["anchor"])
     return Point(
         code=code,
@@ -895,15 +897,17 @@ def _parse_routine(
     c = _Checker(file, entry, raw, (*_ROUTINE_FIELDS, *_ROUTINE_OPTIONAL), _ROUTINE_FIELDS)
     routine_id = c.str("id")
     if not _ROUTINE_ID.match(routine_id):
-        c.fail(f"{quote(routine_id)} must be lower-case words joined by hyphens, like 'neck-release'", "id")
+        text = _("{id} must be lower-case words joined by hyphens, like 'neck-release'")
+        c.fail(text.format(id=quote(routine_id)), "id")
     triggers = c.str_list("triggers")
     for trigger in triggers:
         if trigger not in TRIGGERS:
             close = difflib.get_close_matches(trigger, TRIGGERS, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            c.fail(f"unknown trigger {quote(trigger)}{hint}; known: {', '.join(TRIGGERS)}", "triggers")
+            hint = " " + _("(did you mean {close}?)").format(close=repr(close[0])) if close else ""
+            text = _("unknown trigger {name}{hint}; known: {known}")
+            c.fail(text.format(name=quote(trigger), hint=hint, known=", ".join(TRIGGERS)), "triggers")
     if len(set(triggers)) != len(triggers):
-        c.fail("lists a trigger twice", "triggers")
+        c.fail(_("lists a trigger twice"), "triggers")
 
     steps = tuple(
         _parse_step(file, f"{entry} step {i}", raw_step, points)
@@ -912,13 +916,13 @@ def _parse_routine(
     presses = any(step.action == "press" for step in steps)
     exercises = any(step.action == "exercise" for step in steps)
     if not presses and not exercises:
-        c.fail("needs at least one 'press' step (a points routine) or 'exercise' step", "steps")
+        c.fail(_("needs at least one 'press' step (a points routine) or 'exercise' step"), "steps")
     if presses and exercises:
-        c.fail("mixes 'press' and 'exercise' steps; a routine is either points or exercises", "steps")
+        c.fail(_("mixes 'press' and 'exercise' steps; a routine is either points or exercises"), "steps")
     if "prolonged_sitting" in triggers and not any(step.action == "move" for step in steps):
-        c.fail("a routine for prolonged_sitting needs a 'move' step (stand up, walk)", "steps")
+        c.fail(_("a routine for prolonged_sitting needs a 'move' step (stand up, walk)"), "steps")
     if "eye_strain" in triggers and not any(step.action == "look_away" for step in steps):
-        c.fail("a routine for eye_strain needs a 'look_away' step (the 20-20-20 habit)", "steps")
+        c.fail(_("a routine for eye_strain needs a 'look_away' step (the 20-20-20 habit)"), "steps")
 
     total = sum(step.seconds for step in steps)
     short_total = sum(step.short_seconds for step in steps)
@@ -932,7 +936,8 @@ def _parse_routine(
         if c.has(key):
             stated = c.number(key, low=0, high=MAX_ROUTINE_SECONDS)
             if abs(stated - derived) > 1e-6:
-                c.fail(f"says {stated:g} but the steps add up to {derived:g}", key)
+                text = _("says {stated} but the steps add up to {derived}")
+                c.fail(text.format(stated=f"{stated:g}", derived=f"{derived:g}"), key)
 
     evidence_check = _Checker(
         file, f"{entry} evidence", c.obj["evidence"], ("level", "source"), ("level", "source")
@@ -960,30 +965,35 @@ def _parse_step(file: str, entry: str, raw: Any, points: Mapping[str, Point]) ->
     seconds = c.number("seconds", low=0, high=MAX_STEP_SECONDS)
     short = c.number("short_seconds", low=0, high=MAX_STEP_SECONDS) if c.has("short_seconds") else seconds
     if short > seconds:
-        c.fail(f"must not be longer than 'seconds' ({seconds:g}), not {short:g}", "short_seconds")
+        text = _("must not be longer than 'seconds' ({seconds}), not {short}")
+        c.fail(text.format(seconds=f"{seconds:g}", short=f"{short:g}"), "short_seconds")
     raw_point = c.obj["point"]
     code: str | None = None
     if action == "press":
         if raw_point is None:
-            c.fail("a 'press' step needs a point code", "point")
+            c.fail(_("a 'press' step needs a point code"), "point")
         if not isinstance(raw_point, str):
-            c.fail(f"must be a point code or null, not {_type_name(raw_point)}", "point")
+            c.fail(_("must be a point code or null, not {type}").format(type=_type_name(raw_point)), "point")
         point = points.get(_norm(raw_point))
         if point is None:
             close = difflib.get_close_matches(_norm(raw_point), list(points), n=3, cutoff=0.6)
             codes = list(dict.fromkeys(points[k].code for k in close))
-            hint = f" (did you mean {', '.join(codes)}?)" if codes else ""
-            c.fail(f"unknown point {quote(raw_point)}{hint}", "point")
+            hint = " " + _("(did you mean {close}?)").format(close=", ".join(codes)) if codes else ""
+            c.fail(_("unknown point {name}{hint}").format(name=quote(raw_point), hint=hint), "point")
         code = point.code
         if point.bilateral and side == "center":
-            c.fail(f"{code} is on both sides of the body: use left, right or both, not 'center'", "side")
+            text = _("{code} is on both sides of the body: use left, right or both, not 'center'")
+            c.fail(text.format(code=code), "side")
         if not point.bilateral and side != "center":
-            c.fail(f"{code} lies on the midline: use 'center', not {side!r}", "side")
+            text = _("{code} lies on the midline: use 'center', not {side}")
+            c.fail(text.format(code=code, side=repr(side)), "side")
     else:
         if raw_point is not None:
-            c.fail(f"a {action!r} step has no point; use null, not {quote(raw_point)}", "point")
+            text = _("a {action} step has no point; use null, not {value}")
+            c.fail(text.format(action=repr(action), value=quote(raw_point)), "point")
         if side != "center":
-            c.fail(f"a {action!r} step uses side 'center', not {side!r}", "side")
+            text = _("a {action} step uses side 'center', not {side}")
+            c.fail(text.format(action=repr(action), side=repr(side)), "side")
     return Step(
         point=code,
         action=action,
@@ -1003,29 +1013,34 @@ def _parse_exercise_step(file: str, entry: str, raw: Any) -> Step:
     """An ``exercise`` step: counted repetitions with a hold and a rest, no point, side 'center'."""
     c = _Checker(file, entry, raw, (*_EXERCISE_FIELDS, "seconds"), _EXERCISE_FIELDS)
     if c.obj["point"] is not None:
-        c.fail(f"an 'exercise' step has no point; use null, not {quote(str(c.obj['point']))}", "point")
+        text = _("an 'exercise' step has no point; use null, not {value}")
+        c.fail(text.format(value=quote(str(c.obj["point"]))), "point")
     side = c.choice("side", SIDES)
     if side != "center":
-        c.fail(f"an 'exercise' step uses side 'center', not {side!r}", "side")
+        c.fail(_("an 'exercise' step uses side 'center', not {side}").format(side=repr(side)), "side")
     reps_raw = c.obj["reps"]
     if not isinstance(reps_raw, int) or isinstance(reps_raw, bool) or not 1 <= reps_raw <= MAX_REPS:
-        c.fail(f"must be a whole number of repetitions from 1 to {MAX_REPS}, not {reps_raw!r}", "reps")
+        text = _("must be a whole number of repetitions from 1 to {n}, not {value}")
+        c.fail(text.format(n=MAX_REPS, value=repr(reps_raw)), "reps")
     hold = c.number("hold_seconds", low=0, high=MAX_HOLD_SECONDS, low_open=False)
     rest = c.number("rest_seconds", low=0, high=MAX_HOLD_SECONDS, low_open=False)
     if hold + rest < 1:
-        c.fail("a repetition must last at least 1 second (hold_seconds + rest_seconds)", "hold_seconds")
+        c.fail(_("a repetition must last at least 1 second (hold_seconds + rest_seconds)"), "hold_seconds")
     seconds = reps_raw * (hold + rest)
     if c.has("seconds"):
         stated = c.number("seconds", low=0, high=MAX_STEP_SECONDS)
         if abs(stated - seconds) > 1e-6:
-            c.fail(f"says {stated:g} but reps x (hold_seconds + rest_seconds) is {seconds:g}", "seconds")
+            text = _("says {stated} but reps x (hold_seconds + rest_seconds) is {seconds}")
+            c.fail(text.format(stated=f"{stated:g}", seconds=f"{seconds:g}"), "seconds")
     if seconds > MAX_STEP_SECONDS:
-        c.fail(f"the repetitions add up to {seconds:g} s; a step lasts at most {MAX_STEP_SECONDS} s", "reps")
+        text = _("the repetitions add up to {seconds} s; a step lasts at most {n} s")
+        c.fail(text.format(seconds=f"{seconds:g}", n=MAX_STEP_SECONDS), "reps")
     figure = c.str("figure")
     if figure not in EXERCISE_FIGURES:
         close = difflib.get_close_matches(figure, EXERCISE_FIGURES, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        c.fail(f"unknown figure {quote(figure)}{hint}; known: {', '.join(EXERCISE_FIGURES)}", "figure")
+        hint = " " + _("(did you mean {close}?)").format(close=repr(close[0])) if close else ""
+        text = _("unknown figure {name}{hint}; known: {known}")
+        c.fail(text.format(name=quote(figure), hint=hint, known=", ".join(EXERCISE_FIGURES)), "figure")
     return Step(
         point=None,
         action="exercise",
@@ -1065,17 +1080,19 @@ def _parse_triggers(file: str, raw: Any, routines: Mapping[str, Routine]) -> dic
     for trigger in TRIGGERS:
         ids = c.str_list(trigger)
         if len(set(ids)) != len(ids):
-            c.fail("lists a routine twice", trigger)
+            c.fail(_("lists a routine twice"), trigger)
         for rid in ids:
             if rid not in routines:
                 close = difflib.get_close_matches(rid, list(routines), n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                c.fail(f"unknown routine {quote(rid)}{hint}", trigger)
+                hint = " " + _("(did you mean {close}?)").format(close=repr(close[0])) if close else ""
+                c.fail(_("unknown routine {name}{hint}").format(name=quote(rid), hint=hint), trigger)
             if trigger not in routines[rid].triggers:
-                c.fail(f"routine {quote(rid)} does not list {trigger!r} among its triggers", trigger)
+                text = _("routine {name} does not list {trigger} among its triggers")
+                c.fail(text.format(name=quote(rid), trigger=repr(trigger)), trigger)
         for routine in routines.values():
             if trigger in routine.triggers and routine.id not in ids:
-                c.fail(f"routine {routine.id!r} lists {trigger!r} but is missing here", trigger)
+                text = _("routine {name} lists {trigger} but is missing here")
+                c.fail(text.format(name=repr(routine.id), trigger=repr(trigger)), trigger)
         result[trigger] = ids
     return result
 
@@ -1088,7 +1105,7 @@ def _parse_red_flags(file: str, raw_flags: list) -> tuple[RedFlag, ...]:
         emergency = c.bool("emergency")
         same_day = c.bool("same_day") if c.has("same_day") else False
         if emergency and same_day:
-            c.fail("an emergency flag is not also a same-day one; set one of them", "same_day")
+            c.fail(_("an emergency flag is not also a same-day one; set one of them"), "same_day")
         flags.append(RedFlag(text=c.str("text"), emergency=emergency, same_day=same_day))
     return tuple(flags)
 
