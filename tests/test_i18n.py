@@ -556,3 +556,41 @@ def test_the_first_run_in_german_and_spanish_fits_at_200_percent(desktop_session
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_the_menu_entry_is_found_in_german_and_spanish(tmp_path):
+    """``install-desktop`` writes GenericName, Comment, Keywords and the Settings action in each language
+    (from the catalog), the entry stays valid, and GLib's menu search finds it by a German keyword and
+    shows the German name when the desktop speaks German."""
+    import shutil
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XDG_") and k != "POSTUREGUARD_HOME"}
+    env.pop("POSTUREGUARD_LANGUAGE", None)
+    data = tmp_path / "home" / ".local" / "share"
+    env.update(HOME=str(tmp_path / "home"), XDG_DATA_HOME=str(data), POSTUREGUARD_HOME=str(tmp_path / "pg"))
+    program = str(Path(sys.executable).parent / "postureguard")
+    res = subprocess.run([program, "install-desktop"], env=env, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    entry = data / "applications" / "postureguard.desktop"
+    lines = entry.read_text(encoding="utf-8").splitlines()
+    for lang in TRANSLATED:
+        assert f"GenericName[{lang}]={_translated('Posture reminder', lang)}" in lines
+        assert f"Name[{lang}]={_translated('Settings', lang)}" in lines
+        keywords = _translated("posture;neck;break;acupressure;ergonomics;webcam;sitting", lang)
+        assert f"Keywords[{lang}]={keywords};" in lines
+    if shutil.which("desktop-file-validate"):
+        check = subprocess.run(["desktop-file-validate", str(entry)], capture_output=True, text=True)
+        assert check.returncode == 0 and not check.stdout.strip(), check.stdout + check.stderr
+    code = (
+        "import gi; gi.require_version('Gio', '2.0'); from gi.repository import Gio\n"
+        "hits = [i for group in Gio.DesktopAppInfo.search('Haltung') for i in group]\n"
+        "app = Gio.DesktopAppInfo.new('postureguard.desktop')\n"
+        "print(hits, app.get_generic_name())\n"
+    )
+    env_de = {**env, "LANGUAGE": "de", "LANG": "de_DE.UTF-8", "XDG_DATA_DIRS": "/nonexistent"}
+    found = subprocess.run(
+        [sys.executable, "-c", code], env=env_de, capture_output=True, text=True, timeout=120
+    )
+    assert found.returncode == 0, found.stderr
+    assert "postureguard.desktop" in found.stdout, found.stdout
+    assert found.stdout.strip().endswith(_translated("Posture reminder", "de")), found.stdout

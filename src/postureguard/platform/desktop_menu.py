@@ -33,6 +33,28 @@ ICON_NAME = "postureguard"
 
 #: Words the menus' search matches besides the name and comment (lower case, ``;``-separated).
 KEYWORDS = ("posture", "neck", "break", "acupressure", "ergonomics", "webcam", "sitting")
+#: The entry's texts; each is also written in every translated language (``GenericName[de]=...``), so
+#: the menu shows and finds PostureGuard in the desktop's language.
+GENERIC_NAME = N_("Posture reminder")
+COMMENT = N_("Watches your posture through the webcam and suggests short acupressure breaks")
+#: The search words in another language (``;``-separated, as the entry writes them), besides the English.
+KEYWORDS_TEXT = N_("posture;neck;break;acupressure;ergonomics;webcam;sitting")
+SETTINGS_NAME = N_("Settings")
+
+
+def _localized(key: str, message: str, suffix: str = "") -> str:
+    """``key[lang]=<message in lang>`` lines for each translated language (none where it is untranslated)."""
+    import gettext
+
+    from postureguard.i18n import LANGUAGES, locale_dir
+
+    lines = []
+    for lang in LANGUAGES[1:]:
+        catalog = gettext.translation("postureguard", locale_dir(), languages=[lang], fallback=True)
+        text = catalog.gettext(message)
+        if text != message:
+            lines.append(f"{key}[{lang}]={text}{suffix}\n")
+    return "".join(lines)
 
 
 class DesktopMenuError(UserError):
@@ -87,10 +109,13 @@ def menu_entry(argv: Sequence[str]) -> str:
         "Type=Application\n"
         "Version=1.4\n"
         "Name=PostureGuard\n"
-        "GenericName=Posture reminder\n"
-        "Comment=Watches your posture through the webcam and suggests short acupressure breaks\n"
-        f"Keywords={';'.join(KEYWORDS)};\n"
-        f"Exec={exec_line}\n"
+        f"GenericName={GENERIC_NAME}\n"
+        + _localized("GenericName", GENERIC_NAME)
+        + f"Comment={COMMENT}\n"
+        + _localized("Comment", COMMENT)
+        + f"Keywords={';'.join(KEYWORDS)};\n"
+        + _localized("Keywords", KEYWORDS_TEXT, ";")
+        + f"Exec={exec_line}\n"
         f"Icon={ICON_NAME}\n"
         "Terminal=false\n"
         "Categories=Utility;\n"
@@ -99,8 +124,9 @@ def menu_entry(argv: Sequence[str]) -> str:
         "Actions=settings;\n"
         "\n"
         "[Desktop Action settings]\n"
-        "Name=Settings\n"
-        f"Exec={settings_line}\n"
+        f"Name={SETTINGS_NAME}\n"
+        + _localized("Name", SETTINGS_NAME)
+        + f"Exec={settings_line}\n"
     )
 
 
