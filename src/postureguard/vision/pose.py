@@ -19,6 +19,7 @@ from postureguard.engine.landmarks import Point, Pose
 from postureguard.engine.person import anchor_of
 from postureguard.errors import ModelError, require
 from postureguard.files.resources import verified_model_path
+from postureguard.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +72,8 @@ def _mediapipe():
         sys.modules.setdefault("sounddevice", None)
         os.environ.setdefault("MPLBACKEND", "Agg")
         with _without_plotting():
-            return require("mediapipe", "pose detection", "mediapipe")
-    return require("mediapipe", "pose detection", "mediapipe")
+            return require("mediapipe", _("pose detection"), "mediapipe")
+    return require("mediapipe", _("pose detection"), "mediapipe")
 
 
 @contextmanager
@@ -163,7 +164,9 @@ class MediaPipePose:
             with _native_stderr_silenced():
                 return vision.PoseLandmarker.create_from_options(self._options)
         except (RuntimeError, ValueError) as exc:
-            raise ModelError(f"cannot load pose model {self.model_path}: {exc}") from None
+            raise ModelError(
+                _("cannot load pose model {path}: {error}").format(path=self.model_path, error=exc)
+            ) from None
 
     def reset(self) -> None:
         """Forget the tracked person: the next frame is searched afresh.

@@ -15,6 +15,7 @@ from typing import Any
 
 from postureguard.errors import ModelError
 from postureguard.files.resources import verified_guide_model_path
+from postureguard.i18n import _
 from postureguard.vision.pose import _mediapipe, _native_stderr_silenced, _nothing
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,8 @@ class _Landmarker:
             with _native_stderr_silenced():
                 self._landmarker = self._create(options)
         except (RuntimeError, ValueError) as exc:
-            raise ModelError(f"cannot load the {self.kind} model {self.model_path}: {exc}") from None
+            text = _("cannot load the {kind} model {path}: {error}")
+            raise ModelError(text.format(kind=self.kind, path=self.model_path, error=exc)) from None
 
     def _options(self, base: Any, running: Any) -> Any:
         raise NotImplementedError
