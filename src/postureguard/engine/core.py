@@ -50,7 +50,7 @@ from postureguard.engine.events import (
 )
 from postureguard.engine.geometry import EXTENSION_PITCH_MARGIN, Features, measure
 from postureguard.engine.landmarks import Pose
-from postureguard.engine.person import CameraWatch, PersonMatcher
+from postureguard.engine.person import CameraWatch, PersonMatcher, everyone
 from postureguard.engine.sample import Posture, PostureState, Sample
 from postureguard.engine.settings import EngineSettings
 
@@ -59,10 +59,19 @@ NECK_STRAIN = "neck_strain"
 
 @dataclass(frozen=True)
 class Update:
-    """What one call to :meth:`PostureEngine.update` produced."""
+    """What one call to :meth:`PostureEngine.update` produced.
+
+    ``look_for_others`` tells the loop that owns the pose model to have it look for everyone in view
+    (several poses) on the next analyses: someone it found was not taken as the user (they are not
+    where the user calibrated, so the user may be in view but not among the poses it returned), or
+    there is no calibrated place to tell the user by (then the largest person is the user, and only a
+    model that returns everyone can say who is largest). ``False`` when the frame showed nobody, or
+    only the user. See :class:`postureguard.vision.pose.MediaPipePose` for what the adapter does with it.
+    """
 
     sample: Sample
     events: tuple[Event, ...]
+    look_for_others: bool = False
 
 
 @dataclass(frozen=True)
@@ -166,6 +175,10 @@ class PostureEngine:
 
         seen = pose
         pose = self._matcher.choose(seen, t)
+        people = everyone(seen)
+        look_for_others = bool(people) and (
+            self._matcher.reference is None or any(p is not pose for p in people)
+        )
         features = measure(pose)
         person = features is not None
         if self._camera.update(seen, t):
@@ -220,7 +233,7 @@ class PostureEngine:
             sitting_s=self.sitting_seconds(t),
             poor_for_s=0.0 if self._episode_start is None else t - self._episode_start,
         )
-        return Update(sample, tuple(events))
+        return Update(sample, tuple(events), look_for_others=look_for_others)
 
     def sitting_seconds(self, t: float) -> float:
         return 0.0 if self._sitting_start is None else max(0.0, t - self._sitting_start)

@@ -16,6 +16,7 @@ its light goes off.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import queue
 import threading
@@ -235,6 +236,9 @@ class Owner:
         if session is not None and session.add(pose, now).done:
             self._finish_calibration(session)
         update = self.engine.update(pose, now)
+        if session is not None and not update.look_for_others:
+            # A calibration takes the largest person in view, which only several poses can tell.
+            update = dataclasses.replace(update, look_for_others=True)
         wall = self._wall()
         self._emit(Analysed(update, wall))
         for event in update.events:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from postureguard.engine.geometry import Features, measure
 from postureguard.engine.landmarks import Pose
+from postureguard.vision.pose import SteerablePoseModel
 from postureguard.vision.sources import Frame, FrameSource
 
 if TYPE_CHECKING:
@@ -63,6 +64,7 @@ class AnalyzerCounts:
     by_change: int = 0  # analyses triggered by a scene change
     by_schedule: int = 0  # analyses because the last result had aged out
     resets: int = 0  # pose tracker restarts after a big scene change
+    by_others: int = 0  # analyses at once because the model had just started to look for several people
 
 
 class AdaptiveAnalyzer:
@@ -76,6 +78,12 @@ class AdaptiveAnalyzer:
     ``observe(pose, now)`` turns the model's pose into the engine's update; the default is
     ``engine.update``. The monitor passes its owner's, which also calibrates and decides alerts on
     the same (the monitor's) thread: nothing here is shared with another thread, so nothing is locked.
+
+    After each analysis a steerable model (:class:`~postureguard.vision.pose.SteerablePoseModel`) is
+    told the update's :attr:`~postureguard.engine.core.Update.look_for_others`: it looks for one person
+    while only the user is found (cheaper) and for several after someone else was. When it has just
+    switched to several, the very next frame checked is analysed (half a second later, not at the next
+    scheduled analysis): the pose it returned was not the user, so the user has not been seen yet.
     """
 
     #: Seconds of source time between two tracker restarts at most (each costs about 0.5 s of CPU).
@@ -103,6 +111,7 @@ class AdaptiveAnalyzer:
         self._next_check: float | None = None
         self._last_reset: float | None = None
         self._last_analysis: float | None = None
+        self._look_again = False
 
     def wants(self, t: float) -> bool:
         return self._next_check is None or t >= self._next_check - 1e-6
@@ -120,12 +129,15 @@ class AdaptiveAnalyzer:
         if changed and share <= self.gate.settings.strong_share and self._last_analysis is not None:
             # Small movements come all the time; they only need a look now and then.
             changed = now - self._last_analysis >= self.SMALL_CHANGE_SPACING_S
-        if not scheduled and not changed:
+        again, self._look_again = self._look_again, False
+        if not scheduled and not changed and not again:
             return None
         if scheduled:
             self.counts.by_schedule += 1
-        else:
+        elif changed:
             self.counts.by_change += 1
+        else:
+            self.counts.by_others += 1
         reset_allowed = self._last_reset is None or now - self._last_reset >= self.RESET_SPACING_S
         if big and self._last_analysis is not None and reset_allowed:
             # Someone arrived or left: a tracker would keep following the old pose.
@@ -138,4 +150,6 @@ class AdaptiveAnalyzer:
         update = self.observe(pose, now)
         self.policy.analysed(now, update.sample, changed=not scheduled)
         self.gate.analysed(tiny)
+        if isinstance(self.model, SteerablePoseModel):
+            self._look_again = self.model.need_others(update.look_for_others, frame.t)
         return update

@@ -13,7 +13,7 @@ import sys
 import types
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from postureguard.engine.landmarks import Point, Pose
 from postureguard.engine.person import anchor_of
@@ -34,6 +34,17 @@ class PoseModel(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class SteerablePoseModel(PoseModel, Protocol):
+    """A pose model that looks for one person or for several, as its owner says (the loop that runs it
+    tells it after each analysis; see :meth:`MediaPipePose.need_others`)."""
+
+    def need_others(self, wanted: bool, t: float) -> bool:
+        """Take the owner's word on the last analysis at ``t`` seconds; ``True`` when the model has just
+        started to look for several people (the owner may then look again at once)."""
+        ...
 
 
 class _NotLoaded(types.ModuleType):
@@ -103,9 +114,12 @@ def _nothing():
     yield
 
 
-#: People the model is asked for: the user and a colleague or two in view (each is judged, or not, by
-#: :class:`postureguard.engine.person.PersonMatcher`).
+#: People the model is asked for at most: the user and a colleague or two in view (each is judged, or
+#: not, by :class:`postureguard.engine.person.PersonMatcher`).
 NUM_POSES = 3
+#: Seconds of analyses showing no one but the user (or no one) before a steered landmarker goes back
+#: from several poses to one (:meth:`MediaPipePose.need_others`).
+QUIET_S = 120.0
 
 
 def _by_size(poses: list[Pose]) -> list[Pose]:
@@ -123,6 +137,26 @@ class MediaPipePose:
 
     ``mode`` is ``"video"`` or ``"image"``. In video mode times passed to :meth:`detect` must grow;
     they are converted to whole milliseconds as MediaPipe requires.
+
+    One pose or several (video mode, steered by :meth:`need_others`)
+        A landmarker asked for several people runs its person detector on every frame as long as it
+        tracks fewer people than it was asked for, which is nearly always (one person at a desk): on
+        the bench clip 33-38 ms of CPU per analysis instead of 21-23 ms with one pose, which tracks
+        the person it found and skips the detector. So the landmarker starts asking for ``num_poses``
+        people (an owner that never steers it, a calibration or a one-off analysis, always sees
+        everyone) and, once steered, asks for one pose while the engine finds no one but the
+        calibrated user, and for ``num_poses`` again from the analysis after one that found someone
+        else. A colleague is still never judged in the user's place: while one pose tracks the user,
+        nobody else is returned; when the one pose returned is not the user (someone sat down while
+        the user was away, the tracker jumped, or a fresh search picked the colleague), the matcher
+        does not take it, the engine says so (:attr:`postureguard.engine.core.Update.look_for_others`),
+        and from then on everyone is looked for until :data:`QUIET_S` seconds of analyses have shown
+        no one else (the user is then missed for that one analysis; the analyzer looks again at the
+        next frame). Switching replaces the landmarker (one at a time, so memory stays flat: 206 MB
+        before and 216 MB after 39 switches in one process; a second, always-open one for several
+        people cost about 95 MB more); each switch costs about half a second of CPU once. In image mode
+        nothing is tracked between pictures, so the detector runs on every picture anyway; there the
+        landmarker always asks for ``num_poses``.
     """
 
     def __init__(
@@ -154,9 +188,45 @@ class MediaPipePose:
             output_segmentation_masks=False,
         )
         self._options = options
+        self.num_poses = num_poses
         self._landmarker = self._create()
         self._last_ms = -1
         self._warm = False
+        self._others_t: float | None = None  # when the owner last reported someone but the user (s)
+        self.switches = 0  # landmarkers replaced by need_others
+
+    @property
+    def poses_asked(self) -> int:
+        """How many people the current landmarker looks for (1 or :attr:`num_poses`)."""
+        return int(self._options.num_poses)
+
+    def need_others(self, wanted: bool, t: float) -> bool:
+        """Steer the landmarker (class docstring): ``wanted`` is the owner's verdict on the analysis at
+        ``t`` seconds (the times given to :meth:`detect`): someone not the user was found, or may be
+        hidden. Returns ``True`` when it has just switched to looking for several people, so the owner
+        can analyse the next frame at once rather than wait for its schedule."""
+        if self.mode != "video" or self.num_poses <= 1:
+            return False
+        if wanted:
+            self._others_t = t
+            if self.poses_asked == 1:
+                self._switch(self.num_poses)
+                return True
+        elif self.poses_asked > 1 and (self._others_t is None or t - self._others_t >= QUIET_S):
+            # Nobody else since QUIET_S (or ever: the analyses so far looked for everyone).
+            self._switch(1)
+        return False
+
+    def _switch(self, num_poses: int) -> None:
+        """Replace the landmarker by one asking for ``num_poses`` people (the old one closed first, so
+        only one is ever open). The new one has tracked no one: its first frame is searched afresh."""
+        import dataclasses
+
+        log.debug("pose model: looking for up to %d people from now", num_poses)
+        self._landmarker.close()
+        self._options = dataclasses.replace(self._options, num_poses=num_poses)
+        self._landmarker = self._create()
+        self.switches += 1
 
     def _create(self):
         vision = self._mp.tasks.vision
