@@ -594,3 +594,37 @@ def test_the_menu_entry_is_found_in_german_and_spanish(tmp_path):
     assert found.returncode == 0, found.stderr
     assert "postureguard.desktop" in found.stdout, found.stdout
     assert found.stdout.strip().endswith(_translated("Posture reminder", "de")), found.stdout
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("lang", TRANSLATED)
+def test_a_posture_alert_in_german_and_spanish(desktop_session, tmp_path, lang):
+    """The tray app with ``LANGUAGE=de``/``es`` watching a real slouch: dunst shows the alert with its
+    buttons in the language (offered through dunst's action menu, none in English; screenshot)."""
+    from clips import calibrated_clip
+    from desktop import COMMAND_S, EXIT_S, START_S, wait_for
+
+    session = desktop_session
+    session.dunst_close_all()
+    env = _desktop_env(session, tmp_path / "pg-home", lang, "1")
+    clip, cal = calibrated_clip(tmp_path, env, 32, 160, timeout=COMMAND_S)
+    log_name = f"i18n-alert-{lang}.log"
+    argv = [sys.executable, "-m", "postureguard", "-v", "run", "--source", str(clip),
+            "--calibration", str(cal), "--sustain", "5", "--sample-interval", "0.25"]  # fmt: skip
+    proc = session.popen(argv, log_name, env=env)
+    try:
+        popup = wait_for(session.notification_window, START_S, "the posture notification")
+        x, y, w, h = session.window_geometry(popup)
+        left = max(0, x - 10)
+        session.screenshot(f"i18n-alert-{lang}.png", crop=(left, 0, min(1280 - left, w + 20), y + h + 10))
+        offered = session.dunst_invoke_action(_translated("Snooze {minutes} min", lang).format(minutes=30))
+        for label in (_translated("Start routine", lang), _translated("I'm sitting fine", lang)):
+            assert any(label in line for line in offered), (label, offered)
+        for english in ("Start routine", "Snooze 30 min", "I'm sitting fine"):
+            assert not any(english in line for line in offered), (english, offered)
+        session.dunst_close_all()
+        session.run("kill", "-TERM", str(proc.pid))
+        assert proc.wait(timeout=EXIT_S) == 0, session.read_log(log_name)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
