@@ -628,3 +628,27 @@ def test_a_posture_alert_in_german_and_spanish(desktop_session, tmp_path, lang):
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_the_language_setting_is_read_fast_and_forgivingly(tmp_path):
+    """``language_setting``: the parent's POSTUREGUARD_LANGUAGE first, then ``[app] language`` (a flat
+    file too), and ``auto`` for anything it cannot use; ``config`` validates the key like any other."""
+    from postureguard.errors import DataError
+    from postureguard.settings.config import LANGUAGE_ENV, Settings, language_setting, with_value
+
+    path = tmp_path / "settings.toml"
+    assert language_setting(path, {}) == "auto"  # no file
+    path.write_text('[app]\nlanguage = "de"\n', encoding="utf-8")
+    assert language_setting(path, {}) == "de"
+    assert language_setting(path, {LANGUAGE_ENV: "es"}) == "es"
+    assert language_setting(path, {LANGUAGE_ENV: "klingon"}) == "de"  # a bad inherited value is ignored
+    path.write_text('language = "ES"\n', encoding="utf-8")
+    assert language_setting(path, {}) == "es"
+    for broken in ('[app]\nlanguage = "fr"\n', '[app]\nlanguage = 3\n', "[app\nlanguage = de", ""):
+        path.write_text(broken, encoding="utf-8")
+        assert language_setting(path, {}) == "auto", broken
+    path.write_bytes(b"\xff\xfe not text")
+    assert language_setting(path, {}) == "auto"
+    assert with_value(Settings(), "language", "es").language == "es"
+    with pytest.raises(DataError, match="one of auto, en, de, es"):
+        with_value(Settings(), "language", "fr")
