@@ -276,7 +276,8 @@ def test_the_users_own_routines_are_never_translated(language, tmp_path):
 
 
 def test_a_broken_data_file_is_still_reported_from_the_english_source(language, tmp_path):
-    """Validation runs before any lookup: a too-long instruction is reported the same in German."""
+    """Validation runs on the file's own (English) text before any lookup: a too-long instruction is
+    reported with its own length, in the user's language."""
     from postureguard.errors import DataError
 
     doc = json.loads(DATA.read_text(encoding="utf-8"))
@@ -284,7 +285,7 @@ def test_a_broken_data_file_is_still_reported_from_the_english_source(language, 
     broken = tmp_path / "acupoints.json"
     broken.write_text(json.dumps(doc), encoding="utf-8")
     language("de")
-    with pytest.raises(DataError, match=r"step 1: field 'instruction'"):
+    with pytest.raises(DataError, match=rf"step 1: \w+ 'instruction': .*\b{MAX_INSTRUCTION_CHARS + 1}\b"):
         load_knowledge(broken, include_user=False)
 
 
