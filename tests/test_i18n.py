@@ -424,29 +424,32 @@ def _fits_the_screen(session, window: int, name: str) -> tuple[int, int, int, in
 
 
 @pytest.mark.e2e
+@pytest.mark.parametrize("scale", ["1.25", "2"])
 @pytest.mark.parametrize("lang", TRANSLATED)
-def test_the_settings_window_in_german_and_spanish(desktop_session, isolated_home, lang):
-    """``LANGUAGE=de``/``es``: the window is titled and labelled in the language; screenshots of its top
-    and (scrolled) lower part at 125 %, where the longer German and Spanish labels must still fit."""
+def test_the_settings_window_in_german_and_spanish(desktop_session, isolated_home, lang, scale):
+    """``LANGUAGE=de``/``es``: the window is titled and labelled in the language; screenshots of its top,
+    middle and lower part at 125 % and 200 %, where the longer German and Spanish labels must still fit
+    the screen (the form scrolls; nothing may be cut at the right)."""
     from desktop import EXIT_S, REACT_S, START_S, wait_for
 
     session = desktop_session
-    log_name = f"i18n-settings-{lang}.log"
+    log_name = f"i18n-settings-{lang}-{scale}.log"
     title = _translated(_SETTINGS_TITLE, lang)
     proc = session.popen(
         [sys.executable, "-m", "postureguard", "-v", "settings"], log_name,
-        env=_desktop_env(session, isolated_home, lang, "1.25"),
+        env=_desktop_env(session, isolated_home, lang, scale),
     )  # fmt: skip
     try:
         win = wait_for(_titled(session, proc, title, log_name), START_S, f"the window titled {title!r}")
         wait_for(lambda: "cameras:" in session.read_log(log_name), REACT_S, "the camera probe's answer")
         x, y, w, h = _fits_the_screen(session, win, lang)
-        session.settled_screenshot(f"i18n-settings-{lang}.png", crop=(x, y, w, h))
+        shot = f"i18n-settings-{lang}" + ("" if scale == "1.25" else "-200")
+        session.settled_screenshot(f"{shot}.png", crop=(x, y, w, h))
         session.run("xdotool", "mousemove", str(x + w // 2), str(y + h // 2))
         session.run("xdotool", "click", "--repeat", "2", "--delay", "30", "5")
-        session.settled_screenshot(f"i18n-settings-{lang}-middle.png", crop=(x, y, w, h))
+        session.settled_screenshot(f"{shot}-middle.png", crop=(x, y, w, h))
         session.run("xdotool", "click", "--repeat", "15", "--delay", "30", "5")
-        session.settled_screenshot(f"i18n-settings-{lang}-lower.png", crop=(x, y, w, h))
+        session.settled_screenshot(f"{shot}-lower.png", crop=(x, y, w, h))
         session.key(win, "Escape")
         assert proc.wait(timeout=EXIT_S) == 0
     finally:

@@ -513,9 +513,11 @@ class SettingsWindow:
         ttk.Label(parent, text=_(field.label)).grid(row=row, column=0, sticky="w", pady=(self._pad(0.7), 0))
         entry = ttk.Entry(parent, textvariable=var, width=field.width, font=self.fonts["body"])
         entry.grid(row=row, column=1, sticky="w", padx=self._pad(1.5), pady=(self._pad(0.7), 0))
-        ttk.Label(parent, text=_(field.unit), style="Muted.TLabel").grid(
-            row=row, column=2, sticky="w", pady=(self._pad(0.7), 0)
-        )
+        # A long hint (the work days' choices) wraps rather than running off a window at 200 %.
+        ttk.Label(
+            parent, text=_(field.unit), style="Muted.TLabel", wraplength=round(180 * self.scale),
+            justify="left",
+        ).grid(row=row, column=2, sticky="w", pady=(self._pad(0.7), 0))
         error = ttk.Label(parent, text="", style="Error.TLabel", wraplength=wrap, justify="left")
         error.grid(row=row + 1, column=0, columnspan=3, sticky="w")
         error.grid_remove()  # shown only while there is something to say (keeps the form compact)
