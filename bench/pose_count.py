@@ -18,15 +18,16 @@ def main() -> int:
     if len(sys.argv) < 3 or sys.argv[1] not in ("three", "one"):
         sys.exit(__doc__.strip().splitlines()[2].strip())
     variant = sys.argv.pop(1)
-    pose.MediaPipePose.need_others = lambda self, wanted, t: False  # never steered
-    if variant == "one":
-        init = pose.MediaPipePose.__init__
+    init = pose.MediaPipePose.__init__
 
-        def one_pose(self, *args, **kwargs):
+    def fixed(self, *args, **kwargs):
+        if variant == "one":
             kwargs["num_poses"] = 1
-            init(self, *args, **kwargs)
+        init(self, *args, **kwargs)
+        self._steered = True  # it does not steer itself either
 
-        pose.MediaPipePose.__init__ = one_pose
+    pose.MediaPipePose.__init__ = fixed
+    pose.MediaPipePose.need_others = lambda self, wanted, t: False  # and nobody steers it
     from postureguard.cli import entry
 
     sys.argv[1:1] = ["bench"]

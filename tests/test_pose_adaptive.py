@@ -79,6 +79,22 @@ def test_the_adapter_switches_between_one_and_several_poses():
         assert m.poses_asked == NUM_POSES and m.switches == 0
 
 
+@pytest.mark.shared_data
+def test_unsteered_it_tracks_one_person_alone_as_the_monitor_will_judge_them(frames):
+    # A calibration or a preview: nobody steers, so one person alone is tracked with one pose (the
+    # landmarks the monitor judges with), and a frame without anyone (a reset) brings back the search
+    # for everyone.
+    alone = _pair(_panel(frames["upright"][5]), frames["empty"])
+    beside = _pair(_panel(frames["slouch"][0], 1.1), _panel(frames["upright"][6]))  # as test_person_real
+    with MediaPipePose(mode="video") as m:
+        assert len(m.detect_all(beside, 0.0)) == 2 and m.poses_asked == NUM_POSES  # two: everyone
+        assert len(m.detect_all(alone, 0.5)) == 1 and m.poses_asked == 1
+        assert m.detect(alone, 1.0) is not None and m.poses_asked == 1
+        m.reset()  # a different scene: the tracked person is dropped (a frame without anyone)
+        assert m.poses_asked == NUM_POSES
+        assert len(m.detect_all(beside, 2.0)) == 2
+
+
 def _replay(scenes, calibration, step=0.5):
     """Run the production path over ``scenes`` ((label, pictures, seconds), each picture held 4 s) in
     VIDEO mode; returns (label, update, poses asked at that analysis) for every analysis, and the

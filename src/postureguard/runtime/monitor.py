@@ -236,9 +236,10 @@ class Owner:
         if session is not None and session.add(pose, now).done:
             self._finish_calibration(session)
         update = self.engine.update(pose, now)
-        if session is not None and not update.look_for_others:
-            # A calibration takes the largest person in view, which only several poses can tell.
-            update = dataclasses.replace(update, look_for_others=True)
+        if session is not None:
+            # A calibration takes the largest person in view: several poses while several are found;
+            # one pose when one is alone, as the user will be judged (see vision.pose.MediaPipePose).
+            update = dataclasses.replace(update, look_for_others=pose is not None and bool(pose.others))
         wall = self._wall()
         self._emit(Analysed(update, wall))
         for event in update.events:

@@ -143,18 +143,29 @@ class MediaPipePose:
         tracks fewer people than it was asked for, which is nearly always (one person at a desk): on
         the bench clip 33-38 ms of CPU per analysis instead of 21-23 ms with one pose, which tracks
         the person it found and skips the detector. So the landmarker starts asking for ``num_poses``
-        people (an owner that never steers it, a calibration or a one-off analysis, always sees
-        everyone) and, once steered, asks for one pose while the engine finds no one but the
-        calibrated user, and for ``num_poses`` again from the analysis after one that found someone
-        else. A colleague is still never judged in the user's place: while one pose tracks the user,
-        nobody else is returned; when the one pose returned is not the user (someone sat down while
+        people and, once steered, asks for one pose while the engine finds no one but the calibrated
+        user, and for ``num_poses`` again from the analysis after one that found someone else. A
+        colleague is still never judged in the user's place: while one pose tracks the user, nobody
+        else is returned; when the one pose returned is not the user (someone sat down while
         the user was away, the tracker jumped, or a fresh search picked the colleague), the matcher
         does not take it, the engine says so (:attr:`postureguard.engine.core.Update.look_for_others`),
         and from then on everyone is looked for until :data:`QUIET_S` seconds of analyses have shown
         no one else (the user is then missed for that one analysis; the analyzer looks again at the
         next frame). Switching replaces the landmarker (one at a time, so memory stays flat: 206 MB
         before and 216 MB after 39 switches in one process; a second, always-open one for several
-        people cost about 95 MB more); each switch costs about half a second of CPU once. In image mode
+        people cost about 95 MB more); a switch costs 0.07-0.11 s of CPU to build the new landmarker
+        and 40-170 ms more for its first frame, once.
+
+        Until an owner steers it (a calibration, the first-run preview, a one-off analysis), the
+        landmarker steers itself by what it finds: one pose after a frame that showed one person alone
+        (the largest in view, since everyone was looked for), ``num_poses`` again after a frame that
+        showed no one. This is not only cheaper: the two read the same person differently. One pose
+        takes each frame's region from the last frame's landmarks, several take it from the person
+        detector, and the head reads about 1° further forward from tracked landmarks (the median of 37-52
+        upright analyses per 4-minute bench clip: 1.0-1.6° on three clips when calibrated from the
+        detector's, 0.0-0.1° on two when calibrated from tracked ones; the threshold is 5°). The
+        monitor judges with one pose nearly all the time, so a calibration has to be made with one
+        pose too. In image mode
         nothing is tracked between pictures, so the detector runs on every picture anyway; there the
         landmarker always asks for ``num_poses``.
     """
@@ -193,7 +204,8 @@ class MediaPipePose:
         self._last_ms = -1
         self._warm = False
         self._others_t: float | None = None  # when the owner last reported someone but the user (s)
-        self.switches = 0  # landmarkers replaced by need_others
+        self.switches = 0  # landmarkers replaced (by need_others, or while nobody steers)
+        self._steered = False  # need_others has been called: the owner decides from now on
 
     @property
     def poses_asked(self) -> int:
@@ -207,6 +219,7 @@ class MediaPipePose:
         can analyse the next frame at once rather than wait for its schedule."""
         if self.mode != "video" or self.num_poses <= 1:
             return False
+        self._steered = True
         if wanted:
             self._others_t = t
             if self.poses_asked == 1:
@@ -295,6 +308,12 @@ class MediaPipePose:
             )
             for i, lms in enumerate(result.pose_landmarks or [])
         ]
+        if self.mode == "video" and not self._steered and self.num_poses > 1:
+            # Nobody steers (a calibration, a preview): one pose after one person alone (class docstring).
+            if len(people) == 1 and self.poses_asked > 1:
+                self._switch(1)
+            elif not people and self.poses_asked == 1:
+                self._switch(self.num_poses)
         return tuple(_by_size(people))
 
     def close(self) -> None:
