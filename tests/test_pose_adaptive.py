@@ -18,11 +18,12 @@ import pytest
 
 import test_person_real as real
 from poses import frontal_pose
-from postureguard.engine.calibration import calibrate
+from postureguard.engine.calibration import CalibrationSession, calibrate
 from postureguard.engine.core import PostureEngine
 from postureguard.engine.geometry import measure
 from postureguard.engine.sampling import SamplingPolicy, SamplingSettings
 from postureguard.engine.settings import EngineSettings
+from postureguard.runtime.monitor import Owner
 from postureguard.vision.analyzer import AdaptiveAnalyzer
 from postureguard.vision.pose import NUM_POSES, QUIET_S, MediaPipePose, SteerablePoseModel
 from postureguard.vision.sources import Frame
@@ -58,6 +59,17 @@ def test_without_a_calibrated_place_everyone_is_looked_for():
     engine = PostureEngine(EngineSettings(), None)
     assert engine.update(USER, 0.0).look_for_others
     assert not engine.update(None, 1.0).look_for_others
+
+
+def test_while_the_monitor_calibrates_one_person_alone_is_followed_with_one_pose():
+    # Calibrated with the landmarks it will be judged with (one pose), yet the largest person when
+    # several are found (then everyone is looked for).
+    owner = Owner(PostureEngine(EngineSettings(), None), [].append)
+    assert owner.observe(USER, 0.0).look_for_others  # uncalibrated: the largest is the user
+    owner.calibration = CalibrationSession(50, min_spacing_s=0)
+    assert not owner.observe(USER, 1.0).look_for_others
+    assert owner.observe(_with(USER, BESIDE), 2.0).look_for_others
+    assert not owner.observe(None, 3.0).look_for_others
 
 
 # -- the adapter and the production path with the real model ------------------------------------------
