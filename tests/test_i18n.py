@@ -448,6 +448,8 @@ def test_the_settings_window_in_german_and_spanish(desktop_session, isolated_hom
         session.run("xdotool", "mousemove", str(x + w // 2), str(y + h // 2))
         session.run("xdotool", "click", "--repeat", "2", "--delay", "30", "5")
         session.settled_screenshot(f"{shot}-middle.png", crop=(x, y, w, h))
+        session.run("xdotool", "click", "--repeat", "3", "--delay", "30", "5")
+        session.settled_screenshot(f"{shot}-middle-2.png", crop=(x, y, w, h))
         session.run("xdotool", "click", "--repeat", "15", "--delay", "30", "5")
         session.settled_screenshot(f"{shot}-lower.png", crop=(x, y, w, h))
         session.key(win, "Escape")

@@ -415,10 +415,12 @@ class SettingsWindow:
         boxes = ttk.Frame(forms)  # a line of their own: beside the label they would not fit the window
         boxes.pack(anchor="w", padx=(self._pad(2), 0))
         self._form_vars = {form: tk.BooleanVar(value=s.alerts_as(form)) for form, _label in ALERT_FORM_LABELS}
-        for value, label in ALERT_FORM_LABELS:
+        # At 200 % the three do not fit one line in any language: one per line then.
+        per_line = len(ALERT_FORM_LABELS) if self.scale < 1.75 else 1
+        for i, (value, label) in enumerate(ALERT_FORM_LABELS):
             ttk.Checkbutton(
                 boxes, text=_(label), variable=self._form_vars[value], command=self._save_forms,
-            ).pack(side="left", padx=(0, self._pad(2)))  # fmt: skip
+            ).grid(row=i // per_line, column=i % per_line, sticky="w", padx=(0, self._pad(2)))  # fmt: skip
         self._vars["cue_screens"] = tk.StringVar(value=s.cue_screens)
         screens = ttk.Frame(sections["Notifications"])
         screens.grid(row=rows["Notifications"] + 2, column=0, columnspan=3, sticky="w")
