@@ -528,7 +528,7 @@ class App:
             start = _("Start exercise") if routine.kind == "exercises" else _("Start routine")
             buttons.append((start, lambda: self.start_routine(rid, "notification")))
         minutes = self.settings.snooze_minutes
-        buttons.append((f"Snooze {minutes} min", lambda: self.snooze(minutes * 60)))
+        buttons.append((_("Snooze {minutes} min").format(minutes=minutes), lambda: self.snooze(minutes * 60)))
         if isinstance(event, PostureAlert):
             angle = event.angle_deg
             buttons.append((_(FINE_LABEL), lambda: self._post_event(SittingFine(angle))))
