@@ -889,15 +889,6 @@ def _clock_text(moment: datetime, now: datetime) -> str:
     return _("{day} {time}").format(day=format_date(moment.date(), "EEE"), time=format_time(moment))
 
 
-def _clock_text(moment: datetime, now: datetime) -> str:
-    """``moment`` (local) as the tooltip says it: the time today, else the weekday and the time."""
-    from postureguard.i18n import format_date, format_time
-
-    if moment.date() == now.date():
-        return format_time(moment)
-    return _("{day} {time}").format(day=format_date(moment.date(), "EEE"), time=format_time(moment))
-
-
 def _summary_state_file() -> Path:
     return paths.state_dir() / SUMMARY_STATE_FILE
 
