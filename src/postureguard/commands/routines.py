@@ -230,7 +230,8 @@ def format_routine(kb, routine) -> str:
             pressure=pressure, motion=technique.motion))
         # Every pregnancy-cautioned point must say so, even if its own caution text forgets to.
         flags = ""
-        if point.avoid_in_pregnancy and "pregnan" not in point.cautions:
+        # The stem is the current language's ("pregnan" in English), as the cautions are translated.
+        if point.avoid_in_pregnancy and _("pregnan") not in point.cautions.lower():
             flags = _(" Not in pregnancy.")
         out.append(_wrap(point.cautions + flags, _INDENT, first=_INDENT + _("Caution: ")))
     out.append("")
