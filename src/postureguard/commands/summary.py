@@ -23,18 +23,14 @@ def register(sub) -> None:
 def run(args) -> int:
     from postureguard.files.validate import parse_day
     from postureguard.history.report_files import history_for_reading
-    from postureguard.history.summary import daily_text, day_bounds, format_summary, summarize_day
+    from postureguard.history.summary import daily_text, format_summary, summarize_stored_day
 
     if args.date:
         day = parse_day(args.date, "--date")
         title = format_date(day)
     else:
         day, title = date.today(), _("Today")
-    start, end = day_bounds(day)
     with history_for_reading() as store:  # reading creates no database
-        summary = summarize_day(
-            store.minutes(start, end), store.alerts(start, end), store.routines(start, end),
-            store.breaks(start, end), start, end, gaps=store.gaps(start, end),
-        )
+        summary = summarize_stored_day(store, day)
     sys.stdout.write((daily_text(summary, title) or format_summary(summary, title)) + "\n")
     return 0

@@ -22,31 +22,16 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from postureguard.files import paths
     from postureguard.files.validate import parse_day
-    from postureguard.history import open_store
-    from postureguard.history.summary import format_summary, summarize_day
+    from postureguard.history.report_files import history_for_reading
+    from postureguard.history.summary import format_summary, summarize_stored_day
 
     if args.date:
         day = parse_day(args.date, "--date")
         title = format_date(day)
     else:
         day, title = date.today(), _("Today")
-    start, end = day_bounds(day)
-    history = paths.history_file()
-    if not history.exists():
-        # Reading must not create a database; an empty summary says the same thing.
-        sys.stdout.write(format_summary(summarize_day([], [], [], [], start, end), title) + "\n")
-        return 0
-    store = open_store(history)
-    try:
-        if store.notice:
-            sys.stderr.write(f"postureguard: {store.notice}\n")
-        summary = summarize_day(
-            store.minutes(start, end), store.alerts(start, end), store.routines(start, end),
-            store.breaks(start, end), start, end, gaps=store.gaps(start, end),
-        )
-    finally:
-        store.close()
+    with history_for_reading() as store:  # reading creates no database
+        summary = summarize_stored_day(store, day)
     sys.stdout.write(format_summary(summary, title) + "\n")
     return 0

@@ -49,6 +49,16 @@ def _inside(t: float, start: float, end: float) -> bool:
     return start <= t < end
 
 
+def summarize_stored_day(store, day: date) -> DaySummary:
+    """The summary of the local day ``day`` (midnight to midnight: 23 or 25 hours on the days the clocks
+    change) from a history store's records (:class:`postureguard.history.base.HistoryStore`)."""
+    start, end = day_bounds(day)
+    return summarize_day(
+        store.minutes(start, end), store.alerts(start, end), store.routines(start, end),
+        store.breaks(start, end), start, end, gaps=store.gaps(start, end),
+    )
+
+
 def summarize_day(
     minutes: Iterable[MinuteRecord],
     alerts: Iterable[AlertRecord],

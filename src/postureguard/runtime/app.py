@@ -42,7 +42,7 @@ from postureguard.errors import CalibrationError, UserError
 from postureguard.files import paths
 from postureguard.history.aggregate import MinuteAggregator
 from postureguard.history.base import AlertRecord, BreakRecord, HistoryStore
-from postureguard.history.summary import DaySummary, daily_text, format_summary, summarize_day
+from postureguard.history.summary import DaySummary, daily_text, format_summary
 from postureguard.i18n import N_, _, format_decimal, ngettext
 from postureguard.platform.notifications import Notifier
 from postureguard.runtime.cue_link import Cue, CueProcess
@@ -727,20 +727,9 @@ class App:
     def _day_summary(self, day: date) -> DaySummary:
         """The summary of the local day ``day`` from the history (the sink's, or a caller's while it
         does not run)."""
-        from postureguard.history.summary import day_bounds
+        from postureguard.history.summary import summarize_stored_day
 
-        # Local midnight to the next one: 23 or 25 hours on the days the clocks change.
-        start, end = day_bounds(day)
-        s = self.store
-        return summarize_day(
-            s.minutes(start, end),
-            s.alerts(start, end),
-            s.routines(start, end),
-            s.breaks(start, end),
-            start,
-            end,
-            gaps=s.gaps(start, end),
-        )
+        return summarize_stored_day(self.store, day)
 
     def summary_text(self) -> str:
         return format_summary(self._day_summary(datetime.fromtimestamp(self._wall()).date()))
