@@ -114,6 +114,29 @@ def _nothing():
     yield
 
 
+def run_landmarker(model: Any, image_bgr: Any, t: float) -> Any:
+    """Run ``model._landmarker`` (a MediaPipe Tasks landmarker) on a BGR frame at ``t`` seconds.
+
+    Shared by the pose, hand and face adapters, which keep the same state: ``_mp``, ``mode``
+    (``"video"`` or ``"image"``), ``_last_ms`` and ``_warm``. In VIDEO mode the timestamps given to
+    MediaPipe must rise strictly, so ``t`` is turned into milliseconds and pushed past the last one;
+    the first run is silenced at the descriptor level (start-up notices of the native core).
+    """
+    import numpy as np
+
+    rgb = np.ascontiguousarray(image_bgr[:, :, ::-1])
+    image = model._mp.Image(image_format=model._mp.ImageFormat.SRGB, data=rgb)
+    with _native_stderr_silenced() if not model._warm else _nothing():
+        if model.mode == "video":
+            ms = max(int(round(t * 1000)), model._last_ms + 1)
+            model._last_ms = ms
+            result = model._landmarker.detect_for_video(image, ms)
+        else:
+            result = model._landmarker.detect(image)
+    model._warm = True
+    return result
+
+
 #: People the model is asked for at most: the user and a colleague or two in view (each is judged, or
 #: not, by :class:`postureguard.engine.person.PersonMatcher`).
 NUM_POSES = 3
@@ -277,19 +300,8 @@ class MediaPipePose:
 
     def detect_all(self, image_bgr: Any, t: float) -> tuple[Pose, ...]:
         """Everyone found in ``image_bgr`` at time ``t`` (s), largest shoulder width first."""
-        import numpy as np
-
         height, width = image_bgr.shape[:2]
-        rgb = np.ascontiguousarray(image_bgr[:, :, ::-1])
-        image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=rgb)
-        with _native_stderr_silenced() if not self._warm else _nothing():
-            if self.mode == "video":
-                ms = max(int(round(t * 1000)), self._last_ms + 1)
-                self._last_ms = ms
-                result = self._landmarker.detect_for_video(image, ms)
-            else:
-                result = self._landmarker.detect(image)
-        self._warm = True
+        result = run_landmarker(self, image_bgr, t)
         worlds = result.pose_world_landmarks or []
 
         def vis(lm) -> float:

@@ -16,7 +16,7 @@ from typing import Any
 from postureguard.errors import ModelError
 from postureguard.files.resources import verified_guide_model_path
 from postureguard.i18n import _
-from postureguard.vision.pose import _mediapipe, _native_stderr_silenced, _nothing
+from postureguard.vision.pose import _mediapipe, _native_stderr_silenced, run_landmarker
 
 log = logging.getLogger(__name__)
 
@@ -80,19 +80,7 @@ class _Landmarker:
         raise NotImplementedError
 
     def _run(self, image_bgr: Any, t: float) -> Any:
-        import numpy as np
-
-        rgb = np.ascontiguousarray(image_bgr[:, :, ::-1])
-        image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=rgb)
-        with _native_stderr_silenced() if not self._warm else _nothing():
-            if self.mode == "video":
-                ms = max(int(round(t * 1000)), self._last_ms + 1)
-                self._last_ms = ms
-                result = self._landmarker.detect_for_video(image, ms)
-            else:
-                result = self._landmarker.detect(image)
-        self._warm = True
-        return result
+        return run_landmarker(self, image_bgr, t)
 
     def close(self) -> None:
         self._landmarker.close()
