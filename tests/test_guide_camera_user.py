@@ -14,27 +14,14 @@ from pathlib import Path
 
 import pytest
 
+import test_player
 from desktop import REACT_S, START_S, DesktopSession, wait_for
 from test_guide_player import TITLE, _home
-from test_player import Player
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def players(desktop_session):
-    started: list[Player] = []
-
-    def start(*args, **kwargs) -> Player:
-        player = Player(desktop_session, *args, **kwargs)
-        started.append(player)
-        return player
-
-    yield start
-    for player in started:
-        player.stop()
+players = test_player.players  # the fixture: players started in the session, stopped after
 
 
 def _tooltip(session: DesktopSession, proc) -> str:

@@ -16,11 +16,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import test_player
 from desktop import START_S, wait_for
 from guide_clips import write_press_clip
 from postureguard.history import open_store
 from postureguard.ui.guide_view import COLOURS
-from test_player import Player, _acknowledged, _colour_count, _hex_rgb
+from test_player import _acknowledged, _colour_count, _hex_rgb
 
 TITLE = "PostureGuard .+ LI4 with the camera guide$"
 STEP_S = 6
@@ -38,19 +39,7 @@ ROUTINES = {
     }],
 }  # fmt: skip
 
-
-@pytest.fixture
-def players(desktop_session):
-    started: list[Player] = []
-
-    def start(*args, **kwargs) -> Player:
-        player = Player(desktop_session, *args, **kwargs)
-        started.append(player)
-        return player
-
-    yield start
-    for player in started:
-        player.stop()
+players = test_player.players  # the fixture: players started in the session, stopped after
 
 
 def _home(home, clip_segments, tmp_path, **settings):
