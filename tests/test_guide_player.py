@@ -24,7 +24,7 @@ from postureguard.ui.guide_view import COLOURS
 from test_player import _acknowledged, _colour_count, _hex_rgb
 
 TITLE = "PostureGuard .+ LI4 with the camera guide$"
-STEP_S = 6
+STEP_S = 8
 #: One point, on the right hand (the hand the recording shows).
 ROUTINES = {
     "version": 1,
@@ -81,17 +81,22 @@ def test_the_clock_runs_only_while_the_point_is_pressed(players, isolated_home, 
     geometry = player.session.window_geometry(player.window)
     mirror = (0.5, 0.0, 1.0, 0.85)  # the right half of the window holds the mirror
     shots: dict[str, object] = {}
+    seen: list[tuple[int, int]] = []  # (green, red) pixels of each screenshot, for the failure message
 
     def both_seen():
         path = player.session.screenshot("guide-shot.png", crop=geometry)
         green = _colour_count(path, _hex_rgb(COLOURS["pressed"]), mirror)
         red = _colour_count(path, _hex_rgb(COLOURS["target"]), mirror)
+        seen.append((green, red))
         kind = "pressing" if green > 100 and red < 20 else "not-pressing" if red > 100 and green < 20 else ""
         if kind and kind not in shots:
             shots[kind] = path.replace(path.with_name(f"guide-{kind}.png"))
         return len(shots) == 2
 
-    wait_for(both_seen, 3 * STEP_S, "the marker green while pressed and red while not", interval=0.25)
+    try:
+        wait_for(both_seen, 3 * STEP_S, "the marker green while pressed and red while not", interval=0.1)
+    except TimeoutError as exc:
+        raise AssertionError(f"{exc}; (green, red) pixels per screenshot: {seen}") from exc
     # While not pressing, the countdown stands still: from "not pressing" to the next "pressing" (or
     # for a second) no countdown line is written.
     player.expect(r"camera guide: not pressing LI4", START_S)

@@ -646,14 +646,14 @@ def test_player_counts_an_exercise_rep_by_rep(players, isolated_home):
 
 def _colour_count(path: Path, rgb: tuple[int, int, int], box: tuple[float, float, float, float]) -> int:
     """Pixels within 12 levels of ``rgb`` in the part ``box`` (fractions x0, y0, x1, y1) of a screenshot."""
+    import numpy as np
     from PIL import Image
 
     with Image.open(path) as image:
-        shot = image.convert("RGB")
-    w, h = shot.size
-    part = shot.crop((int(box[0] * w), int(box[1] * h), int(box[2] * w), int(box[3] * h)))
-    data = part.tobytes()
-    return sum(1 for i in range(0, len(data), 3) if all(abs(data[i + k] - rgb[k]) <= 12 for k in range(3)))
+        shot = np.asarray(image.convert("RGB"), dtype=np.int16)
+    h, w = shot.shape[:2]
+    part = shot[int(box[1] * h):int(box[3] * h), int(box[0] * w):int(box[2] * w)]
+    return int(np.all(np.abs(part - np.array(rgb, dtype=np.int16)) <= 12, axis=2).sum())
 
 
 def _hex_rgb(colour: str) -> tuple[int, int, int]:
