@@ -9,14 +9,16 @@ Two faults look like a working camera to OpenCV, because frames keep arriving:
   over. A live sensor never produces two bit-identical frames (it always has some noise), so
   identical bytes for several seconds mean the stream is stuck.
 
-:func:`frame_stats` computes the cheap statistics of one frame with numpy only (no OpenCV), and
-:class:`FrameHealth` is a pure, deterministic detector fed those statistics and the frame's time: it
-never reads a clock and keeps only a few numbers, so it can run on every frame of a long session.
+:func:`frame_stats` computes the cheap statistics of one frame (about 0.5 ms of CPU for 640 x 480, with
+OpenCV's grey conversion and area averaging; numpy's float arithmetic over every pixel took 7 ms, which
+at two checked frames a second was more than the pose model itself), and :class:`FrameHealth` is a
+pure, deterministic detector fed those statistics and the frame's time: it never reads a clock and
+keeps only a few numbers, so it can run on every frame of a long session.
 """
 
 from __future__ import annotations
 
-import hashlib
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +37,8 @@ class FrameStats:
 
     * ``mean``: mean grey level of the block-averaged frame, 0..255.
     * ``std``: standard deviation of the block means, grey levels (0 = one flat colour).
-    * ``signature``: a 16-byte digest of the frame's exact pixels; equal digests = identical frames.
+    * ``signature``: a CRC-32 (4 bytes) of the frame's exact pixels; equal signatures = identical
+      frames (a chance collision would have to repeat on every frame of a frozen streak to matter).
     """
 
     mean: float
@@ -44,32 +47,34 @@ class FrameStats:
 
 
 def frame_stats(image: Any, block: int = BLOCK_PX) -> FrameStats:
-    """Statistics of ``image`` (H x W x 3 BGR or H x W grey, ``uint8``), with numpy only.
+    """Statistics of ``image`` (H x W x 3 BGR or H x W grey, ``uint8``).
 
-    The frame is turned into grey (ITU-R BT.601 weights) and averaged over ``block`` x ``block``
-    pixel blocks (edges that do not fill a block are dropped); frames smaller than one block are
-    measured pixel by pixel. The signature covers every byte of the original frame.
+    The frame is turned into grey (ITU-R BT.601 weights, OpenCV's ``cvtColor``) and averaged over
+    ``block`` x ``block`` pixel blocks (``INTER_AREA`` at an integer scale is the block mean; edges that
+    do not fill a block are dropped); frames smaller than one block are measured pixel by pixel. The
+    signature covers every byte of the original frame.
     """
+    import cv2
     import numpy as np
 
     array = np.ascontiguousarray(image)
     if array.ndim not in (2, 3) or array.size == 0:
         raise ValueError(f"expected an H x W or H x W x C image, got shape {array.shape}")
-    signature = hashlib.blake2b(array.data, digest_size=16).digest()
-    if array.ndim == 3:
-        channels = array.shape[2]
-        if channels >= 3:  # BGR(A): OpenCV's order
-            b, g, r = (array[:, :, i].astype(np.float32) for i in range(3))
-            grey = 0.114 * b + 0.587 * g + 0.299 * r
-        else:
-            grey = array[:, :, 0].astype(np.float32)
+    # CRC-32 runs at several GB/s; blake2b took 1.8 ms for one 640 x 480 frame.
+    signature = zlib.crc32(array.data).to_bytes(4, "big")
+    if array.ndim == 3 and array.shape[2] >= 3:  # BGR(A): OpenCV's order
+        grey = cv2.cvtColor(np.ascontiguousarray(array[:, :, :3], dtype=np.uint8), cv2.COLOR_BGR2GRAY)
     else:
-        grey = array.astype(np.float32)
+        grey = array if array.ndim == 2 else array[:, :, 0]
+    # Float before averaging, so block means are not rounded to whole grey levels (that alone would
+    # add 0.3 levels of spread to a flat, covered picture).
+    grey = np.ascontiguousarray(grey, dtype=np.float32)
     h, w = grey.shape
     if h >= block and w >= block:
         hb, wb = h // block, w // block
-        grey = grey[: hb * block, : wb * block].reshape(hb, block, wb, block).mean(axis=(1, 3))
-    return FrameStats(mean=float(grey.mean()), std=float(grey.std()), signature=signature)
+        grey = cv2.resize(grey[: hb * block, : wb * block], (wb, hb), interpolation=cv2.INTER_AREA)
+    mean, std = cv2.meanStdDev(grey)
+    return FrameStats(mean=float(mean[0, 0]), std=float(std[0, 0]), signature=signature)
 
 
 @dataclass(frozen=True)
