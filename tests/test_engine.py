@@ -6,7 +6,7 @@ import pytest
 
 from poses import frontal_pose
 from postureguard.engine.calibration import calibrate
-from postureguard.engine.core import PostureEngine
+from postureguard.engine.core import PostureEngine, poor_reading
 from postureguard.engine.events import (
     BreakTaken,
     PersonLeft,
@@ -21,6 +21,7 @@ from postureguard.engine.settings import EngineSettings
 
 GOOD = frontal_pose()
 POOR = frontal_pose(forward_deg=12)
+EDGE = frontal_pose(forward_deg=4.6)  # inside the medium threshold's hysteresis band, (4, 5] degrees
 AWAY = None
 CAL = calibrate([measure(GOOD)] * 5)
 
@@ -208,6 +209,8 @@ def test_time_must_not_go_backwards():
         {"sitting_limit_s": 0},
         {"stand_up_nudge_s": 0},
         {"stand_up_nudge_s": -30},
+        {"release_margin_deg": -1},
+        {"release_margin_deg": 3.5},  # as wide as the high threshold: nothing would ever recover
     ],
 )
 def test_settings_are_validated(kw):
@@ -277,3 +280,76 @@ def test_stand_up_nudge_late_frames_and_snooze_drop_missed_nudges():
     ev = feed(eng, 700, 1300, GOOD, step=10)  # the 20-minute nudge falls in the snooze: dropped
     ev += feed(eng, 1300, 1900, GOOD, step=10)
     assert [t for t, _ in kinds(ev, StandUpNudge)] == [1800.0]
+
+
+def test_a_reading_at_the_thresholds_edge_takes_the_episodes_side():
+    # Medium (5 degrees), margin 1: the band (4, 5] is good before an episode and poor inside one.
+    assert [poor_reading(a, 5.0) for a in (3.9, 4.6, 5.0, 5.2)] == [False, False, False, True]
+    inside = [poor_reading(a, 5.0, in_episode=True, margin_deg=1.0) for a in (3.9, 4.0, 4.6, 5.2)]
+    assert inside == [False, False, True, True]
+    assert poor_reading(4.6, 5.0, in_episode=True, margin_deg=0.0) is False  # no margin: a plain threshold
+
+
+def _edge_slouch(eng, start, stop):
+    """A mild slouch read either side of the 5-degree threshold: 5.6 degrees for 2 s, 4.6 for 2 s."""
+    out, t = [], start
+    while t < stop:
+        out += feed(eng, t, t + 2, frontal_pose(forward_deg=5.6)) + feed(eng, t + 2, t + 4, EDGE)
+        t += 4
+    return out
+
+
+def test_a_slouch_read_either_side_of_the_threshold_alerts_after_the_window():
+    eng = make()
+    ev = feed(eng, 0, 10, GOOD) + _edge_slouch(eng, 10, 200)
+    assert [t for t, _ in kinds(ev, PostureAlert)] == [70.0]  # poor from t=10, window 60 s
+    assert eng.update(EDGE, 202).sample.posture == "poor"
+    # Without the hysteresis half the time reads good: the share never reaches 75 %, no alert at all.
+    plain = make(release_margin_deg=0.0)
+    assert kinds(feed(plain, 0, 10, GOOD) + _edge_slouch(plain, 10, 200), PostureAlert) == []
+
+
+def test_hovering_just_below_the_threshold_never_opens_an_episode():
+    eng = make()
+    ev = feed(eng, 0, 600, EDGE)
+    s = eng.update(EDGE, 600).sample
+    assert kinds(ev, PostureAlert) == [] and s.posture == "good" and s.poor_for_s == 0
+    assert s.head_forward_deg == pytest.approx(4.6, abs=0.1)
+
+
+def test_recovery_needs_a_reading_clearly_below_the_threshold():
+    eng = make()
+    ev = feed(eng, 0, 61, POOR)
+    assert [t for t, _ in kinds(ev, PostureAlert)] == [60.0]
+    ev = feed(eng, 61, 121, EDGE)  # sat up to 4.6 degrees: inside the band, still the slouch
+    assert kinds(ev, PostureRecovered) == [] and eng.update(EDGE, 121).sample.state == "poor"
+    ev = feed(eng, 122, 150, frontal_pose(forward_deg=3.5))  # clearly below: recovered
+    assert len(kinds(ev, PostureRecovered)) == 1
+    assert eng.update(EDGE, 150).sample.posture == "good"  # the episode is over: the band is good again
+
+
+#: (t in s, head-forward angle in degrees) as the real pose model (mediapipe 0.10.33, VIDEO mode) read the
+#: mild slouch of tests/test_evaluate.py's video, analysis by analysis, with the plain threshold's
+#: sampling (2026-12-02); the slouch starts at 60 s, so its window ends at 120 s.
+MILD_SLOUCH_READ = (
+    (60, 6.79), (60.5, 5.2), (61, 4.96), (61.5, 5.18), (63.5, 4.47), (67.5, 6.24), (68, 6.19), (68.5, 7.44),
+    (69, 7.36), (71, 8.02), (73, 9.84), (75, 9.44), (77, 10.68), (79, 10.29), (81, 10.28), (83, 10.38),
+    (85, 7.98), (87, 9.18), (89, 7.31), (91, 6.47), (93, 4.77), (97, 4.98), (101, 6.6), (101.5, 6.21),
+    (102, 6.09), (102.5, 6.66), (104.5, 6.78), (106.5, 7.01), (108.5, 8.45), (110.5, 7.49), (112.5, 5.88),
+    (114.5, 6.67), (116.5, 3.67), (120, 4.95), (124, 6.77), (124.5, 7.53), (125, 7.99), (125.5, 7.64),
+    (129.5, 9.39), (133.5, 10.95), (137.5, 9.62), (141.5, 8.46), (145.5, 8.11), (149.5, 6.17), (153.5, 4.02),
+    (154, 5.56), (154.5, 5.33), (155, 5.82), (159, 5.55), (163, 6.66), (167, 7.64), (171, 5.43),
+)  # fmt: skip
+
+
+def test_real_readings_of_a_mild_slouch_alert_when_the_window_ends():
+    def alerts(**kw):
+        eng = make(**kw)
+        feed(eng, 0, 60, GOOD, step=4)
+        updates = [(t, eng.update(frontal_pose(forward_deg=deg), t)) for t, deg in MILD_SLOUCH_READ]
+        return [t for t, u in updates if any(isinstance(e, PostureAlert) for e in u.events)]
+
+    assert alerts() == [120]
+    # A plain threshold: the readings at 4.5-5 degrees count as upright, poor time fills 73 % of the
+    # window at 120 s, and the alert comes 34 s late.
+    assert alerts(release_margin_deg=0.0) == [154]

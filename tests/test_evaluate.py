@@ -144,12 +144,14 @@ def test_a_video_recording_with_labelled_spans(posture_data, tmp_path, report_fi
     """A video made of the real frontal webcam frames (each shown 4 s, upright then slouching twice over)
     goes through the real pose model in VIDEO mode.
 
-    This slouch is mild: several frames read 4.5-5.3 degrees against the 5-degree threshold, so the
-    share of poor time in the window hovers at the sustain share and the delay after the window swings
-    with tenths of a degree: on 2026-12-01 0.0 s with mediapipe 1.2.3 and 34 s with the locked 0.10.33
-    (one pose tracked; 5.5 s when three were always asked for). The test holds what must not swing:
-    no false alert while upright, and the slouch alerted before the recording ends; the delay is
-    printed, and the 2 s target is not met on this clip with the lock (issue 15 stays open for it).
+    This slouch is mild: several frames read 3.7-5.3 degrees against the 5-degree threshold. With a plain
+    threshold the share of poor time in the window hovered at the sustain share and the delay swung with
+    tenths of a degree (2026-12-01: 0.0 s with mediapipe 1.2.3, 34 s with the locked 0.10.33, whose
+    readings of 4.5-5 degrees, each held until the next analysis, left poor posture at 73 % of the window
+    when it ended). The engine's hysteresis (a reading in an episode stays poor down to the threshold
+    minus 1 degree; engine/core.py poor_reading) makes those readings the slouch they are: on 2026-12-02
+    the slouch alerted 0.0 s after its window with both (98 % of it judged poor with 0.10.33, 96 % with
+    1.2.3), upright 0 % poor. Held: no false alert while upright, and the alert within the window plus 2 s.
     """
     import re
 
@@ -181,6 +183,7 @@ def test_a_video_recording_with_labelled_spans(posture_data, tmp_path, report_fi
     rows = {r["label"]: r for r in json.loads(res.stdout)["scenarios"]}
     assert rows["upright"]["false_alerts"] == 0 and rows["upright"]["poor_share"] <= 0.1
     assert rows["slouch"]["missed"] == 0 and rows["slouch"]["delays_s"], rows["slouch"]
+    assert -1 <= rows["slouch"]["delays_s"][0] <= 2.0, rows["slouch"]
     report_figure(f"evaluate, video of real frontal frames (VIDEO mode): slouch alerted "
                   f"{rows['slouch']['delays_s'][0]:+.1f} s after the window, upright "
                   f"{100 * rows['upright']['poor_share']:.0f} % poor")

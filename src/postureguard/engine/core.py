@@ -6,7 +6,10 @@
         show(update.sample); handle(update.events)
 
 Posture alerts
-    A sample is *poor* when its head-forward angle exceeds the sensitivity's threshold. Each sample
+    A sample is *poor* when its head-forward angle exceeds the sensitivity's threshold; once a posture
+    episode is open, a reading counts as good again only at or below the threshold minus
+    ``release_margin_deg`` (hysteresis, :func:`poor_reading`), so readings that straddle the threshold
+    by the pose model's jitter do not flip the verdict sample by sample. Each sample
     holds until the next one (at most ``stale_after_s``), so the share of poor posture over the last
     ``sustain_s`` seconds is a share of time, not of frames, and stays right when the sampling rate
     changes. An episode starts at the first poor sample; it raises a :class:`PostureAlert` once it
@@ -91,10 +94,38 @@ class Judgement:
     lean_in: float
 
 
-def judge(features: Features, calibration: Calibration, threshold_deg: float) -> Judgement | None:
+def poor_reading(
+    angle_deg: float, threshold_deg: float, in_episode: bool = False, margin_deg: float = 0.0
+) -> bool:
+    """Whether one head-forward reading (degrees from the user's upright, >= 0) counts as poor.
+
+    Outside a posture episode a reading is poor above ``threshold_deg``. Inside one (a reading above the
+    threshold opened it and recovery has not yet ended it) it stays poor down to ``threshold_deg -
+    margin_deg`` and is good only at or below that: readings in the band between take the episode's
+    side. An episode starts only on a reading above the threshold and ends only on readings clearly
+    below it (the recovery rule counts good time, and good means at or below the band), so a posture
+    held at the threshold, read a few tenths either side of it by the pose model's jitter (standard
+    deviation about 0.5 degrees on an unchanged picture), is one posture rather than a flicker that
+    decides whether the sustain share is reached. ``margin_deg`` 0 is a plain threshold.
+
+    E.g. medium (5 degrees, margin 1): 4.6 is good before an episode and poor inside one; 3.9 is good
+    in both; 5.2 is poor in both.
+    """
+    return angle_deg > (threshold_deg - margin_deg if in_episode else threshold_deg)
+
+
+def judge(
+    features: Features,
+    calibration: Calibration,
+    threshold_deg: float,
+    in_episode: bool = False,
+    margin_deg: float = 0.0,
+) -> Judgement | None:
     """Judge ``features`` against ``calibration``: pure, used by the engine and by one-off photos.
 
-    ``None`` when the head cannot be compared with the calibration (ears and eyes hidden): unknown.
+    ``in_episode`` and ``margin_deg`` (degrees) are the hysteresis of :func:`poor_reading`; a one-off
+    photo has no episode. ``None`` when the head cannot be compared with the calibration (ears and eyes
+    hidden): unknown.
     """
     signed = calibration.forward_deg(features)
     if signed is None:
@@ -105,7 +136,7 @@ def judge(features: Features, calibration: Calibration, threshold_deg: float) ->
     return Judgement(
         head_forward_deg=angle,
         extension=extension,
-        poor=angle > threshold_deg,
+        poor=poor_reading(angle, threshold_deg, in_episode, margin_deg),
         lean_in=features.shoulder_width_frac / calibration.shoulder_width_frac,
     )
 
@@ -195,7 +226,15 @@ class PostureEngine:
 
         judgement = None
         if features is not None and self.calibration is not None:
-            judgement = judge(features, self.calibration, s.threshold_deg)
+            # The hysteresis takes the episode as it stands before this sample (after a long silence
+            # has ended it above).
+            judgement = judge(
+                features,
+                self.calibration,
+                s.threshold_deg,
+                in_episode=self._episode_start is not None,
+                margin_deg=s.release_margin_deg,
+            )
         self._hold(
             _Held(
                 t,

@@ -42,6 +42,13 @@ class EngineSettings:
     away_after_s: float = 5.0
     #: A sample older than this no longer describes the present (used when samples stop arriving).
     stale_after_s: float = 30.0
+    #: Hysteresis of the poor/good verdict, degrees of head-forward angle: while a posture episode is
+    #: open a reading counts as good only at or below the threshold minus this margin (see
+    #: :func:`postureguard.engine.core.poor_reading`). One degree is two standard deviations of the pose
+    #: model's jitter on an unchanged picture (0.36-0.55 degrees on the frontal webcam video of
+    #: tests/test_evaluate.py, mediapipe 0.10.33 and 1.2.3), and a fifth of the 5-degree minimum
+    #: detectable change of the craniovertebral angle. 0 switches the hysteresis off.
+    release_margin_deg: float = 1.0
     thresholds_deg: dict[str, float] = field(default_factory=lambda: dict(SENSITIVITY_THRESHOLDS_DEG))
 
     def __post_init__(self) -> None:
@@ -59,6 +66,11 @@ class EngineSettings:
         for name, value in positives.items():
             if not value > 0:
                 raise ValueError(f"{name} must be positive, not {value!r}")
+        if not 0 <= self.release_margin_deg < min(self.thresholds_deg.values()):
+            raise ValueError(
+                "release_margin_deg must be at least 0 and below every threshold, "
+                f"not {self.release_margin_deg!r}"
+            )
         if self.cooldown_s < 0:
             raise ValueError(f"cooldown_s must not be negative, not {self.cooldown_s!r}")
         if not 0 < self.sustain_share <= 1:
