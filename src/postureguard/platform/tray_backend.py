@@ -334,6 +334,10 @@ def load_pystray(env: Mapping[str, str] | None = None) -> TrayBackend:
     choice = select_backend(env)
     if "pystray" in sys.modules:
         log.warning("pystray was imported before the tray backend was chosen; its own choice stands")
+    # GDK probes OpenGL when it opens the display (to pick visuals); without a GPU driver that maps
+    # Mesa's software renderer and libLLVM, about 56 MB resident, into a tray that never draws with
+    # GL (icons, menus and windows draw with cairo). Inherited by the windows the tray starts.
+    os.environ.setdefault("GDK_GL", "disable")
     try:
         pystray = importlib.import_module("pystray")
     except ImportError as exc:
