@@ -353,3 +353,12 @@ def test_real_readings_of_a_mild_slouch_alert_when_the_window_ends():
     # A plain threshold: the readings at 4.5-5 degrees count as upright, poor time fills 73 % of the
     # window at 120 s, and the alert comes 34 s late.
     assert alerts(release_margin_deg=0.0) == [154]
+
+
+def test_a_slouch_episode_ends_when_the_user_leaves():
+    eng = make()
+    assert [t for t, _ in kinds(feed(eng, 0, 61, POOR), PostureAlert)] == [60.0]
+    ev = feed(eng, 61, 70, AWAY)  # left at 60 s: away from 65 s
+    assert kinds(ev, PersonLeft) and kinds(ev, PostureRecovered) == []
+    s = eng.update(EDGE, 70).sample  # back, at 4.6 degrees: a fresh start, not the old slouch
+    assert s.posture == "good" and s.poor_for_s == 0 and s.state == "good"

@@ -16,8 +16,9 @@ Posture alerts
     has lasted ``sustain_s`` and poor posture fills at least ``sustain_share`` of the last
     ``sustain_s`` — so a glance at the keyboard or phone never alerts. The episode ends (and
     :class:`PostureRecovered` is emitted if it had alerted) when good posture fills
-    ``sustain_share`` of the last ``recovery_s``. Alerts are at least ``cooldown_s`` apart; a snooze
-    suppresses them until a given time.
+    ``sustain_share`` of the last ``recovery_s``, and quietly when the person leaves
+    (:class:`PersonLeft`). Alerts are at least ``cooldown_s`` apart; a snooze suppresses them until a
+    given time.
 
 Sitting
     Sitting time runs from the first sample that shows a person. Absences shorter than ``break_s``
@@ -297,6 +298,10 @@ class PostureEngine:
         if not self._away_reported and away >= s.away_after_s:
             self._away_reported = True
             events.append(PersonLeft(t=self._last_seen))
+            # Whoever sits down next starts afresh: an episode from before must not hold their first
+            # readings on its side of the hysteresis band (see poor_reading).
+            self._episode_start = None
+            self._episode_alerted = False
         if not self._break_reported and away >= s.break_s and self._sitting_start is not None:
             self._break_reported = True
             events.append(BreakTaken(t=t, away_s=away, sat_s=self._last_seen - self._sitting_start))
