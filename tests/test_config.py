@@ -386,6 +386,8 @@ def valid_value(spec):
         spans = times.filter(lambda t: t[:2] != t[2:]).map(
             lambda t: f"{t[0]:02d}:{t[1]:02d}-{t[2]:02d}:{t[3]:02d}")
         return st.one_of(st.just(""), spans)
+    if spec.kind == "name":  # a profile's name: letters or digits, then also spaces, hyphens, dots
+        return st.from_regex(r"\A[A-Za-z0-9][A-Za-z0-9 _-]{0,20}[A-Za-z0-9]\Z")
     # Points to avoid must be points of the knowledge base (codes or aliases); unknown ones are dropped.
     from postureguard.knowledge.loader import load_knowledge
 
@@ -407,6 +409,9 @@ def invalid_value(spec):
         return st.one_of(st.integers(), st.text(max_size=5), junk)
     if spec.kind == "quiet":
         return st.one_of(st.text(min_size=1, max_size=12).filter(_bad_quiet), st.integers(), junk)
+    if spec.kind == "name":
+        bad = st.sampled_from(["", " ", "../x", "a/b", ".hidden", "x" * 41, "end."])
+        return st.one_of(bad, st.integers(), st.booleans(), junk)
     if spec.kind == "choices":
         def unknown_word(text):
             return any(w and w not in spec.choices for w in re.split(r"[,\s+]+", text.strip().lower()))

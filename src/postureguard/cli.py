@@ -24,6 +24,7 @@ log = logging.getLogger("postureguard")
 COMMAND_MODULES = (
     "postureguard.commands.analyze",
     "postureguard.commands.calibrate",
+    "postureguard.commands.profile",
     "postureguard.commands.routines",
     "postureguard.commands.play",
     "postureguard.commands.config",

@@ -32,7 +32,10 @@ def register(sub) -> None:
         metavar="SOURCE",
         help=_("camera index, video file, images or folders of images"),
     )
-    p.add_argument("--out", metavar="FILE", help=_("where to save (default: your config folder)"))
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--out", metavar="FILE", help=_("where to save (default: the profile in use)"))
+    where.add_argument("--profile", metavar="NAME",
+                       help=_("save as the profile NAME (e.g. laptop or desk), made if new"))
     frames = finite_number(MIN_CALIBRATION_SAMPLES, MAX_CALIBRATE_FRAMES, integer=True, unit=_("frames"))
     p.add_argument(
         "--frames", type=frames, default=10, metavar="N",
@@ -50,6 +53,8 @@ def run(args) -> int:
     from postureguard.commands.analyze import input_files
     from postureguard.files import paths
     from postureguard.settings.calibration_file import save_calibration
+    from postureguard.settings.config import load_settings
+    from postureguard.settings.profiles import check_name, profile_path, save_profile
     from postureguard.vision.analyzer import observe, open_model
     from postureguard.vision.sources import CameraSource, open_source
 
@@ -57,10 +62,14 @@ def run(args) -> int:
         raise UserError(
             _("{option} must be at least {n}").format(option="--frames", n=MIN_CALIBRATION_SAMPLES)
         )
-    out = Path(args.out).expanduser() if args.out else paths.calibration_file()
+    # Without --out: a profile's file (the one named, else the one in use: "default" is the calibration
+    # file of every earlier version).
+    profile = None if args.out else check_name(args.profile or load_settings().settings.profile)
+    out = Path(args.out).expanduser() if args.out else profile_path(profile or "")
     # Before any work: never write over a photo being read or PostureGuard's history or settings (the
     # calibration file itself is what this command is for). A missing folder is made, as saving did.
-    own = [(p, what) for p, what in paths.own_files() if p != paths.calibration_file()]
+    allowed = {paths.calibration_file(), profile_path(profile)} if profile else {paths.calibration_file()}
+    own = [(p, what) for p, what in paths.own_files() if p not in allowed]
     paths.check_destination(out, inputs=input_files(args.source), keep=own, create_folder=True)
     with ExitStack() as stack:
         try:
@@ -88,8 +97,16 @@ def run(args) -> int:
                 break
         looked = session.looked_at
         cal = session.finish()
+        note = f"{cal.samples} frames from {', '.join(args.source)[:200]}"
         try:
-            save_calibration(cal, out, note=f"{cal.samples} frames from {', '.join(args.source)[:200]}")
+            if profile is None:
+                save_calibration(cal, out, note=note)
+            else:
+                from postureguard.platform.cameras import camera_name
+
+                index = int(args.source[0]) if live and args.source[0].isdigit() else None
+                name = None if index is None else camera_name(index)
+                save_profile(profile, cal, camera=index, camera_name=name, note=note)
         except OSError as exc:
             raise UserError(_("cannot save the calibration to {path}: {reason}").format(
                 path=out, reason=exc.strerror or exc)) from None

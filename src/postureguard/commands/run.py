@@ -123,6 +123,39 @@ def _load_calibration(path: Path, explicit: bool):
         return None
 
 
+def _profile_file(name: str) -> Path:
+    from postureguard.settings.profiles import profile_path
+
+    return profile_path(name)
+
+
+def _profile_for_camera(settings, camera_name: str | None):
+    """``settings`` with the profile the camera in use calls for (see engine.profiles.by_camera), and
+    that profile's name when it differs from the saved one (else None)."""
+    from dataclasses import replace
+
+    from postureguard.engine.profiles import by_camera
+    from postureguard.settings.profiles import list_profiles
+
+    if camera_name is None:
+        return settings, None
+    found = list_profiles()
+    choice = by_camera({p.name: p.camera_name for p in found if p.calibration is not None}, camera_name,
+                       settings.profile)  # fmt: skip
+    if choice is None:
+        return settings, None
+    from postureguard.files import paths
+    from postureguard.settings.config import save_settings
+
+    log.info("profile %s was calibrated with the camera in use (%s): using it", choice, camera_name)
+    chosen = replace(settings, profile=choice)
+    try:
+        save_settings(chosen, paths.settings_file())
+    except UserError as exc:
+        log.warning("the profile in use is not saved: %s", exc)
+    return chosen, choice
+
+
 def run(args) -> int:
     """Start the tray app and return its exit status (0 after Quit, SIGTERM or SIGINT)."""
     from postureguard.files import instance
@@ -221,7 +254,13 @@ def _run(args) -> int:
     if args.sitting_limit == 0:
         raise UserError(_("{option} 0 is not allowed here; switch the reminder off in the settings").format(
             option="--sitting-limit"))
-    cal_path = Path(args.calibration) if args.calibration else paths.calibration_file()
+    from postureguard.platform.cameras import camera_name as name_of_camera
+
+    camera_name = None if args.source else name_of_camera(settings.camera)
+    by_camera = None
+    if not args.calibration:
+        settings, by_camera = _profile_for_camera(settings, camera_name)
+    cal_path = Path(args.calibration) if args.calibration else _profile_file(settings.profile)
     calibration = _load_calibration(cal_path, explicit=bool(args.calibration))
     engine = PostureEngine(settings.to_engine(**overrides.engine_kwargs()), calibration)
 
@@ -259,7 +298,13 @@ def _run(args) -> int:
         recommender_factory=recommender_for,
         calibration_path=cal_path,
         overrides=overrides,
+        profiles=not args.calibration,
+        camera_name=camera_name,
     )
+    if by_camera is not None and calibration is not None:
+        from postureguard.runtime.messages import ProfileSwitched
+
+        app.outbox.put(ProfileSwitched(by_camera, calibration, "camera"))  # said once the sink runs
     specs = args.source or [str(settings.camera)]
     if args.source and len(args.source) == 1 and args.source[0].isdigit():
         # The routine players this app starts use the same camera for their camera guide.

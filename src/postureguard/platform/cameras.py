@@ -98,6 +98,21 @@ def linux_candidates(
     return sorted(found, key=lambda c: c.index)
 
 
+def camera_name(
+    index: int, dev: Path = Path("/dev"), sysfs: Path = Path("/sys/class/video4linux")
+) -> str | None:
+    """The system's name of camera ``index`` (Linux: its sysfs ``name``, e.g. ``Integrated Camera: Integr``),
+    or ``None`` when it has none, is not there, or this is not Linux. Opens no device."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        found = {c.index: c.name for c in linux_candidates(dev, sysfs)}
+    except OSError:
+        return None
+    name = found.get(index)
+    return None if not name or name == f"camera {index}" else name
+
+
 def _probe_one(candidate: CameraInfo) -> CameraInfo:
     """Open ``candidate`` with OpenCV, read one frame and release it (runs in the child process)."""
     import cv2

@@ -66,6 +66,8 @@ from postureguard.runtime.messages import (
     Pause,
     Paused,
     PauseReason,
+    ProfilesChanged,
+    ProfileSwitched,
     Recount,
     Resume,
     Resumed,
@@ -81,6 +83,7 @@ from postureguard.runtime.messages import (
     TrayModel,
     TrayState,
     UseCalibration,
+    UseProfiles,
     reduce,
     tray_state,
 )
@@ -153,10 +156,17 @@ class App:
         busy_probe: Callable[[], Any] | None = None,
         cue_factory: Callable[[Callable[[], None]], Cue] = CueProcess,
         sound: Any = None,
+        profiles: bool = False,
+        camera_name: str | None = None,
     ):
         """``cue_factory`` makes the on-screen cue from the callback for a right-click on it (default: the
         ``postureguard cue`` process); ``sound`` (default: :class:`~postureguard.platform.sound.AlertSound`)
-        plays the alert sound. Both are alert forms beside the notification (see :meth:`_deliver`)."""
+        plays the alert sound. Both are alert forms beside the notification (see :meth:`_deliver`).
+
+        ``profiles``: calibrations are the user's named profiles (:mod:`postureguard.settings.profiles`;
+        the ``profile`` setting names the one in use, and ``calibration_path`` is not used); off when a
+        calibration file was given on the command line. ``camera_name``: the system's name of the camera
+        watched (``None`` for a recording), kept with each profile calibrated here."""
         self.settings = settings  # the newest settings; replaced whole, never changed in place
         self.settings_path = settings_path
         self.engine = engine  # the monitor thread's (through self.owner); read elsewhere by tests only
@@ -211,6 +221,8 @@ class App:
         self.sound = sound if sound is not None else _default_sound()
         self._cue_on: str | None = None
         self._cue_angle: float | None = None
+        self.profiles = profiles
+        self.camera_name = camera_name
 
     # -- lifecycle ------------------------------------------------------------------------------
     def attach(self, monitor: Monitor, view: View | None) -> None:
@@ -219,6 +231,8 @@ class App:
 
     def start(self, *, setup_first: bool = False) -> None:
         """Start watching. ``setup_first`` opens the first-run walk-through before monitoring."""
+        if self.profiles:
+            self.load_profiles()
         if setup_first:
             self.open_setup()
         elif self.engine.calibration is None:
@@ -354,6 +368,8 @@ class App:
             )
         elif isinstance(event, CalibrationDone) and event.made_here:
             self._save_calibration(event)
+        elif isinstance(event, ProfileSwitched):
+            self._profile_switched(event)
         elif isinstance(event, CalibrationFailed):
             self._send(_("Calibration failed"), event.message)
         elif isinstance(event, SettingsApplied):
@@ -393,12 +409,108 @@ class App:
 
     def _save_calibration(self, event: CalibrationDone) -> None:
         from postureguard.settings.calibration_file import save_calibration
+        from postureguard.settings.profiles import save_profile
 
         try:
-            save_calibration(event.calibration, self.calibration_path, note="made by the tray app")
-        except OSError as exc:
+            if self.profiles and event.profile is not None:
+                camera = self.settings.camera if self.camera_name else None
+                save_profile(event.profile, event.calibration, camera=camera, camera_name=self.camera_name,
+                             note="made by the tray app")  # fmt: skip
+                self._remember_profile(event.profile)
+            else:
+                save_calibration(event.calibration, self.calibration_path, note="made by the tray app")
+        except (OSError, UserError) as exc:
             log.warning("calibration not saved (%s); it is used for this run only", exc)
-        self._send(_("Calibration done"), _("PostureGuard now measures your posture against this position."))
+        text = _("PostureGuard now measures your posture against this position.")
+        if self.profiles and event.profile is not None and len(self.model.profiles) > 1:
+            text = _("PostureGuard now measures your posture against this position in the profile "
+                     "{name}.").format(name=event.profile)  # fmt: skip
+        self._send(_("Calibration done"), text)
+
+    # -- profiles (named setups, each with its own calibration) -------------------------------------
+    def calibration_file(self) -> Path:
+        """The calibration file of the profile in use (or the one given on the command line)."""
+        if not self.profiles:
+            return self.calibration_path
+        from postureguard.settings.profiles import profile_path
+
+        return profile_path(self.settings.profile)
+
+    def load_profiles(self) -> None:
+        """Read the profiles from disk and give the calibrated ones to the monitor (any thread)."""
+        from postureguard.settings.profiles import list_profiles, same_name
+
+        found = list_profiles()
+        for p in found:
+            if p.problem:
+                log.warning("profile %s is not used: %s", p.name, p.problem)
+        wanted = self.settings.profile
+        active = next((p.name for p in found if same_name(p.name, wanted)), wanted)
+        names = tuple(p.name for p in found)
+        if active not in names:
+            names = (*names, active)
+        calibrations = {p.name: p.calibration for p in found if p.calibration is not None}
+        self.post(UseProfiles(calibrations, active))
+        self._post_event(ProfilesChanged(names, active))
+
+    def _remember_profile(self, name: str) -> None:
+        """Keep ``name`` as the profile in use in the settings file (the sink's, or the tray's thread)."""
+        if self.settings.profile == name:
+            return
+        try:
+            new = with_value(self.settings, "profile", name)
+            save_settings(new, self.settings_path)
+        except UserError as exc:
+            log.warning("the profile in use is not saved: %s", exc)
+            return
+        self._settings_mtime = self._mtime()
+        self.settings = new
+
+    def _profile_switched(self, event: ProfileSwitched) -> None:
+        log.info("profile switched to %s (%s)", event.name, event.reason)
+        self._remember_profile(event.name)
+        if event.reason == "camera":
+            text = _("The camera in use is the one the profile {name} was calibrated with, so PostureGuard "
+                     "uses that profile's calibration now.")  # fmt: skip
+        else:
+            text = _("You sit where the profile {name} was calibrated, so PostureGuard uses that "
+                     "profile's calibration now. Choose another under Profile in the tray menu.")
+        self._send(_("Profile: {name}").format(name=event.name), text.format(name=event.name))
+
+    def use_profile(self, name: str) -> None:
+        """Use the profile ``name`` (the tray's Profile menu, the settings file): its calibration from the
+        next frame on, or, when it has none yet, a calibration for it now."""
+        from postureguard.settings.profiles import read_profile
+
+        try:
+            found = read_profile(name)
+        except UserError as exc:
+            self.notify(_("Profile not changed"), str(exc))
+            return
+        self._remember_profile(found.name)
+        if found.problem:
+            self.notify(_("Profile {name}").format(name=found.name), found.problem)
+        if found.calibration is not None:
+            log.info("profile %s chosen: its calibration is used", found.name)
+            self.post(UseCalibration(found.calibration, profile=found.name))
+        else:
+            log.info("profile %s chosen: it has no calibration yet; calibrating", found.name)
+            self.post(Calibrate(profile=found.name))
+        self.load_profiles()
+
+    def new_profile(self) -> None:
+        """The tray's "New profile": a profile with the next free name ("Profile 2"), calibrated now."""
+        from postureguard.settings.profiles import list_profiles, same_name
+
+        taken = [p.name for p in list_profiles()] + [self.settings.profile]
+        n = 2
+        while any(same_name(t, _("Profile {n}").format(n=n)) for t in taken):
+            n += 1
+        name = _("Profile {n}").format(n=n)
+        log.info("new profile %s", name)
+        self._remember_profile(name)
+        self.post(Calibrate(profile=name))
+        self._post_event(ProfilesChanged((*self.model.profiles, name), name))
 
     def _alert(self, raised: AlertRaised) -> None:
         from postureguard.knowledge.recommender import Recommendation
@@ -656,11 +768,14 @@ class App:
         self.apply_settings(new)
 
     def apply_settings(self, settings: Settings) -> None:
+        changed_profile = settings.profile != self.settings.profile
         self.settings = settings
         self.post(ApplySettings(settings, settings.to_engine(**self.overrides.engine_kwargs())))
+        if self.profiles and changed_profile:  # typed in the settings window or `config set profile`
+            self.use_profile(settings.profile)
 
     def begin_calibration(self) -> None:
-        self.post(Calibrate())
+        self.post(Calibrate(self.settings.profile if self.profiles else None))
 
     def open_setup(self) -> None:
         """Open the first-run walk-through (its own process); the camera is released meanwhile."""
@@ -683,11 +798,11 @@ class App:
 
         proc.wait()
         try:
-            cal = load_calibration(self.calibration_path)
+            cal = load_calibration(self.calibration_file())
         except CalibrationError:
             cal = None
         if cal is not None:
-            self.post(UseCalibration(cal))
+            self.post(UseCalibration(cal, profile=self.settings.profile if self.profiles else None))
         if not self._stop.is_set():
             self.resume()
             if cal is None:

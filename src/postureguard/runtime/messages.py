@@ -29,6 +29,8 @@ from postureguard.engine.sample import PostureState, Sample, TextEnum
 from postureguard.i18n import _
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from postureguard.engine.calibration import Calibration
     from postureguard.engine.core import Update
     from postureguard.engine.settings import EngineSettings
@@ -143,14 +145,28 @@ class ApplySettings(Command):
 
 @dataclass(frozen=True)
 class Calibrate(Command):
-    """Start a calibration from the next upright frames (after a few seconds to sit up)."""
+    """Start a calibration from the next upright frames (after a few seconds to sit up); ``profile``:
+    the profile it is for (``None``: the one in use)."""
+
+    profile: str | None = None
 
 
 @dataclass(frozen=True)
 class UseCalibration(Command):
-    """Use ``calibration`` (made elsewhere, e.g. by the setup walk-through) from the next frame on."""
+    """Use ``calibration`` (made elsewhere, e.g. by the setup walk-through, or a profile chosen in the
+    tray: ``profile``) from the next frame on."""
 
     calibration: Calibration
+    profile: str | None = None
+
+
+@dataclass(frozen=True)
+class UseProfiles(Command):
+    """The user's calibrated profiles (name -> calibration) and the name of the one in use: the monitor
+    switches between them when the scene shows another (:mod:`postureguard.engine.profiles`)."""
+
+    calibrations: Mapping[str, Calibration]
+    active: str
 
 
 @dataclass(frozen=True)
@@ -215,6 +231,25 @@ class CalibrationDone(AppEvent):
 
     calibration: Calibration
     made_here: bool = True
+    profile: str | None = None  # the profile it was made for (None: no profiles, e.g. --calibration)
+
+
+@dataclass(frozen=True)
+class ProfileSwitched(AppEvent):
+    """The monitor uses the profile ``name`` now (``calibration``), because ``reason``: ``scene`` (the
+    user sits where it was calibrated) or ``camera`` (it was calibrated with the camera in use)."""
+
+    name: str
+    calibration: Calibration
+    reason: str
+
+
+@dataclass(frozen=True)
+class ProfilesChanged(AppEvent):
+    """The profiles the tray offers (``names``) and the one in use (``active``)."""
+
+    names: tuple[str, ...]
+    active: str
 
 
 @dataclass(frozen=True)
@@ -298,6 +333,8 @@ class TrayModel:
     #: Someone has been in view, never where the user calibrated (the engine's CameraMoved), and the
     #: user has not been matched since: the tooltip suggests recalibrating.
     camera_moved: bool = False
+    profile: str = "default"  # the profile in use
+    profiles: tuple[str, ...] = ()  # every profile the tray offers
 
 
 @dataclass(frozen=True)
@@ -312,6 +349,8 @@ class TrayState:
     suggestion_title: str | None
     status_line: str
     suggestion_kind: str = "points"  # "points" or "exercises": the tray's entry says which
+    profile: str = "default"
+    profiles: tuple[str, ...] = ()
 
 
 def reduce(model: TrayModel, event: AppEvent) -> TrayModel:
@@ -334,7 +373,15 @@ def reduce(model: TrayModel, event: AppEvent) -> TrayModel:
     if isinstance(event, CalibrationStarted):
         return replace(model, calibrating=True)
     if isinstance(event, CalibrationDone):
-        return replace(model, calibrating=False, camera_moved=False)
+        model = replace(model, calibrating=False, camera_moved=False)
+        if event.profile is not None:
+            names = model.profiles if event.profile in model.profiles else (*model.profiles, event.profile)
+            model = replace(model, profile=event.profile, profiles=names)
+        return model
+    if isinstance(event, ProfileSwitched):
+        return replace(model, profile=event.name, camera_moved=False)
+    if isinstance(event, ProfilesChanged):
+        return replace(model, profile=event.active, profiles=event.names)
     if isinstance(event, SettingsApplied):
         return replace(
             model,
@@ -425,6 +472,8 @@ def tray_state(model: TrayModel) -> TrayState:
         parts.append(_("alerts snoozed until {time}").format(time=model.snoozed_text))
     if model.camera_moved:
         parts.append(_("camera moved? Calibrate now"))
+    if len(model.profiles) > 1:
+        parts.append(_("profile {name}").format(name=model.profile))
     return TrayState(
         icon=icon,
         tooltip=" · ".join(parts),
@@ -434,4 +483,6 @@ def tray_state(model: TrayModel) -> TrayState:
         suggestion_title=model.suggestion_title,
         status_line=model.status.detail,
         suggestion_kind=model.suggestion_kind,
+        profile=model.profile,
+        profiles=model.profiles,
     )

@@ -25,11 +25,12 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Protocol
 
-from postureguard.engine.calibration import CalibrationSession
+from postureguard.engine.calibration import Calibration, CalibrationSession
 from postureguard.engine.core import PostureEngine, Update
 from postureguard.engine.events import PostureAlert, SittingAlert
 from postureguard.engine.landmarks import Pose
 from postureguard.engine.policy import NotificationPolicy
+from postureguard.engine.profiles import SceneWatch
 from postureguard.engine.sampling import SamplingPolicy, SamplingSettings
 from postureguard.errors import CalibrationError, ModelError, SourceError
 from postureguard.i18n import _
@@ -50,6 +51,7 @@ from postureguard.runtime.messages import (
     Pause,
     Paused,
     PauseReason,
+    ProfileSwitched,
     Recount,
     Resume,
     Resumed,
@@ -59,6 +61,7 @@ from postureguard.runtime.messages import (
     Snooze,
     StatusChanged,
     UseCalibration,
+    UseProfiles,
     Wake,
 )
 from postureguard.vision.analyzer import AdaptiveAnalyzer
@@ -130,6 +133,13 @@ class Owner:
         self._wall = wall_clock
         self._mono = mono_clock
         self.calibration: CalibrationSession | None = None  # the calibration in progress
+        #: The profile the calibration in progress is for (None: no profiles in use).
+        self._calibrating_for: str | None = None
+        #: The user's calibrated profiles and the one in use (see UseProfiles); the scene watch
+        #: switches between them. Empty without profiles (a calibration given with --calibration).
+        self.profiles: dict[str, Calibration] = {}
+        self.profile: str | None = None
+        self._scene: SceneWatch | None = None
         self.pause_reason: PauseReason | None = None  # None: not paused
         self._resume_at: float | None = None  # mono seconds of a timed pause's end
         self._locked = False  # the current pause began with a screen lock
@@ -185,11 +195,17 @@ class Owner:
             )
             self._emit(SettingsApplied(command.settings))
         elif isinstance(command, Calibrate):
-            self.begin_calibration()
+            self.begin_calibration(command.profile)
         elif isinstance(command, UseCalibration):
             self.calibration = None
             self.engine.set_calibration(command.calibration)
-            self._emit(CalibrationDone(command.calibration, made_here=False))
+            if command.profile is not None:  # chosen by the user: the scene does not undo it at once
+                self._use_profile(command.profile, command.calibration, held=True)
+            self._emit(CalibrationDone(command.calibration, made_here=False, profile=command.profile))
+        elif isinstance(command, UseProfiles):
+            self.profiles = dict(command.calibrations)
+            self.profile = command.active
+            self._watch_scene()
         elif not isinstance(command, Wake):
             raise TypeError(f"not a monitor command: {command!r}")
 
@@ -216,11 +232,27 @@ class Owner:
             return None
         return left
 
-    def begin_calibration(self) -> None:
-        """Take the next upright frames as the reference, after :data:`CALIBRATION_DELAY_S` seconds.
+    def _use_profile(self, name: str, calibration: Calibration, *, held: bool = False) -> None:
+        self.profiles[name] = calibration
+        self.profile = name
+        self._watch_scene(held=held)
+
+    def _watch_scene(self, *, held: bool = False) -> None:
+        """Watch for another profile's scene, when there is another calibrated profile to switch to;
+        ``held``: the user chose the profile in use (see
+        :class:`~postureguard.engine.profiles.SceneWatch`)."""
+        refs = {name: cal.anchor for name, cal in self.profiles.items()}
+        active = self.profile
+        useful = active is not None and any(a is not None for n, a in refs.items() if n != active)
+        self._scene = SceneWatch(refs, active, held=held) if useful and active is not None else None
+
+    def begin_calibration(self, profile: str | None = None) -> None:
+        """Take the next upright frames as the reference, after :data:`CALIBRATION_DELAY_S` seconds;
+        ``profile``: the profile it is for (``None``: the one in use).
 
         The tray waits for a person as long as it takes (no look limit): the user may step away.
         """
+        self._calibrating_for = profile if profile is not None else self.profile
         self.calibration = CalibrationSession(
             CALIBRATION_FRAMES, settle_s=CALIBRATION_DELAY_S, start_t=self._mono()
         )
@@ -236,6 +268,14 @@ class Owner:
         if session is not None and session.add(pose, now).done:
             self._finish_calibration(session)
         update = self.engine.update(pose, now)
+        scene = self._scene
+        if self.calibration is None and session is None and scene is not None:
+            name = scene.update(pose, now)
+            if name is not None and name in self.profiles:
+                log.info("profile %s fits where the user sits: switching to it", name)
+                self.profile = name
+                self.engine.set_calibration(self.profiles[name])
+                self._emit(ProfileSwitched(name, self.profiles[name], "scene"))
         if session is not None:
             # A calibration takes the largest person in view: several poses while several are found;
             # one pose when one is alone, as the user will be judged (see vision.pose.MediaPipePose).
@@ -257,7 +297,10 @@ class Owner:
             return
         self.calibration = None
         self.engine.set_calibration(cal)
-        self._emit(CalibrationDone(cal))
+        target = self._calibrating_for
+        if target is not None:
+            self._use_profile(target, cal)
+        self._emit(CalibrationDone(cal, profile=target))
 
     def _decide(self, alert: PostureAlert | SittingAlert, wall: float) -> AlertRaised:
         """Whether ``alert`` becomes a notification now (quiet hours, hourly cap)."""

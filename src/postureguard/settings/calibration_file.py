@@ -25,18 +25,26 @@ SCHEMA = "postureguard.calibration"
 MAX_CALIBRATION_BYTES = 64 * 1024
 
 
-def save_calibration(calibration: Calibration, path: Path, *, note: str = "") -> None:
-    """Write ``calibration`` to ``path`` atomically (temp file + rename), readable by the user only."""
+def save_calibration(
+    calibration: Calibration, path: Path, *, note: str = "", profile: dict[str, object] | None = None
+) -> None:
+    """Write ``calibration`` to ``path`` atomically (temp file + rename), readable by the user only.
+
+    ``profile`` (a profile's file, see :mod:`postureguard.settings.profiles`) is kept beside the
+    reference values: the profile's name and the camera it was made with.
+    """
     path = Path(path)
     if not path.parent.exists():
         ensure_private_dir(path.parent)
-    doc = {
+    doc: dict[str, object] = {
         "schema": SCHEMA,
         "version": CALIBRATION_VERSION,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "note": note,
         "reference": asdict(calibration),
     }
+    if profile is not None:
+        doc["profile"] = profile
     write_atomic(path, (json.dumps(doc, indent=2) + "\n").encode("utf-8"))
 
 
@@ -90,3 +98,18 @@ def load_calibration(path: Path) -> Calibration:
             )
         ) from None
     return Calibration(**values, samples=samples)
+
+
+def read_profile_info(path: Path) -> dict[str, object]:
+    """The ``profile`` part of a calibration file (name, camera), or ``{}`` when absent or unreadable.
+
+    Only what :func:`load_calibration` accepted is read here, so a broken file has already been
+    reported; the values are checked by the caller (:mod:`postureguard.settings.profiles`).
+    """
+    try:
+        raw = read_user_file(Path(path), str(path), max_bytes=MAX_CALIBRATION_BYTES, error=CalibrationError)
+        doc = load_json(raw.decode("utf-8"), str(path), error=CalibrationError)
+    except (OSError, CalibrationError, UnicodeDecodeError, json.JSONDecodeError):
+        return {}
+    info = doc.get("profile") if isinstance(doc, dict) else None
+    return info if isinstance(info, dict) else {}

@@ -77,8 +77,9 @@ class KeySpec:
     """What one setting may hold.
 
     ``kind`` is one of ``choice`` (one of ``choices``), ``choices`` (one or more of ``choices``, kept in
-    their order), ``int`` (an integer in ``[lo, hi]``), ``bool``, ``quiet`` (``"HH:MM-HH:MM"`` or empty)
-    and ``points`` (a list of acupoint codes).
+    their order), ``int`` (an integer in ``[lo, hi]``), ``bool``, ``quiet`` (``"HH:MM-HH:MM"`` or empty),
+    ``points`` (a list of acupoint codes) and ``name`` (a profile's name, see
+    :mod:`postureguard.settings.profiles`).
     """
 
     name: str
@@ -142,6 +143,9 @@ SPECS: tuple[KeySpec, ...] = (
     KeySpec("camera", "camera", "int", 0, N_("camera index (0 = the first camera)"), lo=0, hi=63),
     KeySpec("camera_width", "camera", "int", 640, N_("requested capture width, pixels"), lo=160, hi=3840),
     KeySpec("camera_height", "camera", "int", 480, N_("requested capture height, pixels"), lo=120, hi=2160),
+    KeySpec("profile", "camera", "name", "default",
+            N_("the profile in use: a named setup (e.g. laptop, desk) with its own calibration; PostureGuard "
+               "switches by itself when the camera or where you sit shows another profile")),
     KeySpec("guide", "camera", "bool", True,
             N_("camera guide in the routine player: your own image with the point drawn on you")),
     KeySpec("guide_press_timer", "camera", "bool", True,
@@ -201,6 +205,8 @@ def allowed_text(spec: KeySpec) -> str:
         return _("true or false")
     if spec.kind == "quiet":
         return _("a time span HH:MM-HH:MM (e.g. 22:00-07:00) or empty for none")
+    if spec.kind == "name":
+        return _("a name of letters, digits, spaces, hyphens or underscores")
     return _("a list of acupoint codes such as LI4, GB21 (letters, digits, hyphens), or empty")
 
 
@@ -254,6 +260,13 @@ def _check(spec: KeySpec, value: Any) -> Any:
         if isinstance(value, bool):
             return value
         raise _Invalid(_not(value, spec))
+    if kind == "name":
+        from postureguard.settings.profiles import check_name
+
+        try:
+            return check_name(value)
+        except DataError as exc:
+            raise _Invalid(str(exc)) from None
     if kind == "quiet":
         if not isinstance(value, str):
             raise _Invalid(_not(value, spec))
@@ -330,6 +343,7 @@ class Settings:
     camera: int = DEFAULTS["camera"]
     camera_width: int = DEFAULTS["camera_width"]
     camera_height: int = DEFAULTS["camera_height"]
+    profile: str = DEFAULTS["profile"]
     guide: bool = DEFAULTS["guide"]
     guide_press_timer: bool = DEFAULTS["guide_press_timer"]
     pregnancy_mode: bool = DEFAULTS["pregnancy_mode"]

@@ -681,16 +681,18 @@ class FirstRunWindow:
             self._save_calibration(session)
 
     def _save_calibration(self, session: CalibrationSession) -> None:
-        from postureguard.settings.calibration_file import save_calibration
+        from postureguard.settings.config import load_settings
+        from postureguard.settings.profiles import profile_path, save_profile
 
         self.start_button.state(["!disabled"])
         self.start_button.configure(text=_("Calibrate again"))
         self.count_label.configure(text="")
-        target = paths.calibration_file()
+        profile = load_settings().settings.profile  # the profile in use (``default`` unless named)
+        target = profile_path(profile)
         try:
             cal = session.finish()
             note = f"first-run setup, {cal.samples} of {session.looked_at} frames"
-            save_calibration(cal, target, note=note)
+            save_profile(profile, cal, note=note)
         except UserError as exc:
             self.calib_status.configure(
                 text=_("Not calibrated: {reason}").format(reason=exc), style="Error.TLabel"

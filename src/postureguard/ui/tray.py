@@ -189,6 +189,21 @@ class Tray:
         *forms, tray_only = (alert_form_item(v, label) for v, label in ALERT_FORM_LABELS)
         alerts = Menu(*forms, Menu.SEPARATOR, tray_only, Menu.SEPARATOR, primary_cue)
 
+        def profile_item(name):
+            return Item(
+                name,
+                lambda icon, item: app.use_profile(name),
+                checked=lambda item: self.state.profile == name,
+                radio=True,
+            )
+
+        def profile_items():
+            # Built again each time the menu is drawn: profiles come and go while the app runs.
+            for name in self.state.profiles or (self.state.profile,):
+                yield profile_item(name)
+            yield Menu.SEPARATOR
+            yield Item(_("New profile (calibrate now)"), lambda icon, item: app.new_profile())
+
         def routine_item(routine_id, title):
             return Item(title, lambda icon, item: app.start_routine(routine_id, "tray"))
 
@@ -217,6 +232,7 @@ class Tray:
             ),
             Item(_("Alerts"), alerts),
             Item(_("Calibrate now"), lambda icon, item: app.begin_calibration()),
+            Item(_("Profile"), Menu(profile_items), visible=lambda item: bool(self.state.profiles)),
             Item(_("Routines"), Menu(*(routine_item(rid, title) for rid, title in self.routines))),
             Item(_("Today's summary"), lambda icon, item: app.show_summary()),
             Item(
