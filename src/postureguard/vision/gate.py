@@ -1,6 +1,6 @@
 """Change gating: a tiny, cheap comparison of a frame with the last analysed one.
 
-The frame is shrunk to 32 x 24 grey cells by area averaging (about 0.2 ms for a 640 x 480 frame).
+The frame is shrunk to 32 x 24 grey cells by area averaging (0.15-0.3 ms of CPU for a 640 x 480 frame).
 Averaging hundreds of pixels per cell divides sensor noise by their square root, so noise alone moves
 a cell by well under one grey level; a person moving their head moves many cells by tens of levels.
 The scene "changed" when more than ``changed_share`` of the cells differ by more than
@@ -33,10 +33,21 @@ class GateSettings:
 
 
 def tiny_grey(image_bgr: np.ndarray) -> np.ndarray:
-    """``image_bgr`` (H x W x 3, uint8) as 24 x 32 float32 grey cells (0..255), area-averaged."""
+    """``image_bgr`` (H x W x 3, uint8) as 24 x 32 float32 grey cells (0..255), area-averaged.
+
+    The frame is first cropped (centred) to a whole number of pixels per cell, at most 23 rows and 31
+    columns less: OpenCV's area resize at a whole-number scale is a plain block mean, three times
+    cheaper than at a fractional one (0.14 against 0.45 ms of CPU for the bench's 320 x 374 frames;
+    640 x 480 is already whole).
+    """
     import cv2
 
     grey = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2GRAY)
+    (cols, rows), (h, w) = TINY_SIZE, grey.shape
+    ky, kx = h // rows, w // cols
+    if ky and kx:
+        y0, x0 = (h - ky * rows) // 2, (w - kx * cols) // 2
+        grey = grey[y0 : y0 + ky * rows, x0 : x0 + kx * cols]
     return cv2.resize(grey, TINY_SIZE, interpolation=cv2.INTER_AREA).astype(np.float32)
 
 
