@@ -71,6 +71,20 @@ def test_controller_saves_valid_changes_only_and_keeps_other_changes(tmp_path, m
     assert not (tmp_path / "xdg" / "autostart" / "postureguard.desktop").exists()
 
 
+def test_the_profile_is_chosen_among_those_on_disk(isolated_home):
+    from postureguard.engine.calibration import Calibration
+    from postureguard.settings.profiles import save_profile
+    from postureguard.ui.settings_window import SettingsWindow
+
+    path = isolated_home / "config" / "settings.toml"
+    save_settings(Settings(), path)
+    save_profile("desk", Calibration(0.6, 0.0, 0.3, 0.0, 5, 0.5, 0.7, 0.7))
+    assert SettingsWindow._profile_names("default") == ["desk", "default"]  # in use, not yet calibrated
+    c = SettingsController(path, load_knowledge())
+    assert c.apply("profile", "desk").saved and load_settings(path).settings.profile == "desk"
+    assert c.apply("profile", "../x").error and load_settings(path).settings.profile == "desk"
+
+
 def test_ui_scale_from_the_environment():
     assert ui_scale({"POSTUREGUARD_UI_SCALE": "2"}) == 2.0
     assert ui_scale({"POSTUREGUARD_UI_SCALE": "125%"}) == 1.25
@@ -230,6 +244,11 @@ def test_settings_window_validates_inline_and_saves_atomically(desktop_session, 
 @pytest.mark.e2e
 def test_settings_window_at_125_percent(desktop_session, isolated_home):
     session = desktop_session
+    from postureguard.engine.calibration import Calibration
+    from postureguard.settings.profiles import save_profile
+
+    for name in ("laptop", "desk"):  # the Camera section offers the profiles on disk
+        save_profile(name, Calibration(0.6, 0.0, 0.3, 0.0, 5, 0.5, 0.7, 0.7))
     log_name = "settings-window-125.log"
     proc = session.popen(
         [sys.executable, "-m", "postureguard", "-v", "settings"],

@@ -463,6 +463,22 @@ class SettingsWindow:
         self.camera_button = ttk.Button(camera, text=_("Look again"), command=self.look_for_cameras)
         # Its own row: the status text may be long, and must never squeeze the button.
         self.camera_button.grid(row=2, column=0, sticky="w", pady=(self._pad(1), 0))
+        # The profile in use, chosen among those on disk (typing a name here would make a profile per
+        # keystroke: new ones are made by calibrating, from the tray or `calibrate --profile`).
+        self._vars["profile"] = tk.StringVar(value=s.profile)
+        ttk.Label(camera, text=_("Profile in use:")).grid(row=3, column=0, sticky="w", pady=(self._pad(1), 0))
+        self.profile_box = ttk.Combobox(camera, textvariable=self._vars["profile"], state="readonly",
+                                        values=self._profile_names(s.profile), width=18)  # fmt: skip
+        self.profile_box.grid(row=3, column=1, sticky="w", pady=(self._pad(1), 0), padx=(self._pad(1), 0))
+        self.profile_box.bind(
+            "<<ComboboxSelected>>", lambda _e: self._save_now("profile", self._vars["profile"].get())
+        )
+        ttk.Label(
+            camera,
+            text=_("Each profile has its own calibration; PostureGuard switches when your camera or where "
+                   "you sit shows another. Make a new one with New profile in the tray's Profile menu."),
+            style="Muted.TLabel", wraplength=wrap, justify="left",
+        ).grid(row=4, column=0, columnspan=3, sticky="w")  # fmt: skip
 
         startup = self._section(_("Start-up and language"))
         self._vars["start_at_login"] = tk.BooleanVar(value=s.start_at_login)
@@ -581,6 +597,16 @@ class SettingsWindow:
     def _save_flag(self, key: str) -> None:
         self._save_now(key, format_value(bool(self._vars[key].get())))
 
+    @staticmethod
+    def _profile_names(active: str) -> list[str]:
+        """The profiles on disk (the one in use among them, even before it is calibrated)."""
+        from postureguard.settings.profiles import list_profiles, same_name
+
+        names = [p.name for p in list_profiles()]
+        if not any(same_name(n, active) for n in names):
+            names.append(active)
+        return names
+
     def _save_now(self, key: str, text: str) -> None:
         outcome = self.c.apply(key, text)
         self._show_error(key, outcome.error)
@@ -611,6 +637,7 @@ class SettingsWindow:
                 var.set(format_value(value))
             for form, ticked in self._form_vars.items():
                 ticked.set(fresh.alerts_as(form))
+            self.profile_box.configure(values=self._profile_names(fresh.profile))  # one may be new
             self._set_status(_("Settings changed elsewhere (e.g. the tray menu); shown here"))
         self.root.after(WATCH_INTERVAL_MS, self._watch_file)
 
