@@ -348,7 +348,8 @@ class App:
                     self._send(_("Has the camera moved?"),
                                _("For a minute someone has been in view, but not where you sat when "
                                  "PostureGuard was calibrated. If the camera or your seat moved, choose "
-                                 "Calibrate now in the tray menu."))  # fmt: skip
+                                 "Calibrate now in the tray menu, or Profile, New profile to keep this "
+                                 "setup beside the other."))  # fmt: skip
             self._cue_follow(event)
         elif isinstance(event, AlertRaised):
             self._alert(event)
