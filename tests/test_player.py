@@ -258,11 +258,12 @@ class Player:
     """A player process in the desktop session, with helpers to drive and observe it."""
 
     def __init__(self, session: DesktopSession, home: Path, name: str, routine: str = "neck-release",
-                 *args: str, scale: str = "1.25") -> None:  # fmt: skip
+                 *args: str, scale: str = "1.25", wrapper: tuple[str, ...] = ()) -> None:  # fmt: skip
+        """``wrapper``: a command the player runs under (``strace -f ... --``)."""
         self.session, self.home, self.log_name = session, home, f"{name}.log"
         env = dict(session.env, POSTUREGUARD_HOME=str(home), PYTHONPATH=str(SRC))
         env[P.SCALE_ENV] = scale
-        argv = [sys.executable, "-m", "postureguard", "-vv", "routine", "play", routine, *args]
+        argv = [*wrapper, sys.executable, "-m", "postureguard", "-vv", "routine", "play", routine, *args]
         self.proc = session.popen(argv, self.log_name, env=env)
         self.pos = 0
         self.window = 0

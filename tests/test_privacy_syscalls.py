@@ -119,6 +119,33 @@ def test_tray_app_run_stays_private(strace, tmp_path, desktop_session: DesktopSe
     assert_private(log, [home], tmp_path)
 
 
+@pytest.mark.e2e
+def test_the_camera_guide_stays_private(strace, tmp_path, isolated_home, desktop_session: DesktopSession):
+    """The routine player with the camera guide (the hand and face landmarkers: native code of their
+    own) on a recording of a real hand pressing LI4: nothing leaves, and no frame is written."""
+    import test_guide_player as guide
+    import test_player
+
+    clip = guide._home(isolated_home, [("on", 2.5), ("away", 2.5)], tmp_path)
+    log = tmp_path / "strace-guide.log"
+    player = test_player.Player(desktop_session, isolated_home, "strace-guide", "li4-guide", "--camera",
+                                str(clip), wrapper=tuple(traced(strace, [], log)))  # fmt: skip
+    try:
+        player.find_window(guide.TITLE)
+        player.expect(r"window ready for keys")
+        player.key("Return")  # Start
+        player.expect(r"camera claim: taken")
+        player.expect(r"camera guide: pressing LI4", 60)  # both landmarkers ran on the frames
+        player.key("Escape")
+        player.expect(r"camera claim: released")
+        player.proc.wait(timeout=60)
+    finally:
+        player.stop()
+    text = log.read_text(errors="replace")
+    assert "hand_landmarker.task" in text and "face_landmarker.task" in text  # the models were traced
+    assert_private(log, [isolated_home], tmp_path)
+
+
 def _traced_child(strace_pid: int) -> int | None:
     try:
         children = Path(f"/proc/{strace_pid}/task/{strace_pid}/children").read_text().split()
