@@ -284,3 +284,27 @@ def test_a_profile_the_user_chose_is_not_undone_by_the_scene_until_it_has_fitted
     assert watch.update(scenes["laptop"][0], 60.0) is None  # now it fitted: the watch is armed again
     results = [watch.update(p, 61.0 + t) for t, p in enumerate(scenes["desk"][:20])]
     assert "desk" in results
+
+
+def test_at_start_the_camera_in_use_picks_its_profile_and_the_choice_is_saved(isolated_home, calibrations,
+                                                                             tmp_path):
+    from postureguard.commands.run import _profile_for_camera
+    from postureguard.platform.cameras import camera_name
+
+    # The system's names of the cameras, as Linux lists them (a device node and its sysfs folder).
+    dev, sysfs = tmp_path / "dev", tmp_path / "sys"
+    for index, name in ((0, "Integrated Camera: Integrated C"), (2, "HD Pro Webcam C920")):
+        (dev / f"video{index}").parent.mkdir(exist_ok=True)
+        (dev / f"video{index}").touch()
+        (sysfs / f"video{index}").mkdir(parents=True)
+        (sysfs / f"video{index}" / "name").write_text(name + "\n")
+        (sysfs / f"video{index}" / "index").write_text("0\n")
+    assert camera_name(2, dev, sysfs) == "HD Pro Webcam C920" and camera_name(5, dev, sysfs) is None
+    save_profile("laptop", calibrations["laptop"], camera=0, camera_name=camera_name(0, dev, sysfs))
+    save_profile("desk", calibrations["desk"], camera=2, camera_name=camera_name(2, dev, sysfs))
+    settings, switched = _profile_for_camera(Settings(profile="laptop"), "HD Pro Webcam C920")
+    assert (settings.profile, switched) == ("desk", "desk")
+    assert load_settings(isolated_home / "config" / "settings.toml").settings.profile == "desk"
+    settings, switched = _profile_for_camera(Settings(profile="laptop"), "Integrated Camera: Integrated C")
+    assert (settings.profile, switched) == ("laptop", None)
+    assert _profile_for_camera(Settings(profile="laptop"), None) == (Settings(profile="laptop"), None)
