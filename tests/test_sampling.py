@@ -83,8 +83,36 @@ def test_a_pending_episode_is_confirmed_and_sampled_when_the_window_ends():
         t = round(t + 0.5, 6)
     episode = first_poor[0]
     during = [x for x in times if episode <= x <= episode + 10]
-    assert all(b - a <= 2.0 + 1e-9 for a, b in zip(during, during[1:], strict=False))  # confirm rate
+    gaps = [b - a for a, b in zip(during, during[1:], strict=False)]
+    settled = SamplingSettings().settled_after
+    assert all(g <= 2.0 + 1e-9 for g in gaps[: settled - 1]), gaps  # the confirm rate at first
+    assert all(g <= 6.0 + 1e-9 for g in gaps), gaps  # then stretched, the readings agreeing
     assert episode + 10 in times  # exactly when the sustain window ends
+
+
+def test_the_confirm_rate_stretches_while_a_lasting_slouch_reads_poor_and_not_after_a_break_in_it():
+    s = SamplingSettings()
+    policy = SamplingPolicy(s, sustain_s=60.0)
+    for t in (0.0, 0.5, 1.0, 1.5, 2.0):
+        policy.due(t)
+        policy.analysed(t, sample(t))
+
+    def poor(t, start=10.0):
+        policy.analysed(t, sample(t, posture="poor", angle=9, poor_for=t - start))
+
+    for t in (10.0, 12.0, 14.0, 16.0):
+        poor(t)
+    # Three poor readings in a row, but a glance down is over within seconds: not yet.
+    assert policy.analysis_interval(16.5) == s.confirm_s
+    poor(26.0)
+    assert policy.analysis_interval(26.5) == s.settled_confirm_s == 6.0
+    policy.analysed(32.0, sample(32.0, posture="unknown", angle=None, poor_for=22.0))
+    assert policy.analysis_interval(32.5) == s.confirm_s  # the run is broken: the short rate again
+    poor(34.0)
+    assert policy.analysis_interval(34.5) == s.confirm_s
+    poor(36.0)
+    poor(38.0)
+    assert policy.analysis_interval(38.5) == s.settled_confirm_s
 
 
 def test_change_that_moves_the_verdict_is_followed_quickly_a_fidget_is_not():
@@ -97,6 +125,20 @@ def test_change_that_moves_the_verdict_is_followed_quickly_a_fidget_is_not():
     policy.analysed(6.0, sample(6.0, angle=4.0), changed=True)  # the head moved: confirm quickly
     assert policy.analysis_interval(6.5) == 0.5
     assert policy.analysis_interval(8.5) == 8.0
+
+
+def test_a_held_slouch_read_a_few_degrees_apart_needs_no_settling_burst():
+    s = SamplingSettings()
+    policy = SamplingPolicy(s, sustain_s=60.0)
+    for t in (0.0, 0.5, 1.0, 1.5, 2.0):
+        policy.due(t)
+        policy.analysed(t, sample(t))
+    policy.analysed(10.0, sample(10.0, posture="poor", angle=9.0), changed=True)  # the slouch: followed
+    assert policy.analysis_interval(10.5) == s.startup_s
+    policy.analysed(20.0, sample(20.0, posture="poor", angle=6.0, poor_for=10.0), changed=True)  # jitter
+    assert policy.analysis_interval(20.5) == s.confirm_s
+    policy.analysed(24.0, sample(24.0, angle=1.0, poor_for=0.0), changed=True)  # sat up: followed
+    assert policy.analysis_interval(24.5) == s.startup_s
 
 
 def test_fixed_sampling_analyses_every_check():
