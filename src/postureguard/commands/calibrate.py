@@ -64,7 +64,7 @@ def run(args) -> int:
         )
     # Without --out: a profile's file (the one named, else the one in use: "default" is the calibration
     # file of every earlier version).
-    profile = None if args.out else check_name(args.profile or load_settings().settings.profile)
+    profile = None if args.out else check_name(args.profile or load_settings(backup=False).settings.profile)
     out = Path(args.out).expanduser() if args.out else profile_path(profile or "")
     # Before any work: never write over a photo being read or PostureGuard's history or settings (the
     # calibration file itself is what this command is for). A missing folder is made, as saving did.

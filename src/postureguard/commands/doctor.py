@@ -286,18 +286,22 @@ def check_history() -> Check:
 
 def check_calibration() -> Check:
     from postureguard.errors import CalibrationError
-    from postureguard.files import paths
     from postureguard.settings.calibration_file import load_calibration
+    from postureguard.settings.config import load_settings
+    from postureguard.settings.profiles import DEFAULT_PROFILE, profile_path, same_name
 
-    path = paths.calibration_file()
+    profile = load_settings(backup=False).settings.profile  # the calibration of the profile in use
+    path = profile_path(profile)
+    named = "" if same_name(profile, DEFAULT_PROFILE) else _(" (profile {name})").format(name=profile)
     if not path.exists():
         text = _("not calibrated yet: run 'postureguard setup' or use {item}").format(item=_("Calibrate now"))
-        return Check("calibration", WARN, text)
+        return Check("calibration", WARN, text + named)
     try:
         cal = load_calibration(path)
     except CalibrationError as exc:
         return Check("calibration", WARN, str(exc))
-    return Check("calibration", OK, _("made from {n} frames: {path}").format(n=cal.samples, path=path))
+    text = _("made from {n} frames: {path}").format(n=cal.samples, path=path)
+    return Check("calibration", OK, text + named)
 
 
 def check_log() -> Check:

@@ -114,6 +114,9 @@ def own_files() -> list[tuple[Path, str]]:
     found += [(settings_file(), _("PostureGuard's settings file")),
               (calibration_file(), _("PostureGuard's calibration file")),
               (user_routines_file(), _("PostureGuard's routines file"))]
+    # The named profiles' calibrations (see postureguard.settings.profiles); none when the folder is absent.
+    profiles = sorted((config_dir() / "profiles").glob("*.json"))
+    found += [(p, _("a PostureGuard profile")) for p in profiles]
     log = log_file()
     found += [(log.with_name(log.name + s), _("PostureGuard's log file"))
               for s in ("", *(f".{i}" for i in range(1, LOG_BACKUPS + 1)))]

@@ -687,7 +687,7 @@ class FirstRunWindow:
         self.start_button.state(["!disabled"])
         self.start_button.configure(text=_("Calibrate again"))
         self.count_label.configure(text="")
-        profile = load_settings().settings.profile  # the profile in use (``default`` unless named)
+        profile = load_settings(backup=False).settings.profile  # "default" unless the user named one
         target = profile_path(profile)
         try:
             cal = session.finish()
