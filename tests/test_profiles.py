@@ -308,3 +308,15 @@ def test_at_start_the_camera_in_use_picks_its_profile_and_the_choice_is_saved(is
     settings, switched = _profile_for_camera(Settings(profile="laptop"), "Integrated Camera: Integrated C")
     assert (settings.profile, switched) == ("laptop", None)
     assert _profile_for_camera(Settings(profile="laptop"), None) == (Settings(profile="laptop"), None)
+
+
+def test_no_output_may_overwrite_a_profile(tmp_path, upright_photo):
+    home = tmp_path / "home"
+    assert pg("calibrate", "--profile", "desk", "--source", *[upright_photo] * 3, home=home).returncode == 0
+    made = home / "config" / "profiles" / "desk.json"
+    before = made.read_bytes()
+    line = assert_one_line(pg("export", "--format", "jsonl", "--out", made, home=home), 2, "profile")
+    assert "choose another file" in line and made.read_bytes() == before
+    res = pg("calibrate", "--out", made, "--source", *[upright_photo] * 3, home=home)
+    assert_one_line(res, 2, "profile")
+    assert made.read_bytes() == before
