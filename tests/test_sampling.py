@@ -227,8 +227,11 @@ def test_bench_command_reports_every_figure(tmp_path):
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout)
     keys = {"samples_per_minute", "cpu_ms_per_sample", "cpu_percent_of_core", "baseline_cpu_percent_of_core",
-            "ratio", "peak_rss_mb", "first_verdict_s", "alert_delay_s"}  # fmt: skip
+            "ratio", "peak_rss_mb", "first_verdict_s", "alert_delay_s", "steady_cpu_percent_of_core",
+            "cpu_ms_per_look"}  # fmt: skip
     assert keys <= out.keys()
+    # A look (frame health and the change gate on a 320 x 375 frame) costs well under a millisecond.
+    assert 0 < out["cpu_ms_per_look"] < 5
     assert out["baseline_samples_per_minute"] == pytest.approx(600, rel=0.05)
     assert out["samples_per_minute"] < out["baseline_samples_per_minute"] / 5
     assert out["ratio"] > 1 and out["alert_delay_s"] is not None and abs(out["alert_delay_s"]) <= 1.0

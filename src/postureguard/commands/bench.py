@@ -1,11 +1,12 @@
 """``postureguard bench SOURCE``: what monitoring costs, measured on a recording.
 
 The recording is replayed on the live monitor's clock: each frame "arrives" at its timestamp, and the
-production path (check -> change gate -> pose model -> engine, with the adaptive sampling policy)
-decides what to decode and analyse, exactly as :class:`postureguard.runtime.monitor.Monitor` does with a
-camera. Time is simulated (the run does not wait for the clock), CPU is real: it is the process's
-CPU time (all threads, MediaPipe's included) spent inside the path, excluding the decoding of the
-recording, which a camera driver does in live use.
+production path (frame health -> check -> change gate -> pose model -> engine, with the adaptive
+sampling policy) decides what to decode and analyse, exactly as
+:class:`postureguard.runtime.monitor.Monitor` does with a camera. Time is simulated (the run does not
+wait for the clock), CPU is real: it is the process's CPU time (all threads, MediaPipe's included)
+spent inside the path, excluding the decoding of the recording, which a camera driver does in live
+use. "Looks" are the frames only looked at (frame health and the change gate), not analysed.
 
 The baseline analyses every frame at 10 frames a second in VIDEO mode on the same frames. Its dense
 verdicts also give the reference for the alert delay: the sustain window of the first sustained
@@ -83,6 +84,7 @@ def _production(args, calibration) -> dict:
     from postureguard.engine.sampling import SamplingPolicy, SamplingSettings
     from postureguard.engine.settings import EngineSettings
     from postureguard.vision.analyzer import AdaptiveAnalyzer, open_model
+    from postureguard.vision.frame_health import FrameHealth, frame_stats
     from postureguard.vision.sources import open_source
 
     wall0 = time.perf_counter()
@@ -92,7 +94,9 @@ def _production(args, calibration) -> dict:
     engine = PostureEngine(EngineSettings(sustain_s=args.sustain), calibration)
     policy = SamplingPolicy(SamplingSettings(), sustain_s=args.sustain)
     analyzer = AdaptiveAnalyzer(engine, model, policy)
+    health = FrameHealth()
     cpu = 0.0
+    look_cpu = 0.0  # of the frames only looked at (health, gate), not analysed
     duration = 0.0
     first_verdict = None
     alert_t = None
@@ -101,9 +105,13 @@ def _production(args, calibration) -> dict:
         for frame in source.frames(analyzer.wants):
             duration = frame.t
             c0, w0 = _cpu(), time.perf_counter()
-            update = analyzer.process(frame, frame.t)
+            # The monitor's order: a covered lens is not analysed at all.
+            blank = health.update(frame_stats(frame.image), frame.t).state == "blank"
+            update = None if blank else analyzer.process(frame, frame.t)
             spent = _cpu() - c0
             cpu += spent
+            if update is None:
+                look_cpu += spent
             if alert_t is None and (update is None or update.sample.posture == "good"):
                 steady_cpu += spent
                 steady_time = frame.t
@@ -128,6 +136,7 @@ def _production(args, calibration) -> dict:
         "resets": counts.resets,
         "samples_per_minute": counts.analyses / minutes,
         "cpu_ms_per_sample": 1000.0 * cpu / max(counts.analyses, 1),
+        "cpu_ms_per_look": 1000.0 * look_cpu / max(counts.checks - counts.analyses, 1),
         "cpu_percent_of_core": 100.0 * cpu / max(duration, 1e-9),
         "steady_cpu_percent_of_core": 100.0 * steady_cpu / steady_time if steady_time > 0 else None,
         "first_verdict_s": first_verdict,
@@ -196,6 +205,7 @@ def run(args) -> int:
         "duration_s": round(ours["duration_s"], 1),
         "samples_per_minute": round(ours["samples_per_minute"], 2),
         "cpu_ms_per_sample": round(ours["cpu_ms_per_sample"], 2),
+        "cpu_ms_per_look": round(ours["cpu_ms_per_look"], 3),
         "cpu_percent_of_core": round(ours["cpu_percent_of_core"], 3),
         "steady_cpu_percent_of_core": None
         if ours["steady_cpu_percent_of_core"] is None
@@ -232,6 +242,8 @@ def run(args) -> int:
                            "upright)").format(rate=r["samples_per_minute"], ms=r["cpu_ms_per_sample"],
                                               share=r["cpu_percent_of_core"],
                                               steady=r["steady_cpu_percent_of_core"])),
+        (_("looks"), _("{checks} frames looked at, {ms} ms CPU each when not analysed").format(
+            checks=r["checks"], ms=r["cpu_ms_per_look"])),
         (_("baseline 10 fps"), _("{rate} samples/min, {ms} ms CPU each, {share} % (of one core)").format(
             rate=r["baseline_samples_per_minute"], ms=r["baseline_cpu_ms_per_sample"],
             share=r["baseline_cpu_percent_of_core"])),
