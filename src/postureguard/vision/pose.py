@@ -76,9 +76,19 @@ def _without_plotting():
                 del sys.modules[name]
 
 
+#: glvnd's list of EGL vendor files; pointed at none, so EGL finds no driver (see :func:`_mediapipe`).
+EGL_VENDORS_ENV = "__EGL_VENDOR_LIBRARY_FILENAMES"
+
+
 def _mediapipe():
     # MediaPipe's package imports sounddevice (for audio tasks we do not use), whose import runs
     # ldconfig and a compiler to find PortAudio; keep it out.
+    #
+    # Every landmarker runs on the CPU, yet mediapipe 0.10 opens an EGL display when it builds one;
+    # without a GPU driver that maps Mesa's software renderer and libLLVM: 55 MB more resident in the
+    # tray app (an X display), 9 MB without one. With no EGL vendor it finds no display and goes on
+    # on the CPU with the same landmarks (mediapipe 1.x opens none). A user's own setting wins.
+    os.environ.setdefault(EGL_VENDORS_ENV, os.devnull)
     if "mediapipe" not in sys.modules:
         sys.modules.setdefault("sounddevice", None)
         os.environ.setdefault("MPLBACKEND", "Agg")
