@@ -106,7 +106,9 @@ def test_five_class_landmarks_separate_straight_from_slouch(posture_data, report
     cal = calibrate([f for _, f in straight[:30]])
 
     def angles(name, skip=0):
-        return [judge(f, cal, DEFAULT_THRESHOLD).head_forward_deg for _, f in data[name][skip:] if f]
+        # A frame judged unknown (a hand at the face: 4 of the leaning-back frames) has no angle.
+        judged = [judge(f, cal, DEFAULT_THRESHOLD) for _, f in data[name][skip:] if f]
+        return [j.head_forward_deg for j in judged if j is not None]
 
     ok_straight = angles("straight", skip=30)
     for name in ("slouch", "slouch_roundshoulder"):

@@ -19,6 +19,14 @@ Recordings
     (``start``, ``end`` in seconds, ``label``, ``alert``; optional ``present``). Paths are relative to the
     manifest (or to ``--data-root``); a recording whose files are missing is skipped and says so.
 
+Calibration
+    ``calibrate_s: [start, end]`` (seconds on the recording's clock, default ``[0, 10]``): the frames the
+    calibration is made from, as ``postureguard calibrate`` would take them from a camera: one every
+    ``calibrate_spacing_s`` seconds (default 0.3, the production spacing), at least 3 showing a person.
+    A recording whose upright part is shorter than three times that spacing (a man seated for 0.3 s
+    before he rises) sets a smaller spacing (``0`` takes every frame) rather than calibrating on frames
+    of him rising.
+
 Measures, per recording and label (times on the recording's clock, seconds)
     * ``poor_share``: share of the spans' time judged poor (each analysed verdict holds until the next);
     * ``false_alerts`` and ``false_alerts_per_hour``: posture alerts inside spans that should not alert;
@@ -26,7 +34,9 @@ Measures, per recording and label (times on the recording's clock, seconds)
     * ``delay_s``: for spans that should alert, the first alert's time minus (span start + sustain
       window); ``missed`` when none comes before the span ends;
     * ``presence_errors``: share of the spans' time when "a person is there" differs from the label
-      (``away`` and ``standing`` expect nobody; others expect the user; ``present`` overrides).
+      (``away`` and ``standing`` expect nobody; others expect the user; ``present`` overrides, and
+      ``present: null`` leaves a span out of it: a person halfway out of the chair); ``None`` when
+      every span of the label has ``present: null``.
 """
 
 from __future__ import annotations
@@ -86,7 +96,7 @@ class Span:
     end: float
     label: str
     alert: bool | None  # None: not scored for alerts (a posture the app does not claim either way)
-    present: bool
+    present: bool | None  # None: not scored for presence (halfway out of the chair)
 
 
 @dataclass
@@ -96,6 +106,7 @@ class Recording:
     spans: list[Span]
     calibrate_s: tuple[float, float]
     interval_s: float = 0.5
+    calibrate_spacing_s: float | None = None  # None: the production spacing (video) or 0 (images)
     path: Path | None = None
     segments: list[dict[str, Any]] = field(default_factory=list)
     image_size: tuple[int, int] = (800, 600)
@@ -141,7 +152,8 @@ def _span(entry: dict, start: float, end: float) -> Span:
                             .format(entry=json.dumps(entry)[:80]))
     present = entry.get("present", label not in ABSENT_LABELS)
     alert = entry.get("alert", False)
-    return Span(start, end, label, None if alert is None else bool(alert), bool(present))
+    return Span(start, end, label, None if alert is None else bool(alert), None if present is None
+                else bool(present))  # fmt: skip
 
 
 def _recordings(doc: dict, root: Path) -> list[Recording]:
@@ -155,6 +167,8 @@ def _recordings(doc: dict, root: Path) -> list[Recording]:
         if not (isinstance(cal, list) and len(cal) == 2):
             raise ManifestError(_("manifest: calibrate_s of {name} must be [start, end]").format(name=name))
         rec = Recording(name=name, kind=kind, spans=[], calibrate_s=(float(cal[0]), float(cal[1])))
+        if "calibrate_spacing_s" in entry:
+            rec.calibrate_spacing_s = _number(entry, "calibrate_spacing_s")
         if kind == "video":
             rec.path = root / str(entry.get("path", ""))
             if not rec.path.is_file():
@@ -367,11 +381,14 @@ def _open(rec: Recording):
 
 
 def _calibrate(rec: Recording):
-    from postureguard.engine.calibration import CalibrationSession
+    from postureguard.engine.calibration import CALIBRATION_SPACING_S, CalibrationSession
 
     start, end = rec.calibrate_s
+    spacing = rec.calibrate_spacing_s
+    if spacing is None:
+        spacing = CALIBRATION_SPACING_S if rec.kind != "images" else 0.0
     source, model = _open(rec)
-    session = CalibrationSession(10_000, min_spacing_s=0.3 if rec.kind != "images" else 0.0)
+    session = CalibrationSession(10_000, min_spacing_s=spacing)
     try:
         for frame in source.frames(lambda t: start <= t <= end):
             session.add(model.detect(frame.image, frame.t), frame.t)
@@ -433,8 +450,10 @@ def _score(rec: Recording, samples: list, alerts: list, end: float, sustain_s: f
         row = rows.setdefault(span.label, {
             "recording": rec.name, "label": span.label, "should_alert": span.alert, "seconds": 0.0,
             "poor_s": 0.0, "judged_s": 0.0, "false_alerts": 0, "delays_s": [], "missed": 0,
-            "presence_error_s": 0.0})  # fmt: skip
+            "presence_error_s": 0.0, "presence_s": 0.0})  # fmt: skip
         row["seconds"] += span.end - span.start
+        if span.present is not None:
+            row["presence_s"] += span.end - span.start
         for a, b, s in held:
             o = _overlap(a, b, span.start, span.end)
             if o <= 0:
@@ -442,7 +461,8 @@ def _score(rec: Recording, samples: list, alerts: list, end: float, sustain_s: f
             if s.posture != "unknown":
                 row["judged_s"] += o
                 row["poor_s"] += o if s.posture == "poor" else 0.0
-            row["presence_error_s"] += o if s.person != span.present else 0.0
+            if span.present is not None:
+                row["presence_error_s"] += o if s.person != span.present else 0.0
         inside = [t for t in alerts if span.start <= t < span.end]
         if span.alert is None:
             continue
@@ -464,7 +484,8 @@ def _score(rec: Recording, samples: list, alerts: list, end: float, sustain_s: f
             "false_alerts_per_hour": None if row["should_alert"] is not False
             else round(row["false_alerts"] / hours, 1),
             "delays_s": row["delays_s"], "missed": row["missed"],
-            "presence_errors": round(row["presence_error_s"] / row["seconds"], 3),
+            "presence_errors": None if row["presence_s"] == 0
+            else round(row["presence_error_s"] / row["presence_s"], 3),
         })  # fmt: skip
     return out
 
@@ -500,6 +521,7 @@ def run(args) -> int:
               _("presence err"))  # fmt: skip
     table = [header]
     for r in rows:
+        presence = "-" if r["presence_errors"] is None else f"{100 * r['presence_errors']:.0f} %"
         delay = ", ".join(f"{d:+.1f}" for d in r["delays_s"]) + (_(" missed {n}").format(n=r["missed"])
                                                                  if r["missed"] else "")  # fmt: skip
         alert = {True: _("yes"), False: _("no"), None: "-"}[r["should_alert"]]
@@ -507,7 +529,7 @@ def run(args) -> int:
                       f"{r['seconds']:.0f}",
                       "-" if r["poor_share"] is None else f"{100 * r['poor_share']:.0f} %",
                       "-" if r["false_alerts_per_hour"] is None else f"{r['false_alerts_per_hour']:.1f}",
-                      delay or "-", f"{100 * r['presence_errors']:.0f} %"))  # fmt: skip
+                      delay or "-", presence))  # fmt: skip
     widths = [max(len(str(row[i])) for row in table) for i in range(len(header))]
     for row in table:
         sys.stdout.write("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n")

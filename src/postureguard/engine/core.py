@@ -20,6 +20,14 @@ Posture alerts
     (:class:`PersonLeft`). Alerts are at least ``cooldown_s`` apart; a snooze suppresses them until a
     given time.
 
+Unknown and away
+    A frame whose head cannot be compared with the calibration (ears and eyes hidden, or a hand at the
+    face: :mod:`postureguard.engine.geometry`) is ``unknown``: it holds no verdict, but the person counts
+    as present. A person whose shoulders and head rose more than ``STANDING_RISE`` calibrated shoulder
+    widths above their calibrated places is standing and reads as away (no verdict, no presence), so
+    standing up from the desk starts the away debounce and a break rather than being judged as a
+    posture.
+
 Sitting
     Sitting time runs from the first sample that shows a person. Absences shorter than ``break_s``
     do not reset it; an absence of ``break_s`` or more is a break (:class:`BreakTaken`). A stretch of
@@ -52,7 +60,13 @@ from postureguard.engine.events import (
     SittingAlert,
     StandUpNudge,
 )
-from postureguard.engine.geometry import EXTENSION_PITCH_MARGIN, Features, measure
+from postureguard.engine.geometry import (
+    EXTENSION_PITCH_MARGIN,
+    STANDING_RISE,
+    Features,
+    measure,
+    shoulder_rise,
+)
 from postureguard.engine.landmarks import Pose
 from postureguard.engine.person import CameraWatch, PersonMatcher, everyone
 from postureguard.engine.sample import Posture, PostureState, Sample
@@ -126,8 +140,11 @@ def judge(
 
     ``in_episode`` and ``margin_deg`` (degrees) are the hysteresis of :func:`poor_reading`; a one-off
     photo has no episode. ``None`` when the head cannot be compared with the calibration (ears and eyes
-    hidden): unknown.
+    hidden, or a hand at the face, whose arm lifts the shoulder line and whose fingers move the face
+    landmarks): unknown.
     """
+    if features.hand_at_face:
+        return None
     signed = calibration.forward_deg(features)
     if signed is None:
         return None
@@ -140,6 +157,18 @@ def judge(
         poor=poor_reading(angle, threshold_deg, in_episode, margin_deg),
         lean_in=features.shoulder_width_frac / calibration.shoulder_width_frac,
     )
+
+
+def standing(features: Features, calibration: Calibration | None) -> bool:
+    """Whether ``features`` show the calibrated user standing: shoulders and ears more than
+    ``STANDING_RISE`` calibrated shoulder widths above where they were at calibration (see
+    :mod:`postureguard.engine.geometry`). ``False`` without a calibration that says where the user sat."""
+    if calibration is None or calibration.shoulder_mid_y is None:
+        return False
+    rise = shoulder_rise(
+        features, calibration.shoulder_mid_y, calibration.shoulder_width_frac, calibration.head_height
+    )
+    return rise is not None and rise > STANDING_RISE
 
 
 class PostureEngine:
@@ -212,6 +241,8 @@ class PostureEngine:
             self._matcher.reference is None or any(p is not pose for p in people)
         )
         features = measure(pose)
+        if features is not None and standing(features, self.calibration):
+            features = None  # standing up reads as away, not as a posture (module docstring)
         person = features is not None
         if self._camera.update(seen, t):
             events.append(CameraMoved(t=t, off_s=self._camera.off_for(t)))

@@ -47,6 +47,35 @@ the shoulder line (``eye_height``, shoulder widths, same roll correction) is mea
 compared with its own calibrated value. Without ears and eyes no angle is given (``unknown``), but the
 person still counts as present while both shoulders and the nose are seen.
 
+A hand at the face
+------------------
+A hand held in front of the face or under the chin (a thumb up in a video call, a cup or a phone at the
+mouth, the chin on a fist) covers or pushes the face landmarks, and the arm raised to it lifts that
+side's shoulder (on a real clip the raised side's shoulder rose by a tenth of the picture while the
+head stayed still, which read as 7 degrees forward). The sample is flagged ``hand_at_face`` when a
+hand landmark (wrist, pinky, index or thumb, 15-22) inside the picture, of visibility at least
+:data:`HAND_VISIBILITY`, lies within :data:`HAND_FACE_RADIUS` shoulder widths of the nose (0.2-0.45
+on real clips of a hand held at the mouth or before the face) and at least
+:data:`HAND_ABOVE_SHOULDERS` shoulder widths above the shoulder line (a hand at the chest or on the
+desk is not at the face, however low the face sits in the picture); the engine then gives no angle
+(``unknown``) but the person still counts as present. Hands resting on a desk or gesturing at chest
+height are about a shoulder width or more from the nose and do not trigger it (no upright frame of the
+real clips did, nor any frame of the recorded landmark sessions sitting upright or slouched).
+
+Standing up
+-----------
+Standing up in front of a desk camera lifts the shoulders and the head together far above where they
+were at calibration (or out of the top of the picture, when they are no longer seen at all).
+:func:`shoulder_rise` gives how far both sit above their calibrated places, in calibrated shoulder
+widths (positive = higher; the smaller of the shoulders' and the ears' rise, so that a pose model's
+shoulders drifting up under a turned head, with the head staying, is not standing); above
+:data:`STANDING_RISE` the person is standing and the engine reads them as away (no angle, no
+presence), since a standing body is not a slouched one. Measured: a real recording of a man rising
+from his desk (a camera across the room) rose 0.4-0.6 shoulder widths while getting up and 0.68-0.96
+while standing; the recorded landmark sessions of one person seated upright at a webcam rose at most
+0.60 (leaning towards a camera below the face lifts the body in the picture), slouches at most 0.51.
+A desk webcam loses a standing person's head and shoulders out of the top, which reads as away anyway.
+
 Neck extension
 --------------
 Tilting the head back also shortens ``h`` (the segment leans backwards) and must not read as forward.
@@ -77,6 +106,19 @@ MIN_VISIBILITY = 0.5
 EXTENSION_PITCH_MARGIN = 0.05
 #: Shoulder widths under this fraction of the image width are too small to measure reliably.
 MIN_SHOULDER_WIDTH_FRACTION = 0.04
+#: A hand landmark nearer the nose than this many shoulder widths is a hand at the face.
+HAND_FACE_RADIUS = 0.6
+#: A hand at the face is at least this many shoulder widths above the shoulder line.
+HAND_ABOVE_SHOULDERS = 0.1
+#: Hand landmarks at or above this visibility (0..1) count for :data:`HAND_FACE_RADIUS`: lower than
+#: :data:`MIN_VISIBILITY`, because the pose model rates a hand held against the face low (0.34-0.45 on
+#: the analysed frames of a real clip of a thumb held in front of the face), while resting hands that
+#: it only guesses at sit well away from the face.
+HAND_VISIBILITY = 0.3
+#: Hand landmarks (BlazePose 15-22: wrists, pinkies, index fingers, thumbs).
+HAND_POINTS = tuple(range(PoseIndex.LEFT_WRIST, PoseIndex.RIGHT_THUMB + 1))
+#: Shoulders and head this many calibrated shoulder widths above their calibrated places: standing.
+STANDING_RISE = 0.65
 
 
 @dataclass(frozen=True)
@@ -95,6 +137,10 @@ class Features:
     * ``shoulder_mid_x`` / ``shoulder_mid_y``: the shoulder midpoint in normalised image coordinates
       (image widths / heights from the top left, 0..1); where the person is, for
       :mod:`postureguard.engine.person`.
+    * ``hand_at_face``: a hand landmark (visibility at least :data:`HAND_VISIBILITY`) lies within
+      :data:`HAND_FACE_RADIUS` shoulder widths of the nose (module docstring); the head is not judged.
+    * ``aspect``: the analysed image's height / width, to turn normalised heights into shoulder widths
+      (:func:`shoulder_rise`).
     """
 
     head_height: float | None
@@ -105,6 +151,8 @@ class Features:
     shoulder_mid_y: float | None = None
     eye_height: float | None = None
     roll_deg: float = 0.0
+    hand_at_face: bool = False
+    aspect: float | None = None
 
 
 def _visible(pose: Pose, index: PoseIndex) -> bool:
@@ -161,7 +209,51 @@ def measure(pose: Pose | None) -> Features | None:
         shoulder_mid_y=shoulder_mid_y / pose.height,
         eye_height=eye_height,
         roll_deg=math.degrees(roll),
+        hand_at_face=_hand_at_face(pose, width, shoulder_mid),
+        aspect=pose.height / pose.width,
     )
+
+
+def _hand_at_face(pose: Pose, width_px: float, shoulder_mid: tuple[float, float]) -> bool:
+    """Whether a hand landmark inside the picture, of visibility at least :data:`HAND_VISIBILITY`, lies
+    within :data:`HAND_FACE_RADIUS` shoulder widths (of ``width_px`` pixels) of the nose and at least
+    :data:`HAND_ABOVE_SHOULDERS` shoulder widths above ``shoulder_mid`` (pixels); see the module
+    docstring."""
+    nx, ny = pose.px(PoseIndex.NOSE)
+    for i in HAND_POINTS:
+        point = pose[i]
+        # A point outside the picture is the model's guess at a hand it cannot see (below the desk
+        # edge of the picture): it covers nothing.
+        if point.visibility >= HAND_VISIBILITY and 0.0 <= point.x <= 1.0 and 0.0 <= point.y <= 1.0:
+            hx, hy = pose.px(i)
+            # Raised to the face means above the shoulder line; a hand at or below it (on the desk, at
+            # the chest) is not at the face, however low the face sits in the picture.
+            above = shoulder_mid[1] - hy >= HAND_ABOVE_SHOULDERS * width_px
+            if above and math.hypot(hx - nx, hy - ny) < HAND_FACE_RADIUS * width_px:
+                return True
+    return False
+
+
+def shoulder_rise(
+    features: Features, ref_mid_y: float, ref_width_frac: float, ref_head_height: float | None = None
+) -> float | None:
+    """How far the person of ``features`` sits above a reference (calibrated) place, in reference
+    shoulder widths, positive = higher in the picture: the rise of the shoulder midpoint above
+    ``ref_mid_y`` (image heights from the top; ``ref_width_frac``: the reference shoulder width in image
+    widths), and, when ``ref_head_height`` and the ears are known, the smaller of that and the ears'
+    rise (standing lifts both; a pose model's shoulders drifting up under a turned head or a raised hand
+    lift the shoulders only). ``None`` without the image's aspect or the shoulder midpoint."""
+    if features.shoulder_mid_y is None or features.aspect is None or ref_width_frac <= 0:
+        return None
+    aspect = features.aspect
+    rise = (ref_mid_y - features.shoulder_mid_y) * aspect / ref_width_frac
+    if ref_head_height is not None and features.head_height is not None:
+        # The ears' height in the picture (image heights from the top), now and at the reference,
+        # ignoring roll (a tilted head moves the ears a little sideways, not a shoulder width up).
+        ears = features.shoulder_mid_y - features.head_height * features.shoulder_width_frac / aspect
+        ref_ears = ref_mid_y - ref_head_height * ref_width_frac / aspect
+        rise = min(rise, (ref_ears - ears) * aspect / ref_width_frac)
+    return rise
 
 
 #: Largest roll (degrees) read from the eye or ear line; beyond it the line is a detector error.
