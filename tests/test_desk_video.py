@@ -16,10 +16,10 @@ right. The clips these tests name:
 * ``dv-smart-classroom-stands-up``: omz-smart-classroom.gif, a man rising from his desk in a meeting room
   (Apache-2.0, openvinotoolkit/open_model_zoo).
 
-Before the hand-at-the-face and standing cues of engine/geometry.py (2026-12-02, the same manifest):
-the thumb in front of the face was judged poor 28 % of its time, the standing man 0-25 % and present
-100 % of the time he stood (the first with mediapipe 1.2.3; the replay's analyses depend on the change
-gate, so the shares move a little between versions).
+Before the hand-at-the-face and standing cues of engine/geometry.py (2026-12-02, the same manifest,
+mediapipe 1.2.3): the thumb in front of the face was judged poor 28 % of its time, and the standing man
+counted as present 53 % of the time he stood (after: not judged, and 24 %). The replay's analyses depend
+on the change gate, so the shares move a little between mediapipe versions.
 """
 
 from __future__ import annotations
