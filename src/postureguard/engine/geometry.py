@@ -59,8 +59,9 @@ on real clips of a hand held at the mouth or before the face) and at least
 :data:`HAND_ABOVE_SHOULDERS` shoulder widths above the shoulder line (a hand at the chest or on the
 desk is not at the face, however low the face sits in the picture); the engine then gives no angle
 (``unknown``) but the person still counts as present. Hands resting on a desk or gesturing at chest
-height are about a shoulder width or more from the nose and do not trigger it (no upright frame of the
-real clips did, nor any frame of the recorded landmark sessions sitting upright or slouched).
+height are about a shoulder width or more from the nose and do not trigger it (of all the real clips'
+upright, talking and head-turning frames only one did, as a woman began to raise her hand to her face;
+no frame of the recorded landmark sessions sitting upright or slouched did).
 
 Standing up
 -----------

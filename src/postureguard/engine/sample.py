@@ -53,7 +53,8 @@ class Sample:
     * ``head_forward_deg``: degrees forward of the calibrated upright (0 = upright, never negative),
       ``None`` when no person or no calibration.
     * ``posture``: ``good`` / ``poor`` / ``unknown`` for this sample alone (photos are judged on their
-      own); the sustain window, not this field, decides alerts.
+      own); the sustain window, not this field, decides alerts. ``unknown`` with ``person`` true: the
+      head cannot be compared with the calibration (ears and eyes hidden, a hand at the face).
     * ``state``: the smoothed state (``good``, ``poor`` while an episode lasts, ``away``,
       ``uncalibrated``).
     * ``shoulder_tilt_deg``: angle of the shoulder line against the image horizontal, degrees,
