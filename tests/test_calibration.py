@@ -26,6 +26,19 @@ def test_one_wild_frame_does_not_move_the_reference():
     assert wild.samples == 6
 
 
+def test_frames_with_a_hand_at_the_face_are_not_taken_into_the_reference():
+    from dataclasses import replace
+
+    from postureguard.engine.calibration import calibrate
+
+    upright = measure(frontal_pose())
+    # A raised hand lifts its shoulder and moves the face: such frames read as a lower, tilted head.
+    hand = replace(upright, hand_at_face=True, head_height=upright.head_height * 0.8, shoulder_tilt_deg=9.0)
+    assert calibrate([upright] * 4 + [hand] * 4) == calibrate([upright] * 4)
+    with pytest.raises(CalibrationError):
+        calibrate([upright] * 2 + [hand] * 6)  # only two frames can be used: too few
+
+
 def test_refuses_when_too_few_frames_show_a_person():
     with pytest.raises(CalibrationError, match="at least 3 frames .* found 2"):
         calibrate([measure(frontal_pose()), None, measure(frontal_pose()), None, None])

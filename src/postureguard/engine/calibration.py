@@ -117,8 +117,11 @@ def calibrate(samples: Iterable[Features | None], minimum: int = MIN_CALIBRATION
     measured head height is not positive (ears at or below the shoulders is not an upright pose).
     """
     looked = list(samples)
-    # The reference needs the ears (and both shoulders); a frame with both ears hidden is not used.
-    seen = [f for f in looked if f is not None and f.head_height is not None and f.pitch is not None]
+    # The reference needs the ears (and both shoulders); a frame with both ears hidden is not used, nor
+    # one with a hand at the face (the raised arm lifts its shoulder and the hand moves the face's
+    # landmarks: see geometry's hand_at_face), which would bias the upright reference.
+    seen = [f for f in looked
+            if f is not None and f.head_height is not None and f.pitch is not None and not f.hand_at_face]
     if len(seen) < minimum:
         raise CalibrationError(
             _("calibration needs at least {minimum} frames that show a person (head and both shoulders), "
