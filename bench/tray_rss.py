@@ -16,9 +16,13 @@ with SIGTERM and prints:
 * ``threads``: the app's thread count at the end;
 * ``cpu_percent_of_core``: the app's user+system CPU time (all threads, from ``/proc/<pid>/stat``)
   from "monitor: running" to the end, per second of wall time. It includes decoding every frame the
-  recording is read for (a camera driver does part of that in live use) and the tray's own work.
+  recording is read for (a camera driver does part of that in live use) and the tray's own work;
+  ``decode_cpu_percent`` is what reading the recording alone costs (measured here, in this process,
+  the way the app reads it: every frame grabbed, one every 0.5 s decoded), and
+  ``cpu_without_decode_percent`` the difference.
 
-``--top N`` also lists the N largest parts of the resident memory at the end, from
+``--top N`` also lists the N busiest threads (CPU share while monitored, from
+``/proc/<pid>/task/*/stat``) and the N largest parts of the resident memory at the end, from
 ``/proc/<pid>/smaps``: each mapped file (a shared library, the model) and ``[anon]`` for the rest.
 
 ``--python`` runs the app with another interpreter (the lock's venv: set ``PYTHONPATH=src`` so it
@@ -75,6 +79,20 @@ def resident_by_mapping(pid: int) -> dict[str, float]:
     return out
 
 
+def thread_cpu(pid: int) -> dict[str, float]:
+    """CPU seconds so far of each thread of ``pid``, keyed ``"<tid> <name>"``."""
+    out: dict[str, float] = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            stat = (task / "stat").read_text()
+        except OSError:  # the thread ended meanwhile
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat.rsplit(")", 1)[1].split()
+        out[f"{task.name} {name}"] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return out
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of every thread of ``pid`` so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -90,6 +108,31 @@ def recording_seconds(path: Path) -> float:
         return cap.get(cv2.CAP_PROP_FRAME_COUNT) / fps
     finally:
         cap.release()
+
+
+def decode_cpu_percent(path: Path, seconds: float, check_s: float = 0.5) -> float:
+    """CPU share of one core that reading ``path`` costs, the monitor's way, for ``seconds``."""
+    from postureguard.vision.sources import open_source
+
+    source = open_source([str(path)])
+    next_t, last_t = 0.0, 0.0
+
+    def want(t: float) -> bool:
+        nonlocal next_t
+        if t >= next_t - 1e-6:
+            next_t = t + check_s
+            return True
+        return False
+
+    c0 = time.process_time()
+    try:
+        for frame in source.frames(want):
+            last_t = frame.t
+            if frame.t >= seconds:
+                break
+    finally:
+        source.close()
+    return 100.0 * (time.process_time() - c0) / max(last_t, 1e-9)
 
 
 def main() -> int:
@@ -122,7 +165,7 @@ def main() -> int:
                     sys.stderr.write(session.read_log("tray-rss.log"))
                     raise SystemExit("the app did not start monitoring")
                 time.sleep(0.1)
-            t0, cpu0 = time.monotonic(), cpu_seconds(app.pid)
+            t0, cpu0, threads0 = time.monotonic(), cpu_seconds(app.pid), thread_cpu(app.pid)
             first = status(app.pid)
             samples = [first]
             t1, cpu1 = t0, cpu0
@@ -132,10 +175,13 @@ def main() -> int:
                 cpu1, t1 = cpu_seconds(app.pid), time.monotonic()
             last = samples[-1]
             mappings = resident_by_mapping(app.pid) if args.top and app.poll() is None else {}
+            threads1 = thread_cpu(app.pid) if args.top and app.poll() is None else {}
         finally:
             if app.poll() is None:
                 app.send_signal(signal.SIGTERM)
                 app.wait(timeout=30)
+    decode = decode_cpu_percent(recording, t1 - t0)
+    cpu = 100.0 * (cpu1 - cpu0) / max(t1 - t0, 1e-9)
     result = {
         "recording": str(recording),
         "monitored_s": round(t1 - t0, 1),
@@ -148,7 +194,13 @@ def main() -> int:
         "anon_mb": round(last["RssAnon"], 1),
         "file_mb": round(last["RssFile"], 1),
         "threads": int(last["Threads"]),
-        "cpu_percent_of_core": round(100.0 * (cpu1 - cpu0) / max(t1 - t0, 1e-9), 3),
+        "cpu_percent_of_core": round(cpu, 3),
+        "decode_cpu_percent": round(decode, 3),
+        "cpu_without_decode_percent": round(cpu - decode, 3),
+        "busiest_threads_percent": {
+            k: round(100.0 * (v - threads0.get(k, 0.0)) / max(t1 - t0, 1e-9), 3)
+            for k, v in sorted(threads1.items(), key=lambda kv: threads0.get(kv[0], 0.0) - kv[1])[: args.top]
+        },
         "largest_mb": {k: round(v, 1) for k, v in sorted(mappings.items(), key=lambda kv: -kv[1])[:args.top]},
         "python": args.python,
         "exit_status": app.returncode,
@@ -162,8 +214,11 @@ def main() -> int:
             f"RSS      {r['rss_mb']['start']} MB at start, {r['rss_mb']['median']} MB median, "
             f"{r['rss_mb']['end']} MB at the end; peak (VmHWM) {r['peak_mb']} MB\n"
             f"at end   {r['anon_mb']} MB anonymous, {r['file_mb']} MB file-backed, {r['threads']} threads\n"
-            f"CPU      {r['cpu_percent_of_core']} % of one core (includes decoding the recording)\n"
+            f"CPU      {r['cpu_percent_of_core']} % of one core; reading the recording alone "
+            f"{r['decode_cpu_percent']} %, so {r['cpu_without_decode_percent']} % without it\n"
         )
+        for name, share in r["busiest_threads_percent"].items():
+            sys.stdout.write(f"  {share:7.3f} %   thread {name}\n")
         for name, mb in r["largest_mb"].items():
             sys.stdout.write(f"  {mb:7.1f} MB  {name}\n")
     return 0
