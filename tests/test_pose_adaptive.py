@@ -137,47 +137,6 @@ def _replay(scenes, calibration, step=0.5):
 
 
 @pytest.mark.shared_data
-def test_with_a_calibrated_user_the_first_analysis_already_looks_for_one_person(frames, calibration):
-    threshold = EngineSettings().threshold_deg
-    empty = frames["empty"]
-    alone = [_pair(_panel(up), empty) for up in frames["upright"][5:10]]
-
-
-    class Asked(MediaPipePose):
-        """Notes how many people each frame was searched for."""
-
-        asked: list[int]
-
-        def detect_all(self, image_bgr, t):
-            self.asked.append(self.poses_asked)
-            return super().detect_all(image_bgr, t)
-
-    engine = PostureEngine(EngineSettings(), calibration)
-    with Asked(mode="video") as model:
-        model.asked = []
-        analyzer = AdaptiveAnalyzer(engine, model, SamplingPolicy(SamplingSettings()))
-        updates = [analyzer.process(Frame(image=alone[0], t=i * 0.5, index=i, source="composed"), i * 0.5)
-                   for i in range(4)]  # fmt: skip
-    # One switch, made before the first frame: the landmarker asking for several never ran.
-    assert model.asked == [1, 1, 1, 1] and model.switches == 1
-    assert all(u is not None and u.sample.person and not u.look_for_others for u in updates)
-    assert max(u.sample.head_forward_deg for u in updates if u is not None) < threshold
-
-    # The colleague alone in the user's view at the start: the one pose is theirs, so the model asks
-    # for everyone at once and looks again at the next frame; the user, beside them, is the one judged.
-    colleague = [_pair(empty, _panel(sl, 1.1)) for sl in frames["slouch"][:5]]
-    pairs = zip(frames["upright"][5:10], frames["slouch"][:5], strict=True)
-    both = [_pair(_panel(up), _panel(sl, 1.1)) for up, sl in pairs]
-    out, analyzer = _replay([("colleague", colleague, 4.0), ("both", both, 20.0)], calibration)
-    first = out[0][1]
-    assert not first.sample.person and first.look_for_others
-    assert out[1][2] == NUM_POSES and out[1][1].sample.t - first.sample.t == pytest.approx(0.5)
-    assert analyzer.model.poses_asked == NUM_POSES
-    judged = [u for label, u, _ in out if label == "both" and u.sample.person]
-    assert judged and max(u.sample.head_forward_deg for u in judged) < threshold
-
-
-@pytest.mark.shared_data
 def test_a_colleague_switches_to_several_poses_and_the_user_is_still_the_one_judged(frames, calibration):
     threshold = EngineSettings().threshold_deg
     empty = frames["empty"]

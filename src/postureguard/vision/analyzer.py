@@ -81,8 +81,7 @@ class AdaptiveAnalyzer:
 
     After each analysis a steerable model (:class:`~postureguard.vision.pose.SteerablePoseModel`) is
     told the update's :attr:`~postureguard.engine.core.Update.look_for_others`: it looks for one person
-    while only the user is found (cheaper) and for several after someone else was; with a calibrated
-    user it is told so before the first analysis too. When it has just
+    while only the user is found (cheaper) and for several after someone else was. When it has just
     switched to several, the very next frame checked is analysed (half a second later, not at the next
     scheduled analysis): the pose it returned was not the user, so the user has not been seen yet.
     """
@@ -145,13 +144,6 @@ class AdaptiveAnalyzer:
             self.model.reset()
             self._last_reset = now
             self.counts.resets += 1
-        if self.counts.analyses == 0 and self.engine.calibration is not None and isinstance(
-            self.model, SteerablePoseModel
-        ):
-            # The user is known, so the first analysis can look for one person too (the engine says
-            # when someone else is found): a landmarker asking for several would be replaced by one
-            # asking for one right after (0.13 s of CPU at the first frame, against 0.08 s).
-            self.model.need_others(False, frame.t)
         self._last_analysis = now
         self.counts.analyses += 1
         pose = self.model.detect(frame.image, frame.t)

@@ -187,9 +187,7 @@ class MediaPipePose:
         next frame). Switching replaces the landmarker (one at a time, so memory stays flat: 206 MB
         before and 216 MB after 39 switches in one process; a second, always-open one for several
         people cost about 95 MB more); a switch costs 0.07-0.11 s of CPU to build the new landmarker
-        (at the next frame, so a switch before the first frame wastes nothing) and 40-170 ms more for
-        its first frame, once. An analyzer with a calibrated user switches to one pose before the
-        first frame (:class:`postureguard.vision.analyzer.AdaptiveAnalyzer`).
+        and 40-170 ms more for its first frame, once.
 
         Until an owner steers it (a calibration, the first-run preview, a one-off analysis), the
         landmarker steers itself by what it finds: one pose after a frame that showed one person alone
@@ -267,16 +265,13 @@ class MediaPipePose:
 
     def _switch(self, num_poses: int) -> None:
         """Replace the landmarker by one asking for ``num_poses`` people (the old one closed first, so
-        only one is ever open). The new one has tracked no one: its first frame is searched afresh.
-        It is built at that first frame (:meth:`detect_all`), so a switch before any frame was
-        analysed (the analyzer's, for a calibrated user) costs no landmarker that never ran."""
+        only one is ever open). The new one has tracked no one: its first frame is searched afresh."""
         import dataclasses
 
         log.debug("pose model: looking for up to %d people from now", num_poses)
-        if self._landmarker is not None:
-            self._landmarker.close()
-            self._landmarker = None
+        self._landmarker.close()
         self._options = dataclasses.replace(self._options, num_poses=num_poses)
+        self._landmarker = self._create()
         self.switches += 1
 
     def _create(self):
@@ -316,8 +311,6 @@ class MediaPipePose:
     def detect_all(self, image_bgr: Any, t: float) -> tuple[Pose, ...]:
         """Everyone found in ``image_bgr`` at time ``t`` (s), largest shoulder width first."""
         height, width = image_bgr.shape[:2]
-        if self._landmarker is None:
-            self._landmarker = self._create()
         result = run_landmarker(self, image_bgr, t)
         worlds = result.pose_world_landmarks or []
 
@@ -346,9 +339,7 @@ class MediaPipePose:
         return tuple(_by_size(people))
 
     def close(self) -> None:
-        if self._landmarker is not None:
-            self._landmarker.close()
-            self._landmarker = None
+        self._landmarker.close()
 
     def __enter__(self) -> MediaPipePose:
         return self
