@@ -65,7 +65,7 @@ def run(args) -> int:
     # Without --out: a profile's file (the one named, else the one in use: "default" is the calibration
     # file of every earlier version).
     profile = None if args.out else check_name(args.profile or load_settings(backup=False).settings.profile)
-    out = Path(args.out).expanduser() if args.out else profile_path(profile or "")
+    out = profile_path(profile) if profile else Path(args.out).expanduser()
     # Before any work: never write over a photo being read or PostureGuard's history or settings (the
     # calibration file itself is what this command is for). A missing folder is made, as saving did.
     allowed = {paths.calibration_file(), profile_path(profile)} if profile else {paths.calibration_file()}

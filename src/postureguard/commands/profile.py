@@ -41,20 +41,17 @@ def run(args) -> int:
     from postureguard.settings.profiles import (
         check_name,
         delete_profile,
-        list_profiles,
         read_profile,
         rename_profile,
         same_name,
+        with_active,
     )
 
     loaded = load_settings()
     settings = loaded.settings
     verb = args.verb or "list"
     if verb == "list":
-        found = list_profiles()
-        if not any(same_name(p.name, settings.profile) for p in found):
-            found.append(read_profile(settings.profile))
-        for p in found:
+        for p in with_active(settings.profile):
             mark = "*" if same_name(p.name, settings.profile) else " "
             if p.problem:
                 state = _("unusable: {reason}").format(reason=p.problem)

@@ -304,7 +304,7 @@ def _run(args) -> int:
     if by_camera is not None and calibration is not None:
         from postureguard.runtime.messages import ProfileSwitched
 
-        app.outbox.put(ProfileSwitched(by_camera, calibration, "camera"))  # said once the sink runs
+        app.outbox.put(ProfileSwitched(by_camera, "camera"))  # said once the sink runs
     specs = args.source or [str(settings.camera)]
     if args.source and len(args.source) == 1 and args.source[0].isdigit():
         # The routine players this app starts use the same camera for their camera guide.

@@ -236,11 +236,10 @@ class CalibrationDone(AppEvent):
 
 @dataclass(frozen=True)
 class ProfileSwitched(AppEvent):
-    """The monitor uses the profile ``name`` now (``calibration``), because ``reason``: ``scene`` (the
+    """The monitor uses the profile ``name`` (its calibration) now, because ``reason``: ``scene`` (the
     user sits where it was calibrated) or ``camera`` (it was calibrated with the camera in use)."""
 
     name: str
-    calibration: Calibration
     reason: str
 
 

@@ -275,7 +275,7 @@ class Owner:
                 log.info("profile %s fits where the user sits: switching to it", name)
                 self.profile = name
                 self.engine.set_calibration(self.profiles[name])
-                self._emit(ProfileSwitched(name, self.profiles[name], "scene"))
+                self._emit(ProfileSwitched(name, "scene"))
         if session is not None:
             # A calibration takes the largest person in view: several poses while several are found;
             # one pose when one is alone, as the user will be judged (see vision.pose.MediaPipePose).

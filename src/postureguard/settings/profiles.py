@@ -102,8 +102,11 @@ def read_profile(name: str) -> Profile:
     """The profile ``name`` (its file may be missing: then it has no calibration and no problem)."""
     name = check_name(name)
     path = profile_path(name)
-    if not path.exists():
-        return Profile(name, path, None)
+    return _read(name, path) if path.exists() else Profile(name, path, None)
+
+
+def _read(name: str, path: Path) -> Profile:
+    """The profile in the existing file ``path``, called ``name`` unless the file spells it otherwise."""
     try:
         calibration = load_calibration(path)
     except CalibrationError as exc:
@@ -133,19 +136,22 @@ def list_profiles() -> list[Profile]:
     except OSError:
         files = []
     for path in files[:MAX_PROFILES]:
-        info = read_profile_info(path)
-        stored = info.get("name")
-        try:
-            name = check_name(stored) if isinstance(stored, str) else check_name(path.stem)
-            if file_stem(name) != path.stem:  # a name that does not lead back to this file: use the file's
-                name = check_name(path.stem)
-        except DataError:
+        if not _valid(path.stem) or file_stem(path.stem) != path.stem:
             log.warning("profile file %s has no usable name; it is left as it is", path)
             continue
-        if not same_name(name, DEFAULT_PROFILE):
-            found.append(read_profile(name))
+        if not same_name(path.stem, DEFAULT_PROFILE):
+            found.append(_read(path.stem, path))
     if len(files) > MAX_PROFILES:
         log.warning("more than %d profiles in %s; the rest are not read", MAX_PROFILES, folder())
+    return found
+
+
+def with_active(active: str) -> list[Profile]:
+    """:func:`list_profiles`, and the profile ``active`` (the one in use) after them when it has no file
+    yet (named but not calibrated): what the tray, the settings window and ``profile list`` offer."""
+    found = list_profiles()
+    if not any(same_name(p.name, active) for p in found):
+        found.append(read_profile(active))
     return found
 
 

@@ -600,12 +600,9 @@ class SettingsWindow:
     @staticmethod
     def _profile_names(active: str) -> list[str]:
         """The profiles on disk (the one in use among them, even before it is calibrated)."""
-        from postureguard.settings.profiles import list_profiles, same_name
+        from postureguard.settings.profiles import with_active
 
-        names = [p.name for p in list_profiles()]
-        if not any(same_name(n, active) for n in names):
-            names.append(active)
-        return names
+        return [p.name for p in with_active(active)]
 
     def _save_now(self, key: str, text: str) -> None:
         outcome = self.c.apply(key, text)
