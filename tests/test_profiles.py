@@ -181,6 +181,11 @@ def test_choosing_a_profile_from_the_tray_and_a_new_one_calibrated_there(
     assert app.owner.engine.calibration == calibrations["laptop"]
     assert app.tray_state().profile == "laptop"
     assert load_settings(app.settings_path).settings.profile == "laptop"
+    # Chosen while sitting at the desk: the desk's scene does not undo the user's choice.
+    for pose in scenes["desk"][:40]:
+        feed(app, wall, mono, pose, 1.0, 1.0)
+    assert app.owner.engine.calibration == calibrations["laptop"] and app.tray_state().profile == "laptop"
+    assert not [n for n in app.notifier.sent if n["title"].startswith("Profile:")]
 
     app.new_profile()  # "New profile (calibrate now)": named for the user, calibrated from the next frames
     app.drain()

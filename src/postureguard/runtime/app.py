@@ -439,17 +439,15 @@ class App:
 
     def load_profiles(self) -> None:
         """Read the profiles from disk and give the calibrated ones to the monitor (any thread)."""
-        from postureguard.settings.profiles import list_profiles, same_name
+        from postureguard.settings.profiles import same_name, with_active
 
-        found = list_profiles()
+        wanted = self.settings.profile
+        found = with_active(wanted)
         for p in found:
             if p.problem:
                 log.warning("profile %s is not used: %s", p.name, p.problem)
-        wanted = self.settings.profile
-        active = next((p.name for p in found if same_name(p.name, wanted)), wanted)
+        active = next(p.name for p in found if same_name(p.name, wanted))
         names = tuple(p.name for p in found)
-        if active not in names:
-            names = (*names, active)
         calibrations = {p.name: p.calibration for p in found if p.calibration is not None}
         self.post(UseProfiles(calibrations, active))
         self._post_event(ProfilesChanged(names, active))
@@ -491,19 +489,21 @@ class App:
         self._remember_profile(found.name)
         if found.problem:
             self.notify(_("Profile {name}").format(name=found.name), found.problem)
+        # The list first: it gives the monitor every profile afresh, and the choice below must come after
+        # it, or the scene watch would no longer know that the user chose this one.
+        self.load_profiles()
         if found.calibration is not None:
             log.info("profile %s chosen: its calibration is used", found.name)
             self.post(UseCalibration(found.calibration, profile=found.name))
         else:
             log.info("profile %s chosen: it has no calibration yet; calibrating", found.name)
             self.post(Calibrate(profile=found.name))
-        self.load_profiles()
 
     def new_profile(self) -> None:
         """The tray's "New profile": a profile with the next free name ("Profile 2"), calibrated now."""
-        from postureguard.settings.profiles import list_profiles, same_name
+        from postureguard.settings.profiles import same_name, with_active
 
-        taken = [p.name for p in list_profiles()] + [self.settings.profile]
+        taken = [p.name for p in with_active(self.settings.profile)]
         n = 2
         while any(same_name(t, _("Profile {n}").format(n=n)) for t in taken):
             n += 1
