@@ -8,12 +8,10 @@ standing up by the evaluation's ``shift`` transform (postureguard.commands.evalu
 
 from __future__ import annotations
 
-import csv
-
 import pytest
 
+import test_geometry_cues
 from postureguard.commands.evaluate import _transform
-from postureguard.engine.calibration import calibrate
 from postureguard.engine.core import PostureEngine, judge, standing
 from postureguard.engine.geometry import HAND_POINTS, STANDING_RISE, measure, shoulder_rise
 from postureguard.engine.landmarks import Point, Pose, PoseIndex
@@ -21,29 +19,12 @@ from postureguard.engine.settings import EngineSettings
 
 pytestmark = pytest.mark.shared_data
 THRESHOLD = 5.0
-
-
-def _load(posture_data, name):
-    folder = posture_data / "webcam-landmarks-5class" / "project_capstone" / "Data"
-    path = folder / f"coords_webcam_{name}_2.csv"
-    with open(path, newline="", encoding="utf-8") as fh:
-        return [Pose(tuple(Point(float(r[f"x{k}"]), float(r[f"y{k}"]), float(r[f"z{k}"]), float(r[f"v{k}"]))
-                           for k in range(1, 34)), 800, 600) for r in csv.DictReader(fh)]  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def straight(posture_data):
-    return _load(posture_data, "straight")
+straight, cal = test_geometry_cues.straight, test_geometry_cues.cal  # the fixtures: one upright session
 
 
 @pytest.fixture(scope="module")
 def slouch(posture_data):
-    return _load(posture_data, "slouch")
-
-
-@pytest.fixture(scope="module")
-def cal(straight):
-    return calibrate([measure(p) for p in straight[:40]])
+    return test_geometry_cues._load(posture_data, "slouch")
 
 
 def _hand_at_nose(pose: Pose, offset_sw: float) -> Pose:

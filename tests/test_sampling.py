@@ -90,12 +90,17 @@ def test_a_pending_episode_is_confirmed_and_sampled_when_the_window_ends():
     assert episode + 10 in times  # exactly when the sustain window ends
 
 
-def test_the_confirm_rate_stretches_while_a_lasting_slouch_reads_poor_and_not_after_a_break_in_it():
-    s = SamplingSettings()
-    policy = SamplingPolicy(s, sustain_s=60.0)
+def _past_start_up(policy):
+    """``policy`` after its start-up burst: five upright analyses, 0.5 s apart from 0 s."""
     for t in (0.0, 0.5, 1.0, 1.5, 2.0):
         policy.due(t)
         policy.analysed(t, sample(t))
+    return policy
+
+
+def test_the_confirm_rate_stretches_while_a_lasting_slouch_reads_poor_and_not_after_a_break_in_it():
+    s = SamplingSettings()
+    policy = _past_start_up(SamplingPolicy(s, sustain_s=60.0))
 
     def poor(t, start=10.0):
         policy.analysed(t, sample(t, posture="poor", angle=9, poor_for=t - start))
@@ -116,10 +121,7 @@ def test_the_confirm_rate_stretches_while_a_lasting_slouch_reads_poor_and_not_af
 
 
 def test_change_that_moves_the_verdict_is_followed_quickly_a_fidget_is_not():
-    policy = SamplingPolicy(SamplingSettings())
-    for t in (0.0, 0.5, 1.0, 1.5, 2.0):
-        policy.due(t)
-        policy.analysed(t, sample(t))
+    policy = _past_start_up(SamplingPolicy(SamplingSettings()))
     policy.analysed(5.0, sample(5.0, angle=0.5), changed=True)  # a fidget: same verdict
     assert policy.analysis_interval(5.5) == 8.0
     policy.analysed(6.0, sample(6.0, angle=4.0), changed=True)  # the head moved: confirm quickly
@@ -129,10 +131,7 @@ def test_change_that_moves_the_verdict_is_followed_quickly_a_fidget_is_not():
 
 def test_a_held_slouch_read_a_few_degrees_apart_needs_no_settling_burst():
     s = SamplingSettings()
-    policy = SamplingPolicy(s, sustain_s=60.0)
-    for t in (0.0, 0.5, 1.0, 1.5, 2.0):
-        policy.due(t)
-        policy.analysed(t, sample(t))
+    policy = _past_start_up(SamplingPolicy(s, sustain_s=60.0))
     policy.analysed(10.0, sample(10.0, posture="poor", angle=9.0), changed=True)  # the slouch: followed
     assert policy.analysis_interval(10.5) == s.startup_s
     policy.analysed(20.0, sample(20.0, posture="poor", angle=6.0, poor_for=10.0), changed=True)  # jitter
