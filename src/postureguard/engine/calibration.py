@@ -79,7 +79,7 @@ class Calibration:
         """Where the calibrated user sits (see :mod:`postureguard.engine.person`), when recorded."""
         if self.shoulder_mid_x is None or self.shoulder_mid_y is None:
             return None
-        return Anchor(self.shoulder_mid_x, self.shoulder_mid_y, self.shoulder_width_frac)
+        return Anchor(self.shoulder_mid_x, self.shoulder_mid_y, self.shoulder_width_frac, self.head_height)
 
     def forward_deg(self, features: Features) -> float | None:
         """Signed CVA-equivalent drop (degrees) of ``features`` against this upright reference, from the

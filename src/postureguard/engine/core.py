@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import statistics
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from postureguard.engine.calibration import Calibration
 from postureguard.engine.events import (
@@ -241,6 +241,10 @@ class PostureEngine:
             self._matcher.reference is None or any(p is not pose for p in people)
         )
         features = measure(pose)
+        if features is not None and self._matcher.occluded:
+            # The user, taken with shoulders the model narrowed under a hand at the face: present, but
+            # the head is not judged against guessed shoulders (engine.person, "Shoulders narrowed").
+            features = replace(features, hand_at_face=True)
         if features is not None and standing(features, self.calibration):
             features = None  # standing up reads as away, not as a posture (module docstring)
         person = features is not None

@@ -210,16 +210,17 @@ def measure(pose: Pose | None) -> Features | None:
         shoulder_mid_y=shoulder_mid_y / pose.height,
         eye_height=eye_height,
         roll_deg=math.degrees(roll),
-        hand_at_face=_hand_at_face(pose, width, shoulder_mid),
+        hand_at_face=hand_near_face(pose, width, shoulder_mid),
         aspect=pose.height / pose.width,
     )
 
 
-def _hand_at_face(pose: Pose, width_px: float, shoulder_mid: tuple[float, float]) -> bool:
+def hand_near_face(pose: Pose, width_px: float, shoulder_mid: tuple[float, float]) -> bool:
     """Whether a hand landmark inside the picture, of visibility at least :data:`HAND_VISIBILITY`, lies
     within :data:`HAND_FACE_RADIUS` shoulder widths (of ``width_px`` pixels) of the nose and at least
     :data:`HAND_ABOVE_SHOULDERS` shoulder widths above ``shoulder_mid`` (pixels); see the module
-    docstring."""
+    docstring. :func:`measure` passes the pose's own shoulders; :func:`postureguard.engine.person.occluded`
+    the calibrated ones, when the model has narrowed the pose's shoulders under the hand."""
     nx, ny = pose.px(PoseIndex.NOSE)
     for i in HAND_POINTS:
         point = pose[i]

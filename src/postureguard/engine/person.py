@@ -14,7 +14,9 @@ The anchor
     :class:`Anchor`: the shoulder midpoint (``x`` in image widths, ``y`` in image heights) and the
     shoulder width (``width``, in image widths; a size that falls with the distance to the camera).
     The calibration records the user's upright anchor; it is made from the largest person in view
-    (the one sitting in front of the screen, nearest the camera).
+    (the one sitting in front of the screen, nearest the camera). The calibrated anchor also carries
+    ``head_height``: the ears' height above the shoulder midpoint, in shoulder widths (geometry's
+    ``head_height``), which says where the user's head was in the picture.
 
 Acquiring (nobody tracked): a candidate is the user when its shoulder midpoint lies within
     :data:`ACQUIRE_DISTANCE` calibrated shoulder widths of the calibrated midpoint (distance measured
@@ -34,6 +36,37 @@ Tracking (the user was matched within the last :data:`TRACK_S` seconds): the can
     :data:`TRACK_LIMIT_SIZE` of the calibration, so the user may shift and lean gradually, but a
     tracked pose never wanders off to another person.
 
+Shoulders narrowed under a hand at the face (:func:`occluded`)
+    A hand holding a cup, a phone or a small case at the mouth hides the neck and the upper chest, and
+    the pose model then guesses the shoulders from what it sees: on a real clip of a man holding a case
+    at his mouth (his real shoulders at the bottom edge of the picture) it drew them at chin height and
+    0.31-0.48 of their calibrated width, while the head stayed where it was at calibration (the ears'
+    midpoint 0.11-0.13 calibrated shoulder widths from its calibrated place). By the size rule alone
+    that pose is not the user, who then counts as away for as long as he holds it. So, when no pose
+    matches by the rules above, a pose is still the user when all of these agree:
+
+    * its shoulder midpoint lies within :data:`ACQUIRE_DISTANCE` of the calibrated one (as above);
+    * its shoulder width is :data:`OCCLUDED_SIZE` of the calibrated one (narrower than the acquiring
+      range, but not a speck);
+    * its ears' midpoint (both ears, or the one seen) lies within :data:`HEAD_DISTANCE` calibrated
+      shoulder widths of the calibrated ears' place (the calibrated shoulder midpoint raised by the
+      calibrated ``head_height``; distance in pixels, as above);
+    * a hand is at its face, measured against the calibrated shoulders rather than its own narrowed
+      ones: a hand landmark (geometry's :data:`~postureguard.engine.geometry.HAND_VISIBILITY`, inside
+      the picture) within :data:`~postureguard.engine.geometry.HAND_FACE_RADIUS` calibrated shoulder
+      widths of the nose and :data:`~postureguard.engine.geometry.HAND_ABOVE_SHOULDERS` above the
+      calibrated shoulder line (on the clip 0.06-0.18 calibrated widths from the nose; measured in the
+      narrowed widths one of its four analyses missed the hand).
+
+    The hand is what explains the narrowing: without it a narrower person at the user's place is
+    someone further away (a colleague a metre behind the empty chair has shoulders about half as wide
+    and, seen from a desk camera, the head not far from where the user's was), and is not taken. Such
+    a match counts as presence, but its shoulders are the model's guess, so its head is not judged (the
+    engine reads it as a hand at the face: ``unknown``), and it is not followed by tracking (the next
+    frame's real shoulders are matched by the acquiring rule, not measured against the guess). A
+    colleague of similar build with a hand at the face whose head is where the user's was, while the
+    user is away, is taken for the user, as one sitting in the user's chair would be.
+
 Without a calibration anchor (a file from an older version, or no calibration at all) the largest
 person in view is the user.
 
@@ -43,7 +76,8 @@ Moved camera
     acquiring tolerance (a tilted laptop lid moves the shoulder line up or down, a webcam moved to
     another monitor moves it sideways and changes its size), the setup has probably changed: the
     calibration no longer describes the user, so the engine raises
-    :class:`~postureguard.engine.events.CameraMoved` once per calibration.
+    :class:`~postureguard.engine.events.CameraMoved` once per calibration. A pose matched by the
+    narrowed-shoulders rule counts as matching (a minute with a cup at the mouth is not a moved camera).
 """
 
 from __future__ import annotations
@@ -51,6 +85,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from postureguard.engine.geometry import hand_near_face
 from postureguard.engine.landmarks import Pose, PoseIndex
 
 #: Landmarks below this visibility (0..1) are not used for matching (the same as geometry's).
@@ -68,6 +103,11 @@ TRACK_SIZE = (0.7, 1.4)
 #: Tracking: the looser bounds against the calibration a tracked pose must stay within.
 TRACK_LIMIT_DISTANCE = 1.5
 TRACK_LIMIT_SIZE = (0.5, 2.0)
+#: Narrowed shoulders under a hand at the face: range of the shoulder width's ratio to the calibrated.
+OCCLUDED_SIZE = (0.25, ACQUIRE_SIZE[0])
+#: Narrowed shoulders: largest distance (calibrated shoulder widths) of the ears' midpoint from the
+#: calibrated ears' place.
+HEAD_DISTANCE = 0.3
 #: Seconds of someone in view, never matching the calibration, before the camera is taken as moved.
 CAMERA_MOVED_AFTER_S = 60.0
 
@@ -75,11 +115,13 @@ CAMERA_MOVED_AFTER_S = 60.0
 @dataclass(frozen=True)
 class Anchor:
     """Where a person is: shoulder midpoint ``x`` (image widths), ``y`` (image heights), both 0..1 from
-    the top left, and shoulder ``width`` (image widths)."""
+    the top left, and shoulder ``width`` (image widths); for a calibrated anchor also ``head_height``,
+    the ears' height above the shoulder midpoint (shoulder widths; ``None``: not known)."""
 
     x: float
     y: float
     width: float
+    head_height: float | None = None
 
     def distance(self, other: Anchor, aspect: float) -> float:
         """Distance from ``other`` to this anchor in this anchor's shoulder widths; ``aspect`` is the
@@ -103,6 +145,29 @@ def anchor_of(pose: Pose | None) -> Anchor | None:
     if width <= 0:
         return None
     return Anchor(x=(left.x + right.x) / 2, y=(left.y + right.y) / 2, width=width)
+
+
+def occluded(reference: Anchor, pose: Pose) -> bool:
+    """Whether ``pose`` is the calibrated user whose shoulders the model narrowed under a hand at the
+    face (the narrowed-shoulders rule, module docstring); ``False`` without the calibrated
+    ``head_height``."""
+    cand = anchor_of(pose)
+    if cand is None or reference.head_height is None:
+        return False
+    aspect = pose.height / pose.width
+    if not _within(reference, cand, aspect, ACQUIRE_DISTANCE, OCCLUDED_SIZE):
+        return False
+    ears = [pose[i] for i in (PoseIndex.LEFT_EAR, PoseIndex.RIGHT_EAR)
+            if pose[i].visibility >= MIN_VISIBILITY]  # fmt: skip
+    if not ears:
+        return False
+    ear_x = sum(p.x for p in ears) / len(ears)
+    ear_y = sum(p.y for p in ears) / len(ears)
+    head_y = reference.y - reference.head_height * reference.width / aspect
+    if math.hypot(ear_x - reference.x, (ear_y - head_y) * aspect) / reference.width > HEAD_DISTANCE:
+        return False
+    width_px = reference.width * pose.width
+    return hand_near_face(pose, width_px, (reference.x * pose.width, reference.y * pose.height))
 
 
 def everyone(pose: Pose | None) -> tuple[Pose, ...]:
@@ -134,18 +199,21 @@ class PersonMatcher:
     """Picks the calibrated user among the people in view, frame after frame (module docstring).
 
     ``reference`` is the calibrated anchor (``None``: the largest person is the user). Stateful (the last
-    match, for tracking); one owner, no clock of its own.
+    match, for tracking); one owner, no clock of its own. :attr:`occluded` says whether the last
+    :meth:`choose` took the user by the narrowed-shoulders rule (their shoulders are the model's guess).
     """
 
     def __init__(self, reference: Anchor | None):
         self.reference = reference
         self._last: Anchor | None = None
         self._last_t: float | None = None
+        self.occluded = False
 
     def choose(self, pose: Pose | None, t: float) -> Pose | None:
         """The user's pose among ``pose`` and ``pose.others`` seen at ``t`` seconds, or ``None``."""
         ref = self.reference
         people = everyone(pose)
+        self.occluded = False
         if ref is None or not people:
             return largest(pose)
         aspect = people[0].height / people[0].width
@@ -172,7 +240,10 @@ class PersonMatcher:
                 _, p, a = min(fits, key=lambda item: item[0])
                 chosen = (p, a)
         if chosen is None:
-            return None
+            # Not followed by tracking: the narrowed shoulders are a guess (module docstring).
+            hidden = [p for p in people if occluded(ref, p)]
+            self.occluded = bool(hidden)
+            return hidden[0] if hidden else None
         self._last, self._last_t = chosen[1], t
         return chosen[0]
 
@@ -196,7 +267,7 @@ class CameraWatch:
         seems to have moved."""
         ref = self.reference
         people = [p for p in everyone(pose) if anchor_of(p) is not None]
-        if ref is None or not people or any(matches(ref, p) for p in people):
+        if ref is None or not people or any(matches(ref, p) or occluded(ref, p) for p in people):
             self._off_since = None
             return False
         if self._off_since is None:
