@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 
 import pytest
@@ -74,6 +75,38 @@ def test_altered_model_is_refused_with_the_path(tmp_path, monkeypatch):
     with pytest.raises(ModelError, match="altered") as info:
         resources.verified_model_path()
     assert str(bad) in str(info.value) and "restore" in str(info.value)
+
+
+def test_the_model_loaded_is_the_sealed_copy_that_was_checked(tmp_path, monkeypatch):
+    model_file = tmp_path / "pose_landmarker_lite.task"
+    shutil.copy(resources.bundled_model_path(), model_file)
+    monkeypatch.setattr(resources, "bundled_model_path", lambda: model_file)
+    sealed = resources.verified_model()
+    assert sealed.path is not None and sealed.data is None  # Linux: a memfd, no bytes in Python
+    with open(model_file, "r+b") as fh:  # the file changes on disk after the check
+        fh.seek(1000)
+        fh.write(b"\x00tampered\x00")
+    with open(sealed.path, "rb") as fh:
+        assert hashlib.sha256(fh.read()).hexdigest() == resources.POSE_MODEL_SHA256
+    with pytest.raises(PermissionError), open(sealed.path, "r+b") as fh:
+        fh.write(b"tampered")  # sealed: not even this process can change the copy
+    # A file changed between the check on disk and the copy is refused by the check of the copy.
+    monkeypatch.setattr(resources, "verified_model_path", lambda custom=None: model_file)
+    with pytest.raises(ModelError, match="altered"):
+        resources.verified_model()
+    sealed.close()
+    with pytest.raises(OSError), open(sealed.path, "rb"):
+        pass
+
+
+def test_pose_model_loads_from_its_sealed_copy_and_lets_it_go():
+    with MediaPipePose(mode="video") as m:
+        fd_path = m._model.path
+        assert fd_path is not None and m.detect(photo("grace_hopper"), 0.0) is not None
+        m._switch(1)  # a landmarker built again later loads from the same copy
+        assert m.detect(photo("grace_hopper"), 0.5) is not None
+    with pytest.raises(OSError), open(fd_path, "rb"):
+        pass
 
 
 def test_missing_model_is_refused_with_the_path(tmp_path, monkeypatch):

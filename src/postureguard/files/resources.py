@@ -7,6 +7,9 @@ a source checkout keeps them at the top of the repository. Both are looked up, p
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
+import weakref
 import zipfile
 from pathlib import Path
 
@@ -94,6 +97,83 @@ def sha256_of(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+class SealedModel:
+    """A model file's bytes, copied once into sealed memory that MediaPipe loads by path.
+
+    On Linux the copy is a memfd sealed against every change (``F_SEAL_WRITE``, ``SHRINK``, ``GROW``,
+    ``SEAL``): from then on nobody, this process included, can alter it, so the SHA-256 taken of it
+    (:attr:`sha256`) is the SHA-256 of the bytes MediaPipe reads through :attr:`path`
+    (``/proc/self/fd/N``). MediaPipe maps a file it is given by path instead of copying it, so the
+    model is in memory once (about 6 MB for the lite pose model) where a ``bytes`` buffer was there
+    twice: Python's object and MediaPipe's copy of it. Where memfd or ``/proc`` is missing (another
+    system), :attr:`path` is ``None`` and :attr:`data` holds the bytes, checked the same way.
+
+    The memfd stays open until :meth:`close` (or until the object is collected): a landmarker built
+    later from the same options (a switch between one pose and several) opens it again.
+    """
+
+    def __init__(self, source: Path):
+        self.source = source
+        self.path: str | None = None
+        self.data: bytes | None = None
+        self._fd: int | None = None
+        try:
+            fd = self._sealed_copy(source)
+        except (AttributeError, OSError):  # no memfd or sealing here: keep the bytes instead
+            self.data = source.read_bytes()
+            self.sha256 = hashlib.sha256(self.data).hexdigest()
+            return
+        self._fd = fd
+        self._finalizer = weakref.finalize(self, os.close, fd)
+        self.path = f"/proc/self/fd/{fd}"
+        digest = hashlib.sha256()
+        for offset in range(0, os.fstat(fd).st_size, 1 << 20):
+            digest.update(os.pread(fd, 1 << 20, offset))
+        self.sha256 = digest.hexdigest()
+
+    @staticmethod
+    def _sealed_copy(source: Path) -> int:
+        import fcntl
+
+        fd = os.memfd_create(source.name, os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+        try:
+            with open(source, "rb") as fh, open(os.dup(fd), "wb") as out:
+                shutil.copyfileobj(fh, out)
+            seals = fcntl.F_SEAL_WRITE | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SEAL
+            fcntl.fcntl(fd, fcntl.F_ADD_SEALS, seals)
+            if not os.path.exists(f"/proc/self/fd/{fd}"):
+                raise OSError("no /proc to name the sealed copy by")
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
+
+    def base_options(self) -> dict[str, object]:
+        """The keyword arguments of MediaPipe's ``BaseOptions`` that load this model."""
+        return {"model_asset_path": self.path} if self.path else {"model_asset_buffer": self.data}
+
+    def close(self) -> None:
+        """Let the sealed copy go (landmarkers already built keep their own mapping of it)."""
+        if self._fd is not None:
+            self._finalizer()
+            self._fd = None
+
+
+def verified_model(custom: str | Path | None = None) -> SealedModel:
+    """The pose model as :func:`verified_model_path` finds and checks it, sealed in memory
+    (:class:`SealedModel`) and, for the bundled model, checked again against :data:`POSE_MODEL_SHA256`
+    on that sealed copy: the bytes checked are the bytes MediaPipe loads, even if the file on disk
+    changes meanwhile. Raises :class:`ModelError` as :func:`verified_model_path` does."""
+    path = verified_model_path(custom)
+    model = SealedModel(path)
+    if custom is None and model.sha256 != POSE_MODEL_SHA256:
+        model.close()
+        text = _("the pose model {path} has been altered (SHA-256 {actual}…, expected {expected}…); {hint}")
+        raise ModelError(text.format(path=path, actual=model.sha256[:12], expected=POSE_MODEL_SHA256[:12],
+                                     hint=_(RESTORE_HINT)))  # fmt: skip
+    return model
 
 
 def verified_model_path(custom: str | Path | None = None) -> Path:
