@@ -21,8 +21,9 @@ mediapipe 1.2.3): the thumb in front of the face was judged poor 28 % of its tim
 counted as present 53 % of the time he stood (after: not judged, and 24 %). Before the narrowed-shoulders
 rule of engine/person.py (2026-12-02, both mediapipe versions): the man holding the case at his mouth
 counted as away 72 % of that time and 30 % of the time he held it up beside his face (after: 0 % and
-0 %). The replay's analyses depend on the change gate, so the shares move a little between mediapipe
-versions.
+0 %). Before the pulled-up shoulders cue of engine/geometry.py (the same day, both versions): the man's
+head turned to his right read 24 % poor (after: 0 %). The replay's analyses depend on the change gate,
+so the shares move a little between mediapipe versions.
 """
 
 from __future__ import annotations
@@ -93,6 +94,15 @@ def test_a_case_at_the_mouth_keeps_the_user_present(evaluation, report_figure):
     assert held_up["presence_errors"] <= 0.1, held_up
     away = 100 * at_mouth["presence_errors"]
     report_figure(f"desk video: man with a case at his mouth counted away {away:.0f} % of the time")
+
+
+def test_a_turned_head_over_guessed_shoulders_is_not_poor(evaluation, report_figure):
+    """The man turning his head to his right: the model pulls its guess of his shoulders (at the bottom
+    edge of the picture) up under his head, which read as 15.8 degrees forward before the cue."""
+    row = _row(evaluation, "dv-pphumanseg-desk", "turned_to_second_screen")
+    assert (row["poor_share"] or 0) <= 0.05, row
+    poor = 100 * (row["poor_share"] or 0)
+    report_figure(f"desk video: head turned over guessed shoulders {poor:.0f} % poor")
 
 
 def test_upright_and_a_raised_hand_are_rarely_poor(evaluation):

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from postureguard.engine.errors import CalibrationError
-from postureguard.engine.geometry import Features, forward_angle_deg, measure
+from postureguard.engine.geometry import Features, forward_angle_deg, measure, pulled_up_height
 from postureguard.engine.landmarks import Pose
 from postureguard.engine.person import Anchor
 from postureguard.i18n import N_, _
@@ -84,9 +84,17 @@ class Calibration:
     def forward_deg(self, features: Features) -> float | None:
         """Signed CVA-equivalent drop (degrees) of ``features`` against this upright reference, from the
         ears' height, else (both ears hidden) from the eyes' height; ``None`` when neither can be
-        compared."""
+        compared. When the pose model has pulled its guessed shoulders up under the head (geometry's
+        :func:`~postureguard.engine.geometry.pulled_up_height`), the smaller of that reading and the
+        one from the ears' height above the calibrated shoulder line."""
         if features.head_height is not None:
-            return forward_angle_deg(features.head_height / self.head_height)
+            angle = forward_angle_deg(features.head_height / self.head_height)
+            if self.shoulder_mid_y is not None:
+                pulled = pulled_up_height(features, self.shoulder_mid_y, self.shoulder_width_frac,
+                                          self.head_height)  # fmt: skip
+                if pulled is not None:
+                    angle = min(angle, forward_angle_deg(pulled / self.head_height))
+            return angle
         if features.eye_height is not None and self.eye_height is not None:
             return forward_angle_deg(features.eye_height / self.eye_height)
         return None

@@ -77,6 +77,34 @@ while standing; the recorded landmark sessions of one person seated upright at a
 0.60 (leaning towards a camera below the face lifts the body in the picture), slouches at most 0.51.
 A desk webcam loses a standing person's head and shoulders out of the top, which reads as away anyway.
 
+Shoulders pulled up under the head
+----------------------------------
+When the user's real shoulders sit at or below the bottom edge of the picture (a laptop camera close to
+the face), the pose model guesses them, and when the head turns or tilts it pulls its guess up towards
+the face and closer together; the neck then looks shorter although the head has not moved. On a real
+clip of a man turning his head to his right (his shoulders at the picture's bottom edge) the guessed
+shoulders rose 0.21 calibrated shoulder widths and narrowed to 0.86 of their calibrated width while his
+ears stayed where they were at calibration (0.01 higher), which read as 15.8 degrees forward (on the
+clip of the same man holding a case up beside his face, 0.09 higher, 0.96 as wide, the ears 0.02 higher:
+6.2 degrees).
+:func:`pulled_up_height` recognises this: the shoulder midpoint more than :data:`SHOULDER_PULL_RISE`
+calibrated widths above its calibrated place, the shoulders narrower than :data:`SHOULDER_PULL_SIZE`
+of their calibrated width, and the ears' midpoint no lower than :data:`EAR_DROP_TOLERANCE` calibrated
+widths below its calibrated place. The head is then also measured from the calibrated shoulder line
+(the ears' height above the calibrated shoulder midpoint, in calibrated shoulder widths), and the
+calibration (:meth:`~postureguard.engine.calibration.Calibration.forward_deg`) takes the smaller of
+the two readings. Real postures do not do this: a slouch on the real frontal webcam frames lowers the
+shoulders (0.03-0.14 calibrated widths) and the ears more (0.19-0.30); in the recorded landmark
+sessions (the shoulders at the picture's bottom edge, as on the clip) a slouch or a lean towards a
+camera below the face lifts the shoulders up to 0.67 calibrated widths, but keeps them as wide or
+widens them (0.94-1.30 of upright), and not one of the 1,105 frames of theirs read as poor (716 of them
+slouches, the rest looks down and uneven shoulders) has the shoulders higher and narrower with the ears
+staying; a shrug keeps the shoulders as wide. What it can miss: a user who sits clearly higher than at
+calibration (a raised chair, a cushion) and slouches only as far as brings the ears back to their
+calibrated place, with the model reading the shoulders narrower; a changed seat height calls for a new
+calibration anyway. The cue needs the ears (``head_height``), the image's
+aspect and a calibration that says where the user sat.
+
 Neck extension
 --------------
 Tilting the head back also shortens ``h`` (the segment leans backwards) and must not read as forward.
@@ -120,6 +148,13 @@ HAND_VISIBILITY = 0.3
 HAND_POINTS = tuple(range(PoseIndex.LEFT_WRIST, PoseIndex.RIGHT_THUMB + 1))
 #: Shoulders and head this many calibrated shoulder widths above their calibrated places: standing.
 STANDING_RISE = 0.65
+#: Shoulders pulled up: the shoulder midpoint more than this many calibrated shoulder widths above its
+#: calibrated place (above the jitter of upright frames, +-0.03 on the real frontal webcam frames) ...
+SHOULDER_PULL_RISE = 0.05
+#: ... the shoulders narrower than this fraction of their calibrated width (upright frames: 0.95-1.16) ...
+SHOULDER_PULL_SIZE = 0.95
+#: ... and the ears' midpoint at most this many calibrated shoulder widths below its calibrated place.
+EAR_DROP_TOLERANCE = 0.05
 
 
 @dataclass(frozen=True)
@@ -256,6 +291,32 @@ def shoulder_rise(
         ref_ears = ref_mid_y - ref_head_height * ref_width_frac / aspect
         rise = min(rise, (ref_ears - ears) * aspect / ref_width_frac)
     return rise
+
+
+def pulled_up_height(
+    features: Features, ref_mid_y: float, ref_width_frac: float, ref_head_height: float
+) -> float | None:
+    """The ears' height above the calibrated shoulder line, in calibrated shoulder widths, when the pose
+    model has pulled its guessed shoulders up under the head (module docstring, "Shoulders pulled up
+    under the head"); ``None`` when it has not, or without the ears or the image's aspect.
+
+    ``ref_mid_y``: the calibrated shoulder midpoint (image heights from the top); ``ref_width_frac``: the
+    calibrated shoulder width (image widths); ``ref_head_height``: the calibrated ears' height above the
+    shoulder midpoint (shoulder widths)."""
+    if (features.head_height is None or features.aspect is None or features.shoulder_mid_y is None
+            or ref_width_frac <= 0):  # fmt: skip
+        return None
+    aspect = features.aspect
+    rise = (ref_mid_y - features.shoulder_mid_y) * aspect / ref_width_frac
+    narrowed = features.shoulder_width_frac / ref_width_frac < SHOULDER_PULL_SIZE
+    # The ears' place in the picture (image heights from the top), now and at calibration, ignoring roll
+    # as shoulder_rise does.
+    ears = features.shoulder_mid_y - features.head_height * features.shoulder_width_frac / aspect
+    ref_ears = ref_mid_y - ref_head_height * ref_width_frac / aspect
+    ears_drop = (ears - ref_ears) * aspect / ref_width_frac
+    if rise <= SHOULDER_PULL_RISE or not narrowed or ears_drop > EAR_DROP_TOLERANCE:
+        return None
+    return (ref_mid_y - ears) * aspect / ref_width_frac
 
 
 #: Largest roll (degrees) read from the eye or ear line; beyond it the line is a detector error.
