@@ -133,6 +133,27 @@ def test_sparse_sampling_uses_time_not_frame_counts():
     assert [t for t, _ in alerts] == [60.0]
 
 
+def test_a_still_picture_dates_the_verdict_back_to_when_it_appeared():
+    """``still_since``: the caller saw the same picture since then, so the slouch analysed at 20 s began
+    at 12 s (and not before the previous analysis at 8 s): the episode, and the alert, count from 12."""
+    eng = make()
+    feed(eng, 0, 10, GOOD, step=8.0)  # analyses at 0 and 8
+    first = eng.update(POOR, 20.0, still_since=12.0)
+    assert first.sample.posture == "poor" and first.sample.poor_for_s == pytest.approx(8.0)
+    ev = [(t, e) for t in range(26, 80, 6) for e in eng.update(POOR, float(t), still_since=float(t)).events]
+    alerts = kinds(ev, PostureAlert)
+    assert [t for t, _ in alerts] == [74] and alerts[0][1].duration_s == pytest.approx(62.0)
+    # Without the word of a still picture the same readings count from 20 s: no alert by 74 s.
+    plain = make()
+    feed(plain, 0, 10, GOOD, step=8.0)
+    late = [e for t in (20, *range(26, 80, 6)) for e in plain.update(POOR, float(t)).events]
+    assert not [e for e in late if isinstance(e, PostureAlert)]
+    # Never earlier than the sample before: a still picture since 2 s still dates from 8 s.
+    early = make()
+    feed(early, 0, 10, GOOD, step=8.0)
+    assert early.update(POOR, 20.0, still_since=2.0).sample.poor_for_s == pytest.approx(12.0)
+
+
 def test_sitting_limit_and_repeats():
     eng = make(sitting_limit_s=50 * 60, cooldown_s=15 * 60)
     ev = feed(eng, 0, 80 * 60, GOOD, step=5)

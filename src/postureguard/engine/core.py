@@ -219,14 +219,23 @@ class PostureEngine:
         return self._snooze_until is not None and t < self._snooze_until
 
     # -- the per-frame call -------------------------------------------------------------------
-    def update(self, pose: Pose | None, t: float) -> Update:
+    def update(self, pose: Pose | None, t: float, *, still_since: float | None = None) -> Update:
         """Take the pose seen at time ``t`` (seconds; ``None`` = nobody detected) and advance.
 
         ``pose`` may carry other people (:attr:`Pose.others`); only the one matching the calibrated user
         (:class:`~postureguard.engine.person.PersonMatcher`) is judged and counts as presence.
+
+        ``still_since`` (seconds, the same clock): the caller's word that the picture has not changed
+        since then, so this frame's posture held since then too. A posture verdict then holds from
+        ``still_since`` (clamped to after the previous sample), and an episode this frame opens starts
+        there: a slouch first analysed a few seconds after the user settled into it is timed from
+        when they did, not from when the sampling got round to it. Presence is not backdated.
         """
         if self._last_t is not None and t < self._last_t:
             raise ValueError(f"time went backwards: {t} after {self._last_t}")
+        held_from = t
+        if still_since is not None and still_since < t:
+            held_from = still_since if self._last_t is None else max(still_since, self._last_t)
         s = self.settings
         events: list[Event] = []
         gap = None if self._last_t is None else t - self._last_t
@@ -273,12 +282,12 @@ class PostureEngine:
             )
         self._hold(
             _Held(
-                t,
+                held_from,
                 None if judgement is None else judgement.poor,
                 None if judgement is None else judgement.head_forward_deg,
             )
         )
-        events.extend(self._update_posture(t, judgement))
+        events.extend(self._update_posture(t, judgement, held_from))
         if person:
             events.extend(self._update_sitting(t))
 
@@ -416,11 +425,11 @@ class PostureEngine:
             and self._share(t, s.sustain_s, want_poor=True) >= s.sustain_share
         )
 
-    def _update_posture(self, t: float, judgement: Judgement | None) -> list[Event]:
+    def _update_posture(self, t: float, judgement: Judgement | None, held_from: float) -> list[Event]:
         s = self.settings
         events: list[Event] = []
         if judgement is not None and judgement.poor and self._episode_start is None:
-            self._episode_start = t
+            self._episode_start = held_from
             self._episode_alerted = False
         if self._episode_start is None:
             return events

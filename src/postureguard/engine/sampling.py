@@ -21,6 +21,13 @@ model runs on the next check. On top of that:
   end is analysed exactly), sitting up again changes the scene, and the gate's small changes are
   still looked at every few seconds (:class:`postureguard.vision.analyzer.AdaptiveAnalyzer`); the
   schedule is only the net under the gate, and a verdict that keeps repeating needs it less often;
+* quiet: once a few changes of the picture in a row have left a good verdict where it was (someone
+  talking, reading, looking about), strong changes wait 4 s and, while those harmless changes were
+  small, small changes and the schedule wait 12 s, except a small change clearly larger than the
+  harmless ones, which is analysed at once; a reading
+  near the threshold or any verdict but good ends the quiet (:class:`SamplingSettings`). A slouch
+  analysed a few seconds late still counts from its first frame when the picture stood still since
+  (:class:`postureguard.vision.analyzer.AdaptiveAnalyzer`, ``still_since``);
 * nobody in view: checks slow down (a person coming back changes the scene and is seen at once);
 * at start-up, the first frames are analysed quickly for a first verdict.
 """
@@ -45,9 +52,8 @@ class SamplingSettings:
     #: The confirm interval once :attr:`settled_after` analyses in a row read poor and the episode
     #: has lasted :attr:`settled_confirm_after_s` seconds (see the module docstring). On the bench
     #: recording it takes the analyses of a 60 s confirmation from 30 to about 17. (The steady
-    #: interval is not stretched: with longer gaps the gate's small changes (fidgets) trigger the
-    #: analyses instead, and after a long gap the tracker reads the same posture a few degrees off,
-    #: which asks for a settling burst: 53 analyses against 55 on the bench with 16 s.)
+    #: interval is stretched only while quiet: on its own, with longer gaps the gate's small changes
+    #: (fidgets) triggered the analyses instead: 53 analyses against 55 on the bench with 16 s.)
     settled_confirm_s: float = 6.0
     settled_after: int = 3
     settled_confirm_after_s: float = 15.0
@@ -58,13 +64,49 @@ class SamplingSettings:
     #: took four analyses per change where two do: the alert waits for the window's end, not for
     #: these; the evaluation's corpora read the same with 1 s, no false alert, no later alert.)
     settle_s: float = 1.0
-    #: A change of the head-forward angle (degrees) that counts as "the verdict moved".
+    #: A rise of the head-forward angle (degrees) that counts as "the verdict moved" (a fall while the
+    #: posture is good moves nothing that matters: the user is further from an alert).
     moved_deg: float = 2.0
+    #: A small change of the picture (see :class:`postureguard.vision.gate.GateSettings`) is analysed
+    #: only when the last analysis is at least this old; a strong one at once.
+    small_change_s: float = 4.0
+    #: Quiet: after this many analyses in a row that a change of the picture triggered and that left a
+    #: good verdict where it was (someone talking, reading, looking about: on the real desk clips three
+    #: in four analyses were of this kind), a strong change waits :attr:`quiet_strong_change_s` since
+    #: the last analysis, and a small one :attr:`quiet_change_s` unless it is *notable*: larger than
+    #: :attr:`notable_factor` times the median changed share of those harmless changes
+    #: (:attr:`harmless_kept` of the newest are kept) and than :attr:`small_change_share`; a notable
+    #: one is analysed at once. So a person whose harmless movements change little of the picture
+    #: teaches the policy how little, and a slouch that changes more is still analysed at once (the
+    #: landmark corpus's slouches: 0.11 of the cells against 0.04-0.07 for the landmarks' jitter).
+    #: That holds only while the notable share is at most :attr:`notable_cap`: when harmless movement
+    #: changes the picture as much as a slouch does, a small change may be the slouch, so small
+    #: changes wait :attr:`small_change_s` as outside the quiet (a real sitter's upright frames seconds
+    #: apart differ by 0.12-0.37 of the cells and his slouch by 0.34-0.44, so share alone cannot tell
+    #: them apart; on a video of those photos the quiet's 12 s made a mild slouch 12 s late). The
+    #: first analysis that changes the verdict, any verdict but good, or a reading near the threshold
+    #: ends the quiet.
+    #: Never quiet while the last reading is within this many degrees of the posture threshold
+    #: (:attr:`SamplingPolicy.threshold_deg`): a user that near to poor posture may tip over with any
+    #: small movement (the real frontal sitter's upright readings of 4-4.8 degrees against 5).
+    quiet_margin_deg: float = 2.0
+    quiet_after: int = 2
+    quiet_change_s: float = 12.0
+    quiet_strong_change_s: float = 4.0
+    notable_factor: float = 2.0
+    harmless_kept: int = 5
+    #: The gate's own "changed" share (kept equal to ``GateSettings.changed_share``); the floor of the
+    #: notable share.
+    small_change_share: float = 0.02
+    #: The largest notable share (kept equal to ``GateSettings.strong_share``) that lets small
+    #: changes wait :attr:`quiet_change_s`.
+    notable_cap: float = 0.35
     fixed: bool = False
 
     def __post_init__(self) -> None:
         for name in ("check_s", "away_check_s", "startup_s", "steady_s", "confirm_s", "away_s",
-                     "settled_confirm_s"):
+                     "settled_confirm_s", "small_change_s", "quiet_change_s", "quiet_strong_change_s",
+                     "notable_factor"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive")
 
@@ -81,24 +123,49 @@ class SamplingPolicy:
     The caller tells it what happened with :meth:`analysed`; everything else is a question.
     """
 
-    def __init__(self, settings: SamplingSettings | None = None, sustain_s: float = 60.0):
+    def __init__(
+        self,
+        settings: SamplingSettings | None = None,
+        sustain_s: float = 60.0,
+        threshold_deg: float | None = None,
+    ):
         self.settings = settings or SamplingSettings()
         self.sustain_s = sustain_s
+        #: The engine's posture threshold (degrees), for :attr:`quiet`; its owner keeps it current.
+        self.threshold_deg = threshold_deg
         self._start: float | None = None
         self._last_t: float | None = None
         self._last: Sample | None = None
         self._changed_t: float | None = None
         self._poor_run = 0  # analyses in a row, the newest included, that read poor
+        self._unmoved = 0  # change-triggered analyses in a row that left a good verdict where it was
+        self._harmless: list[float] = []  # changed shares (0..1) of the newest such analyses
 
-    def analysed(self, t: float, sample: Sample, *, changed: bool = False) -> None:
+    def analysed(
+        self, t: float, sample: Sample, *, changed: bool = False, share: float | None = None
+    ) -> None:
         """Record that the model ran on the frame of time ``t`` and the engine said ``sample``.
 
-        ``changed``: the analysis was triggered by a scene change rather than by the schedule.
+        ``changed``: the analysis was triggered by a scene change rather than by the schedule;
+        ``share``: how much of the picture (0..1 of the gate's cells) had changed since the analysis
+        before.
         """
         previous = self._last
         self._last_t, self._last = t, sample
-        if changed and previous is not None and self._moved(previous, sample):
+        moved = previous is not None and self._moved(previous, sample)
+        if changed and moved:
             self._changed_t = t
+        # The quiet ends with the verdict, not with the angle's jitter (0-3 degrees on a head that rolls
+        # as its owner talks); a reading near the threshold ends it too (``quiet``).
+        if not (sample.person and sample.posture == "good") or (
+            previous is not None and (previous.person, previous.posture) != (sample.person, sample.posture)
+        ):
+            self._unmoved = 0
+            self._harmless.clear()
+        elif changed:
+            self._unmoved += 1
+            if share is not None:
+                self._harmless = [*self._harmless, share][-self.settings.harmless_kept :]
         self._poor_run = self._poor_run + 1 if sample.person and sample.posture == "poor" else 0
 
     def _moved(self, before: Sample, after: Sample) -> bool:
@@ -111,7 +178,44 @@ class SamplingPolicy:
             return False
         if before.head_forward_deg is None or after.head_forward_deg is None:
             return False
-        return abs(before.head_forward_deg - after.head_forward_deg) >= self.settings.moved_deg
+        return after.head_forward_deg - before.head_forward_deg >= self.settings.moved_deg
+
+    @property
+    def quiet(self) -> bool:
+        """Whether changes of the picture have stopped moving a good verdict (see
+        :attr:`SamplingSettings.quiet_after`)."""
+        s, last = self.settings, self._last
+        if s.fixed or self._unmoved < s.quiet_after or last is None:
+            return False
+        angle = last.head_forward_deg
+        near = self.threshold_deg is not None and (
+            angle is None or angle > self.threshold_deg - s.quiet_margin_deg
+        )
+        return not near
+
+    def notable_share(self) -> float | None:
+        """While :attr:`quiet` and harmless changes are small: the changed share (0..1) above which a
+        small change is notable; else ``None`` (see :attr:`SamplingSettings.notable_cap`)."""
+        if not self.quiet or not self._harmless:
+            return None
+        ordered = sorted(self._harmless)
+        median = ordered[len(ordered) // 2]
+        notable = max(self.settings.notable_factor * median, self.settings.small_change_share)
+        return notable if notable <= self.settings.notable_cap else None
+
+    def change_spacing(self, share: float, strong: bool) -> float:
+        """Seconds the last analysis must be old before a change of ``share`` (0..1 of the gate's cells)
+        is analysed: 0 for a strong change, :attr:`SamplingSettings.small_change_s` for a small one;
+        while :attr:`quiet`, 0 for a notable small change, :attr:`SamplingSettings.quiet_change_s` for
+        the other small ones and :attr:`SamplingSettings.quiet_strong_change_s` for a strong one (see
+        :class:`SamplingSettings`)."""
+        s = self.settings
+        if strong:
+            return s.quiet_strong_change_s if self.quiet else 0.0
+        notable = self.notable_share()
+        if notable is None:
+            return s.small_change_s
+        return 0.0 if share > notable else s.quiet_change_s
 
     def check_interval(self) -> float:
         """Seconds between frames worth looking at (the rate to ask the camera for)."""
@@ -137,7 +241,7 @@ class SamplingPolicy:
             return s.settled_confirm_s
         if confirming or last.posture == "unknown":
             return s.confirm_s
-        return s.steady_s
+        return s.quiet_change_s if self.notable_share() is not None else s.steady_s
 
     def due(self, t: float) -> bool:
         """Whether the model should run on the frame of time ``t`` even if the scene did not change."""

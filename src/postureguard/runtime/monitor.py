@@ -262,12 +262,13 @@ class Owner:
     def report(self, status: MonitorStatus) -> None:
         self._emit(StatusChanged(status))
 
-    def observe(self, pose: Pose | None, now: float) -> Update:
-        """One analysed frame (``now``: the engine's seconds): calibrate, update the engine, decide alerts."""
+    def observe(self, pose: Pose | None, now: float, *, still_since: float | None = None) -> Update:
+        """One analysed frame (``now``: the engine's seconds): calibrate, update the engine, decide alerts.
+        ``still_since``: since when the picture has not changed (see ``PostureEngine.update``)."""
         session = self.calibration
         if session is not None and session.add(pose, now).done:
             self._finish_calibration(session)
-        update = self.engine.update(pose, now)
+        update = self.engine.update(pose, now, still_since=still_since)
         scene = self._scene
         if self.calibration is None and session is None and scene is not None:
             name = scene.update(pose, now)
@@ -538,7 +539,8 @@ class Monitor(threading.Thread):
                 self._drain()
                 if self._halt.is_set() or self.owner.paused:
                     return False
-                verdict = health.update(frame_stats(frame.image), frame.t)
+                stats = frame_stats(frame.image)
+                verdict = health.update(stats, frame.t)
                 if verdict.changed:
                     state = {"blank": MonitorState.CAMERA_COVERED, "frozen": MonitorState.CAMERA_FROZEN}.get(
                         verdict.state, MonitorState.RUNNING
@@ -550,7 +552,7 @@ class Monitor(threading.Thread):
                 if verdict.state == "blank":
                     continue  # a covered lens shows nobody; the model would only waste time
                 policy.sustain_s = self.engine.settings.sustain_s  # settings may change while running
-                if analyzer.process(frame, self.clock.monotonic()) is not None:
+                if analyzer.process(frame, self.clock.monotonic(), stats.blocks) is not None:
                     self._analysed += 1
             return True
         finally:

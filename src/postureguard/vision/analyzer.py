@@ -7,9 +7,9 @@ Keeps the commands thin and makes sure every frame goes through the same steps w
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from postureguard.engine.geometry import Features, measure
 from postureguard.engine.landmarks import Pose
@@ -67,6 +67,13 @@ class AnalyzerCounts:
     by_others: int = 0  # analyses at once because the model had just started to look for several people
 
 
+class Observer(Protocol):
+    """What turns an analysed pose into the engine's update (``PostureEngine.update`` or the monitor
+    owner's ``observe``); times in seconds of the engine's clock."""
+
+    def __call__(self, pose: Pose | None, now: float, *, still_since: float | None = None) -> Update: ...
+
+
 class AdaptiveAnalyzer:
     """The production path for a stream: check -> change gate -> pose model -> engine.
 
@@ -75,9 +82,17 @@ class AdaptiveAnalyzer:
     sees a different scene, and returns the engine's update (``None`` when the frame was only checked).
     ``now`` is the monitor's clock in seconds (engine time); ``frame.t`` the source's.
 
-    ``observe(pose, now)`` turns the model's pose into the engine's update; the default is
+    ``observe(pose, now, still_since=...)`` turns the model's pose into the engine's update; the default is
     ``engine.update``. The monitor passes its owner's, which also calibrates and decides alerts on
     the same (the monitor's) thread: nothing here is shared with another thread, so nothing is locked.
+
+    Each analysis also tells ``observe`` since when the picture has stood still
+    (``still_since``, in ``now``'s seconds; :meth:`postureguard.engine.core.PostureEngine.update`): the
+    time of the first check whose picture every later check matched within the gate's thresholds. The
+    gate already lets a frame that matches the last analysed one go unanalysed, on the ground that the
+    same picture shows the same posture; the same ground dates a verdict back to when its picture first
+    appeared, so analysing changes less often does not make a slouch that the user settled into
+    (and then held still) count from later than it began.
 
     After each analysis a steerable model (:class:`~postureguard.vision.pose.SteerablePoseModel`) is
     told the update's :attr:`~postureguard.engine.core.Update.look_for_others`: it looks for one person
@@ -88,8 +103,6 @@ class AdaptiveAnalyzer:
 
     #: Seconds of source time between two tracker restarts at most (each costs about 0.5 s of CPU).
     RESET_SPACING_S = 30.0
-    #: A small change (a fidget) triggers an analysis only if the last one is at least this old.
-    SMALL_CHANGE_SPACING_S = 4.0
 
     def __init__(
         self,
@@ -98,7 +111,7 @@ class AdaptiveAnalyzer:
         policy,
         gate=None,
         *,
-        observe: Callable[[Pose | None, float], Update] | None = None,
+        observe: Observer | None = None,
     ):
         from postureguard.vision.gate import ChangeGate
 
@@ -112,23 +125,33 @@ class AdaptiveAnalyzer:
         self._last_reset: float | None = None
         self._last_analysis: float | None = None
         self._look_again = False
+        self._still_tiny: Any = None  # the picture every check since _still_since has matched
+        self._still_since: float | None = None
 
     def wants(self, t: float) -> bool:
         return self._next_check is None or t >= self._next_check - 1e-6
 
-    def process(self, frame: Frame, now: float):
-        from postureguard.vision.gate import tiny_grey
+    def process(self, frame: Frame, now: float, blocks=None):
+        """Look at ``frame`` and analyse it if due (class docstring). ``blocks``: the frame's block
+        means from the camera check (:attr:`~postureguard.vision.frame_health.FrameStats.blocks`), so
+        the gate need not read the frame again; a caller passes them for every frame or for none."""
+        from postureguard.vision.gate import tiny_from_blocks, tiny_grey
 
         self.counts.checks += 1
         self._next_check = frame.t + self.policy.check_interval()
-        tiny = tiny_grey(frame.image)
+        tiny = tiny_grey(frame.image) if blocks is None else tiny_from_blocks(blocks)
+        if self.gate.share_between(self._still_tiny, tiny) > self.gate.settings.changed_share:
+            self._still_tiny, self._still_since = tiny, now
+        self.policy.threshold_deg = self.engine.settings.threshold_deg  # the sensitivity may change
         scheduled = self.policy.due(now)
         share = self.gate.changed_share(tiny)
         big = share > self.gate.settings.big_share
         changed = share > self.gate.settings.changed_share
-        if changed and share <= self.gate.settings.strong_share and self._last_analysis is not None:
-            # Small movements come all the time; they only need a look now and then.
-            changed = now - self._last_analysis >= self.SMALL_CHANGE_SPACING_S
+        if changed and not big and self._last_analysis is not None:
+            # Small movements come all the time; they only need a look now and then (someone arriving
+            # or leaving is looked at at once).
+            spacing = self.policy.change_spacing(share, strong=share > self.gate.settings.strong_share)
+            changed = now - self._last_analysis >= spacing - 1e-6
         again, self._look_again = self._look_again, False
         if not scheduled and not changed and not again:
             return None
@@ -147,8 +170,8 @@ class AdaptiveAnalyzer:
         self._last_analysis = now
         self.counts.analyses += 1
         pose = self.model.detect(frame.image, frame.t)
-        update = self.observe(pose, now)
-        self.policy.analysed(now, update.sample, changed=not scheduled)
+        update = self.observe(pose, now, still_since=self._still_since)
+        self.policy.analysed(now, update.sample, changed=not scheduled, share=share)
         self.gate.analysed(tiny)
         if isinstance(self.model, SteerablePoseModel):
             self._look_again = self.model.need_others(update.look_for_others, frame.t)
