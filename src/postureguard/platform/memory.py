@@ -7,14 +7,13 @@ landmarker runs code from all over ``libmediapipe.so`` (the graph's calculators,
 TFLite set-up), once: 40 MB of mediapipe 1.2.3's 89 MB of code, of which analysing a frame then runs
 about 10 MB (0.10.33: 16 MB resident, 6 MB run per frame).
 
-:func:`drop_resident_code` takes the resident pages of some libraries' code and constant data (their
-read-only mappings) out of this process's page tables (``madvise(MADV_DONTNEED)``);
-:func:`python_code` chooses the interpreter's and its environment's (MediaPipe, OpenCV with the
-FFmpeg, Qt and OpenBLAS it brings, numpy, Pillow): Python never unloads an extension module, so their
-mappings stay where they are for the life of the process, and much of their code and constant data
-was read only at import (the tray: 32 MB of it besides MediaPipe's). The pages stay in the page
-cache; those still used are mapped again on their next use (a minor fault, no disk read). It changes
-no content: it only touches private mappings that are not writable and hold no private copy of a page
+:func:`drop_resident_code` takes the resident pages of some libraries' code out of this process's page
+tables (``madvise(MADV_DONTNEED)``); :func:`python_code` chooses the interpreter's and its environment's
+(MediaPipe, OpenCV with the FFmpeg, Qt and OpenBLAS it brings, numpy, Pillow): Python never unloads an
+extension module, so their mappings stay where they are for the life of the process, and much of their
+code ran only at import (the tray: 18 MB of it besides MediaPipe's). The pages stay in the page cache;
+those still run are mapped again on their next use (a minor fault, no disk read). It changes no
+content: it only touches private mappings that are not writable and hold no private copy of a page
 (``Anonymous: 0`` in smaps), so every page of them is the file's page; relocated data (RELRO) and
 anything writable is left alone.
 """
@@ -40,13 +39,9 @@ def python_code(path: str) -> bool:
     )
 
 
-#: The permissions of the mappings dropped: private and not writable, code (``x``) or constant data.
-_READ_ONLY = ("r-xp", "r--p")
-
-
 def _code_mappings(matches: Callable[[str], bool]) -> list[tuple[int, int, float]]:
-    """``(start, end, resident MB)`` of the read-only (code or constant data), private file mappings
-    whose file ``matches`` and that hold no private (anonymous) page, from ``/proc/self/smaps``."""
+    """``(start, end, resident MB)`` of the read-only, executable, private file mappings whose file
+    ``matches`` and that hold no private (anonymous) page, from ``/proc/self/smaps``."""
     found: list[tuple[int, int, float]] = []
     current: list | None = None  # [start, end, rss_mb, anonymous_kb] of a matching mapping
     for line in Path("/proc/self/smaps").read_text().splitlines():
@@ -57,7 +52,7 @@ def _code_mappings(matches: Callable[[str], bool]) -> list[tuple[int, int, float
             if current is not None and current[3] == 0:
                 found.append((current[0], current[1], current[2]))
             current = None
-            if head[1] in _READ_ONLY and len(head) > 5 and head[5].startswith("/") and matches(head[5]):
+            if head[1] == "r-xp" and len(head) > 5 and head[5].startswith("/") and matches(head[5]):
                 start, end = (int(x, 16) for x in head[0].split("-"))
                 current = [start, end, 0.0, -1]
         elif current is not None and head[0] == "Rss:":

@@ -288,7 +288,7 @@ class MediaPipePose:
             ) from None
         # Building ran code from all over MediaPipe's library that frames never run again (and the
         # imports before it ran OpenCV's, numpy's...): let it go from this process's resident memory
-        # (the tray: 28 MB of MediaPipe's with mediapipe 1.2.3, 7 MB with 0.10.33, 32 MB of the others).
+        # (the tray: 28 MB of MediaPipe's with mediapipe 1.2.3, 7 MB with 0.10.33, 18 MB of the others).
         dropped = drop_resident_code(python_code)
         log.debug("pose model built; %.1f MB of resident code dropped", dropped)
         return landmarker
