@@ -7,41 +7,25 @@ landmarker runs code from all over ``libmediapipe.so`` (the graph's calculators,
 TFLite set-up), once: 40 MB of mediapipe 1.2.3's 89 MB of code, of which analysing a frame then runs
 about 10 MB (0.10.33: 16 MB resident, 6 MB run per frame).
 
-:func:`drop_resident_code` takes the resident pages of some libraries' code out of this process's page
-tables (``madvise(MADV_DONTNEED)``); :func:`python_code` chooses the interpreter's and its environment's
-(MediaPipe, OpenCV with the FFmpeg, Qt and OpenBLAS it brings, numpy, Pillow): Python never unloads an
-extension module, so their mappings stay where they are for the life of the process, and much of their
-code ran only at import (the tray: 18 MB of it besides MediaPipe's). The pages stay in the page cache;
-those still run are mapped again on their next use (a minor fault, no disk read). It changes no
-content: it only touches private mappings that are not writable and hold no private copy of a page
-(``Anonymous: 0`` in smaps), so every page of them is the file's page; relocated data (RELRO) and
-anything writable is left alone.
+:func:`drop_resident_code` takes the resident pages of one library's code out of this process's page
+tables (``madvise(MADV_DONTNEED)``). The pages stay in the page cache; those still run are mapped
+again on their next use (a minor fault, no disk read). It changes no content: it only touches private
+mappings that are not writable and hold no private copy of a page (``Anonymous: 0`` in smaps), so
+every page of them is the file's page; relocated data (RELRO) and anything writable is left alone.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import sys
-import sysconfig
-from collections.abc import Callable
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 
 
-def python_code(path: str) -> bool:
-    """Whether the file ``path`` (as ``/proc/self/maps`` names it) is the running interpreter or lies in
-    its environment's packages (site-packages): code Python never unloads."""
-    roots = {sysconfig.get_paths()[key] for key in ("purelib", "platlib")}
-    return path == os.path.realpath(sys.executable) or any(
-        path.startswith(os.path.join(os.path.realpath(root), "")) for root in roots
-    )
-
-
-def _code_mappings(matches: Callable[[str], bool]) -> list[tuple[int, int, float]]:
-    """``(start, end, resident MB)`` of the read-only, executable, private file mappings whose file
-    ``matches`` and that hold no private (anonymous) page, from ``/proc/self/smaps``."""
+def _code_mappings(library: str) -> list[tuple[int, int, float]]:
+    """``(start, end, resident MB)`` of the read-only, executable, private mappings of the file whose
+    name is ``library`` that hold no private (anonymous) page, from ``/proc/self/smaps``."""
     found: list[tuple[int, int, float]] = []
     current: list | None = None  # [start, end, rss_mb, anonymous_kb] of a matching mapping
     for line in Path("/proc/self/smaps").read_text().splitlines():
@@ -52,7 +36,7 @@ def _code_mappings(matches: Callable[[str], bool]) -> list[tuple[int, int, float
             if current is not None and current[3] == 0:
                 found.append((current[0], current[1], current[2]))
             current = None
-            if head[1] == "r-xp" and len(head) > 5 and head[5].startswith("/") and matches(head[5]):
+            if head[1] == "r-xp" and len(head) > 5 and Path(head[5]).name == library:
                 start, end = (int(x, 16) for x in head[0].split("-"))
                 current = [start, end, 0.0, -1]
         elif current is not None and head[0] == "Rss:":
@@ -64,22 +48,20 @@ def _code_mappings(matches: Callable[[str], bool]) -> list[tuple[int, int, float
     return found
 
 
-def drop_resident_code(matches: Callable[[str], bool] = python_code) -> float:
-    """Take the resident pages of the code of every mapped file that ``matches`` (its path) out of this
-    process's page tables; return the resident MB they held (0.0 when none is mapped, or off Linux).
-    Code that runs again is mapped back on its next use (module docstring). Only for files that stay
-    mapped (:func:`python_code`): a library unloaded meanwhile by another thread would leave its
-    addresses to new mappings."""
+def drop_resident_code(library: str) -> float:
+    """Take the resident pages of ``library``'s code (a file name such as ``"libmediapipe.so"``) out of
+    this process's page tables; return the resident MB they held (0.0 when the library is not loaded,
+    or off Linux). Code that runs again is mapped back on its next use (module docstring)."""
     if not sys.platform.startswith("linux"):
         return 0.0
     import ctypes
     import mmap
 
     try:
-        mappings = _code_mappings(matches)
+        mappings = _code_mappings(library)
         libc = ctypes.CDLL(None, use_errno=True)
     except OSError as exc:  # no /proc or no C library to ask: nothing to drop
-        log.debug("resident code not dropped: %s", exc)
+        log.debug("resident code of %s not dropped: %s", library, exc)
         return 0.0
     madvise = libc.madvise
     madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
@@ -88,5 +70,5 @@ def drop_resident_code(matches: Callable[[str], bool] = python_code) -> float:
         if madvise(start, end - start, mmap.MADV_DONTNEED) == 0:
             dropped += rss_mb
         else:
-            log.debug("resident code at %#x not dropped: errno %d", start, ctypes.get_errno())
+            log.debug("resident code of %s not dropped: errno %d", library, ctypes.get_errno())
     return dropped

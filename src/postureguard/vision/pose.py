@@ -20,9 +20,13 @@ from postureguard.engine.person import anchor_of
 from postureguard.errors import ModelError, require
 from postureguard.files.resources import verified_model
 from postureguard.i18n import _
-from postureguard.platform.memory import drop_resident_code, python_code
+from postureguard.platform.memory import drop_resident_code
 
 log = logging.getLogger(__name__)
+
+#: MediaPipe's native library (the same name in 0.10 and 1.x), whose start-up code is dropped after a build.
+MEDIAPIPE_LIBRARY = "libmediapipe.so"
+
 
 class PoseModel(Protocol):
     """What every pose model offers, and all that its users call (no attribute is probed for)."""
@@ -286,11 +290,10 @@ class MediaPipePose:
             raise ModelError(
                 _("cannot load pose model {path}: {error}").format(path=self.model_path, error=exc)
             ) from None
-        # Building ran code from all over MediaPipe's library that frames never run again (and the
-        # imports before it ran OpenCV's, numpy's...): let it go from this process's resident memory
-        # (the tray: 28 MB of MediaPipe's with mediapipe 1.2.3, 7 MB with 0.10.33, 18 MB of the others).
-        dropped = drop_resident_code(python_code)
-        log.debug("pose model built; %.1f MB of resident code dropped", dropped)
+        # Building ran code from all over MediaPipe's library that frames never run again; let it go
+        # from this process's resident memory (the tray: 28 MB with mediapipe 1.2.3, 7 MB with 0.10.33).
+        dropped = drop_resident_code(MEDIAPIPE_LIBRARY)
+        log.debug("pose model built; %.1f MB of resident MediaPipe code dropped", dropped)
         return landmarker
 
     def reset(self) -> None:
