@@ -20,12 +20,8 @@ from postureguard.engine.person import anchor_of
 from postureguard.errors import ModelError, require
 from postureguard.files.resources import verified_model
 from postureguard.i18n import _
-from postureguard.platform.memory import drop_resident_code
 
 log = logging.getLogger(__name__)
-
-#: MediaPipe's native library (the same name in 0.10 and 1.x), whose start-up code is dropped after a build.
-MEDIAPIPE_LIBRARY = "libmediapipe.so"
 
 
 class PoseModel(Protocol):
@@ -285,16 +281,11 @@ class MediaPipePose:
         vision = self._mp.tasks.vision
         try:
             with _native_stderr_silenced():
-                landmarker = vision.PoseLandmarker.create_from_options(self._options)
+                return vision.PoseLandmarker.create_from_options(self._options)
         except (RuntimeError, ValueError) as exc:
             raise ModelError(
                 _("cannot load pose model {path}: {error}").format(path=self.model_path, error=exc)
             ) from None
-        # Building ran code from all over MediaPipe's library that frames never run again; let it go
-        # from this process's resident memory (the tray: 28 MB with mediapipe 1.2.3, 7 MB with 0.10.33).
-        dropped = drop_resident_code(MEDIAPIPE_LIBRARY)
-        log.debug("pose model built; %.1f MB of resident MediaPipe code dropped", dropped)
-        return landmarker
 
     def reset(self) -> None:
         """Forget the tracked person: the next frame is searched afresh.
