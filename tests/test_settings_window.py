@@ -230,7 +230,10 @@ def test_settings_window_validates_inline_and_saves_atomically(desktop_session, 
         assert saved.settings.sensitivity == "high", "a change made elsewhere survives the window's save"
         assert path.stat().st_ino != inode, "saved by writing a new file and renaming it over the old one"
         assert oct(path.stat().st_mode & 0o777) == "0o600"
-        assert sorted(p.name for p in path.parent.iterdir()) == ["settings.toml"], "no temporary files left"
+        # The lock file beside it goes when the save lets go of it, a moment after the rename (under
+        # load the folder was once seen in between): wait for the save to finish, then nothing is left.
+        wait_for(lambda: sorted(p.name for p in path.parent.iterdir()) == ["settings.toml"], REACT_S,
+                 "no temporary or lock files left once the save is done")  # fmt: skip
         fixed = _shot_until(session, window, "settings-window-200-saved.png", lambda n: n < 20)
         assert _error_pixels(fixed) < 20
 
