@@ -40,6 +40,12 @@ def cal(straight):
     return calibrate([measure(p) for p in straight[:40]])
 
 
+@pytest.fixture(scope="module")
+def slouch(posture_data):
+    """The recorded slouching session (the other cue tests' poor frames)."""
+    return _load(posture_data, "slouch")
+
+
 def _angles(poses, cal, **transform):
     out = []
     for pose in poses:

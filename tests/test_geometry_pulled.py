@@ -19,12 +19,8 @@ from postureguard.engine.landmarks import Point, Pose, PoseIndex
 
 pytestmark = pytest.mark.shared_data
 THRESHOLD = 5.0
-straight, cal = test_geometry_cues.straight, test_geometry_cues.cal  # the fixtures: one upright session
-
-
-@pytest.fixture(scope="module")
-def slouch(posture_data):
-    return test_geometry_cues._load(posture_data, "slouch")
+# The fixtures: one upright session, its calibration, and the slouching session.
+straight, cal, slouch = test_geometry_cues.straight, test_geometry_cues.cal, test_geometry_cues.slouch
 
 
 def _moved(pose: Pose, cal, up_sw: float, width: float, ears_below_sw: float | None = None) -> Pose:

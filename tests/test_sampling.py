@@ -224,16 +224,21 @@ def test_someone_leaving_is_a_change(frames):
 
 
 # -- gating must not delay a real alert -------------------------------------------------------------
+def _slouch_clip(fps: int, upright_s: int, sustain: float):
+    """Grace Hopper upright for ``upright_s`` s, then her lowered head for 25 s, at ``fps``; and an engine
+    calibrated (by the real model, IMAGE mode) on the first five frames."""
+    from postureguard.engine.geometry import measure
+
+    images = posture_frames(upright_s * fps, 25 * fps)
+    with MediaPipePose(mode="image") as cal_model:
+        cal = calibrate([measure(cal_model.detect(img, 0)) for img in images[:5]])
+    return images, PostureEngine(EngineSettings(sustain_s=sustain), cal)
+
+
 def test_real_clip_alerts_within_the_window_with_gating_on(report_figure):
     """20 s upright, then a sustained lowered head; sustain 10 s. The alert comes on time."""
     fps, upright_s, sustain = 10, 20, 10.0
-    images = posture_frames(upright_s * fps, 25 * fps)
-    cal_model = MediaPipePose(mode="image")
-    from postureguard.engine.geometry import measure
-
-    cal = calibrate([measure(cal_model.detect(img, 0)) for img in images[:5]])
-    cal_model.close()
-    engine = PostureEngine(EngineSettings(sustain_s=sustain), cal)
+    images, engine = _slouch_clip(fps, upright_s, sustain)
     with MediaPipePose(mode="video") as model:
         analyzer = AdaptiveAnalyzer(engine, model, SamplingPolicy(SamplingSettings(), sustain_s=sustain))
         alert_t = None
@@ -263,13 +268,7 @@ def test_a_slouch_analysed_late_counts_from_when_the_picture_changed(report_figu
     from postureguard.vision.gate import GateSettings
 
     fps, upright_s, sustain = 10, 20, 10.0
-    images = posture_frames(upright_s * fps, 25 * fps)
-    cal_model = MediaPipePose(mode="image")
-    from postureguard.engine.geometry import measure
-
-    cal = calibrate([measure(cal_model.detect(img, 0)) for img in images[:5]])
-    cal_model.close()
-    engine = PostureEngine(EngineSettings(sustain_s=sustain), cal)
+    images, engine = _slouch_clip(fps, upright_s, sustain)
     settings = SamplingSettings(small_change_s=9.0, steady_s=9.0)
     with MediaPipePose(mode="video") as model:
         analyzer = AdaptiveAnalyzer(engine, model, SamplingPolicy(settings, sustain_s=sustain),
