@@ -135,6 +135,7 @@ def test_harmless_changes_make_the_policy_quiet_and_a_notable_one_is_still_seen_
     the harmless ones (median) is analysed at once; a reading near the threshold ends the quiet."""
     s = SamplingSettings()
     policy = _past_start_up(SamplingPolicy(s, threshold_deg=5.0))
+    policy.use_gate(0.02, 0.35)  # the gate's changed and strong shares, as the analyzer hands them over
     assert not policy.quiet and policy.change_spacing(0.1, strong=False) == s.small_change_s
     assert policy.change_spacing(0.5, strong=True) == 0.0
     policy.analysed(5.0, sample(5.0, angle=0.5), changed=True, share=0.05)
@@ -153,6 +154,33 @@ def test_harmless_changes_make_the_policy_quiet_and_a_notable_one_is_still_seen_
     assert not policy.quiet and policy.notable_share() is None  # poor ends it, and what it had learnt
     policy.analysed(38.0, sample(38.0, angle=0.0), changed=True, share=0.05)
     assert not policy.quiet
+
+
+def test_the_notable_share_follows_the_gate_it_is_handed_and_none_without_a_gate():
+    """The floor and the cap of the notable share are the gate's own shares, handed over by the
+    analyzer that owns the gate; a policy never told them lets small changes wait as outside the quiet."""
+    from postureguard.vision.analyzer import AdaptiveAnalyzer
+    from postureguard.vision.gate import ChangeGate, GateSettings
+
+    gate = ChangeGate(GateSettings(changed_share=0.05, strong_share=0.2))
+
+    def quiet_policy(share, handed=True):
+        policy = _past_start_up(SamplingPolicy(SamplingSettings(), threshold_deg=5.0))
+        if handed:
+            AdaptiveAnalyzer(None, None, policy, gate, observe=lambda *a, **k: None)
+        for t in (5.0, 9.0):
+            policy.analysed(t, sample(t, angle=0.5), changed=True, share=share)
+        assert policy.quiet
+        return policy
+
+    alone = quiet_policy(0.01, handed=False)
+    assert alone.notable_share() is None
+    assert alone.change_spacing(0.05, strong=False) == SamplingSettings().small_change_s  # as if not quiet
+    with pytest.raises(ValueError):
+        alone.use_gate(0.4, 0.3)
+    assert quiet_policy(0.01).notable_share() == pytest.approx(0.05)  # twice 0.01 is under the floor
+    assert quiet_policy(0.08).notable_share() == pytest.approx(0.16)
+    assert quiet_policy(0.12).notable_share() is None  # 0.24 is over the gate's strong share
 
 
 def test_a_sampling_without_a_threshold_or_fixed_is_never_near_or_quiet():

@@ -24,8 +24,9 @@ model runs on the next check. On top of that:
 * quiet: once a few changes of the picture in a row have left a good verdict where it was (someone
   talking, reading, looking about), strong changes wait 4 s and, while those harmless changes were
   small, small changes and the schedule wait 12 s, except a small change clearly larger than the
-  harmless ones, which is analysed at once; a reading
-  near the threshold or any verdict but good ends the quiet (:class:`SamplingSettings`). A slouch
+  harmless ones, which is analysed at once; a reading near the threshold or any verdict but good
+  ends the quiet
+  (:class:`SamplingSettings`). A slouch
   analysed a few seconds late still counts from its first frame when the picture stood still since
   (:class:`postureguard.vision.analyzer.AdaptiveAnalyzer`, ``still_since``);
 * nobody in view: checks slow down (a person coming back changes the scene and is seen at once);
@@ -75,11 +76,11 @@ class SamplingSettings:
     #: in four analyses were of this kind), a strong change waits :attr:`quiet_strong_change_s` since
     #: the last analysis, and a small one :attr:`quiet_change_s` unless it is *notable*: larger than
     #: :attr:`notable_factor` times the median changed share of those harmless changes
-    #: (:attr:`harmless_kept` of the newest are kept) and than :attr:`small_change_share`; a notable
+    #: (:attr:`harmless_kept` of the newest are kept) and than the gate's own "changed" share; a notable
     #: one is analysed at once. So a person whose harmless movements change little of the picture
     #: teaches the policy how little, and a slouch that changes more is still analysed at once (the
     #: landmark corpus's slouches: 0.11 of the cells against 0.04-0.07 for the landmarks' jitter).
-    #: That holds only while the notable share is at most :attr:`notable_cap`: when harmless movement
+    #: That holds only while the notable share is at most the gate's "strong" share: when harmless movement
     #: changes the picture as much as a slouch does, a small change may be the slouch, so small
     #: changes wait :attr:`small_change_s` as outside the quiet (a real sitter's upright frames seconds
     #: apart differ by 0.12-0.37 of the cells and his slouch by 0.34-0.44, so share alone cannot tell
@@ -95,12 +96,6 @@ class SamplingSettings:
     quiet_strong_change_s: float = 4.0
     notable_factor: float = 2.0
     harmless_kept: int = 5
-    #: The gate's own "changed" share (kept equal to ``GateSettings.changed_share``); the floor of the
-    #: notable share.
-    small_change_share: float = 0.02
-    #: The largest notable share (kept equal to ``GateSettings.strong_share``) that lets small
-    #: changes wait :attr:`quiet_change_s`.
-    notable_cap: float = 0.35
     fixed: bool = False
 
     def __post_init__(self) -> None:
@@ -140,6 +135,17 @@ class SamplingPolicy:
         self._poor_run = 0  # analyses in a row, the newest included, that read poor
         self._unmoved = 0  # change-triggered analyses in a row that left a good verdict where it was
         self._harmless: list[float] = []  # changed shares (0..1) of the newest such analyses
+        self._gate_shares: tuple[float, float] | None = None  # the gate's changed and strong shares
+
+    def use_gate(self, changed_share: float, strong_share: float) -> None:
+        """Tell the policy the change gate's "changed" and "strong" shares (0..1 of its cells; see
+        :class:`postureguard.vision.gate.GateSettings`), the floor and the cap of :meth:`notable_share`.
+        The gate's owner (:class:`postureguard.vision.analyzer.AdaptiveAnalyzer`) hands them over, so the
+        two cannot drift apart; without them small changes wait :attr:`SamplingSettings.small_change_s`
+        even while quiet."""
+        if not 0 <= changed_share <= strong_share <= 1:
+            raise ValueError("expected 0 <= changed_share <= strong_share <= 1")
+        self._gate_shares = (changed_share, strong_share)
 
     def analysed(
         self, t: float, sample: Sample, *, changed: bool = False, share: float | None = None
@@ -195,13 +201,15 @@ class SamplingPolicy:
 
     def notable_share(self) -> float | None:
         """While :attr:`quiet` and harmless changes are small: the changed share (0..1) above which a
-        small change is notable; else ``None`` (see :attr:`SamplingSettings.notable_cap`)."""
-        if not self.quiet or not self._harmless:
+        small change is notable; else ``None`` (see :attr:`SamplingSettings.quiet_after` and
+        :meth:`use_gate`)."""
+        if not self.quiet or not self._harmless or self._gate_shares is None:
             return None
+        floor, cap = self._gate_shares
         ordered = sorted(self._harmless)
         median = ordered[len(ordered) // 2]
-        notable = max(self.settings.notable_factor * median, self.settings.small_change_share)
-        return notable if notable <= self.settings.notable_cap else None
+        notable = max(self.settings.notable_factor * median, floor)
+        return notable if notable <= cap else None
 
     def change_spacing(self, share: float, strong: bool) -> float:
         """Seconds the last analysis must be old before a change of ``share`` (0..1 of the gate's cells)

@@ -119,6 +119,7 @@ class AdaptiveAnalyzer:
         self.model = model
         self.policy = policy
         self.gate = gate or ChangeGate()
+        policy.use_gate(self.gate.settings.changed_share, self.gate.settings.strong_share)
         self.observe = observe or engine.update
         self.counts = AnalyzerCounts()
         self._next_check: float | None = None
