@@ -25,9 +25,8 @@ model runs on the next check. On top of that:
   talking, reading, looking about), strong changes wait 4 s and, while those harmless changes were
   small, small changes and the schedule wait 12 s, except a small change clearly larger than the
   harmless ones, which is analysed at once; a reading near the threshold or any verdict but good
-  ends the quiet
-  (:class:`SamplingSettings`). A slouch
-  analysed a few seconds late still counts from its first frame when the picture stood still since
+  ends the quiet (:class:`SamplingSettings`). A slouch analysed a few seconds late still counts from
+  its first frame when the picture stood still since
   (:class:`postureguard.vision.analyzer.AdaptiveAnalyzer`, ``still_since``);
 * nobody in view: checks slow down (a person coming back changes the scene and is seen at once);
 * at start-up, the first frames are analysed quickly for a first verdict.
