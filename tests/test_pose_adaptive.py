@@ -162,6 +162,12 @@ def test_a_colleague_switches_to_several_poses_and_the_user_is_still_the_one_jud
     assert all(u.sample.person and not u.look_for_others for u, _ in alone_first)
     assert all(asked == 1 for _, asked in alone_first[1:]), [a for _, a in alone_first]
     assert max(u.sample.head_forward_deg for u, _ in alone_first) < threshold
+    # The user gone (half the picture changed: a strong change, not a different scene): the tracker
+    # went on drawing a pose on the empty desk, judged as the user and poor, until a jump of the
+    # tracked pose brought a fresh search. From the first analysis after leaving, nobody is present.
+    gone = phase("away")
+    assert gone and not any(u.sample.person for u, _ in gone), [u.sample.head_forward_deg for u, _ in gone]
+    assert analyzer.counts.fresh_looks >= 1
     # The colleague alone in view: the one pose is theirs, not the user's; the model looks for everyone.
     with_colleague = phase("colleague")
     assert not any(u.sample.person for u, _ in with_colleague)

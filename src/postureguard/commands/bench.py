@@ -135,6 +135,7 @@ def _production(args, calibration) -> dict:
         "by_change": counts.by_change,
         "by_schedule": counts.by_schedule,
         "resets": counts.resets,
+        "fresh_looks": counts.fresh_looks,
         "samples_per_minute": counts.analyses / minutes,
         "cpu_ms_per_sample": 1000.0 * cpu / max(counts.analyses, 1),
         "cpu_ms_per_look": 1000.0 * look_cpu / max(counts.checks - counts.analyses, 1),
@@ -222,6 +223,7 @@ def run(args) -> int:
         "analyses_by_change": ours["by_change"],
         "analyses_by_schedule": ours["by_schedule"],
         "tracker_resets": ours["resets"],
+        "fresh_looks": ours["fresh_looks"],
         "sustain_s": args.sustain,
         "machine": {
             "cores": os.cpu_count(),

@@ -112,6 +112,11 @@ OCCLUDED_SIZE = (0.25, ACQUIRE_SIZE[0])
 HEAD_DISTANCE = 0.3
 #: Seconds of someone in view, never matching the calibration, before the camera is taken as moved.
 CAMERA_MOVED_AFTER_S = 60.0
+#: A tracked pose that moved further than this (shoulder widths of the last one) between two analyses
+#: has jumped (:func:`jumped`).
+JUMP_DISTANCE = 0.25
+#: ... or whose shoulder width changed outside this ratio range.
+JUMP_SIZE = (0.8, 1.25)
 
 
 @dataclass(frozen=True)
@@ -170,6 +175,29 @@ def occluded(reference: Anchor, pose: Pose) -> bool:
         return False
     width_px = reference.width * pose.width
     return hand_near_face(pose, width_px, (reference.x * pose.width, reference.y * pose.height))
+
+
+def jumped(last: Pose | None, pose: Pose | None) -> bool:
+    """Whether the one person found in ``pose`` is not where the one found in ``last`` was (both from
+    the same camera, one analysis apart): the shoulder midpoint moved more than :data:`JUMP_DISTANCE`
+    shoulder widths of ``last`` (in pixels, x and y alike), or the shoulder width changed outside
+    :data:`JUMP_SIZE`.
+
+    A tracking pose model takes each frame's region from the last frame's landmarks, so when the user
+    leaves it may go on returning a pose drawn on whatever is now there (a real empty desk gave a
+    "person" whose shoulders were 0.63, then 1.5, then 1.4 times as wide from one analysis to the next,
+    and whose head read 16-36 degrees forward). A person at a desk shifts and turns, but between two
+    analyses their shoulders move by well under a quarter of a shoulder width, except when they slouch
+    or lean (module docstring: 0.73-0.81 and about 1.25 of the width), which happens once per episode.
+    ``False`` when either holds nobody, or more than one person (then the model searches every frame),
+    or a pose without both shoulders."""
+    if last is None or pose is None or last.others or pose.others:
+        return False
+    a, b = anchor_of(last), anchor_of(pose)
+    if a is None or b is None:
+        return False
+    aspect = pose.height / pose.width
+    return a.distance(b, aspect) > JUMP_DISTANCE or not JUMP_SIZE[0] <= a.size_ratio(b) <= JUMP_SIZE[1]
 
 
 def everyone(pose: Pose | None) -> tuple[Pose, ...]:

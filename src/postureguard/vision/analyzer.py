@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from postureguard.engine.geometry import Features, measure
 from postureguard.engine.landmarks import Pose
+from postureguard.engine.person import jumped
 from postureguard.vision.pose import SteerablePoseModel
 from postureguard.vision.sources import Frame, FrameSource
 
@@ -64,6 +65,7 @@ class AnalyzerCounts:
     by_change: int = 0  # analyses triggered by a scene change
     by_schedule: int = 0  # analyses because the last result had aged out
     resets: int = 0  # pose tracker restarts after a big scene change
+    fresh_looks: int = 0  # tracker restarts because the tracked person jumped (a second model run each)
     by_others: int = 0  # analyses at once because the model had just started to look for several people
 
 
@@ -99,6 +101,17 @@ class AdaptiveAnalyzer:
     while only the user is found (cheaper) and for several after someone else was. When it has just
     switched to several, the very next frame checked is analysed (half a second later, not at the next
     scheduled analysis): the pose it returned was not the user, so the user has not been seen yet.
+
+    A tracked person who jumped between two analyses (:func:`postureguard.engine.person.jumped`) while
+    a strong change moved the picture (more than the gate's ``strong_share`` of it) is looked for
+    afresh in the same frame: the tracker is reset and the model runs again, and only that second
+    result is judged. When the user leaves, a tracker can go on drawing a pose on the empty desk,
+    which the engine would judge as the user (present, and often poor); a fresh search finds nobody.
+    A pose that jumps while little of the picture moved is the model's own jitter (on a real clip, a
+    hand at the face changed the guessed shoulders' width by 1.29 while 1 % of the picture moved), and
+    a fresh search there loses more than it finds: the person detector needs a face, the tracker does
+    not (a man turned to a second screen was lost for the rest of a real clip). A fresh look costs one
+    more model run and the person detector, about 40 ms of CPU, once per such jump.
     """
 
     #: Seconds of source time between two tracker restarts at most (each costs about 0.5 s of CPU).
@@ -126,6 +139,7 @@ class AdaptiveAnalyzer:
         self._last_reset: float | None = None
         self._last_analysis: float | None = None
         self._look_again = False
+        self._last_pose: Pose | None = None  # what the last analysis found
         self._still_tiny: Any = None  # the picture every check since _still_since has matched
         self._still_since: float | None = None
 
@@ -148,10 +162,11 @@ class AdaptiveAnalyzer:
         share = self.gate.changed_share(tiny)
         big = share > self.gate.settings.big_share
         changed = share > self.gate.settings.changed_share
+        strong = share > self.gate.settings.strong_share
         if changed and not big and self._last_analysis is not None:
             # Small movements come all the time; they only need a look now and then (someone arriving
             # or leaving is looked at at once).
-            spacing = self.policy.change_spacing(share, strong=share > self.gate.settings.strong_share)
+            spacing = self.policy.change_spacing(share, strong=strong)
             changed = now - self._last_analysis >= spacing - 1e-6
         again, self._look_again = self._look_again, False
         if not scheduled and not changed and not again:
@@ -163,7 +178,8 @@ class AdaptiveAnalyzer:
         else:
             self.counts.by_others += 1
         reset_allowed = self._last_reset is None or now - self._last_reset >= self.RESET_SPACING_S
-        if big and self._last_analysis is not None and reset_allowed:
+        fresh = big and self._last_analysis is not None and reset_allowed
+        if fresh:
             # Someone arrived or left: a tracker would keep following the old pose.
             self.model.reset()
             self._last_reset = now
@@ -171,6 +187,11 @@ class AdaptiveAnalyzer:
         self._last_analysis = now
         self.counts.analyses += 1
         pose = self.model.detect(frame.image, frame.t)
+        if strong and not fresh and jumped(self._last_pose, pose):
+            self.model.reset()
+            self.counts.fresh_looks += 1
+            pose = self.model.detect(frame.image, frame.t)
+        self._last_pose = pose
         update = self.observe(pose, now, still_since=self._still_since)
         self.policy.analysed(now, update.sample, changed=not scheduled, share=share)
         self.gate.analysed(tiny)
