@@ -82,8 +82,23 @@ def test_a_head_that_came_down_is_still_forward(straight, cal):
     assert _poor(down, cal) == len(down)
 
 
-def test_raised_shoulders_as_wide_as_calibrated_are_not_the_cue(straight, cal):
-    """A shrug or a lean towards the camera keeps the shoulders' width: the cue leaves it alone."""
-    shrug = [_moved(p, cal, up_sw=0.21, width=1.0, ears_below_sw=0.0) for p in straight[40:]]
+def test_raised_and_widened_shoulders_are_not_the_cue(straight, cal):
+    """A lean towards a camera below the face lifts the shoulders in the picture and widens them (about
+    1.25 at 9 cm closer): the cue leaves it alone, just above its width bound too."""
+    lean = [_moved(p, cal, up_sw=0.21, width=w, ears_below_sw=0.0)
+            for p in straight[40:] for w in (1.05, 1.25)]  # fmt: skip
     assert all(pulled_up_height(measure(p), cal.shoulder_mid_y, cal.shoulder_width_frac, cal.head_height)
-               is None for p in shrug)  # fmt: skip
+               is None for p in lean)  # fmt: skip
+
+
+def test_shoulders_pulled_up_as_wide_as_calibrated_under_a_still_head_are_not_forward(straight, cal):
+    """As the model guessed them under the man's turned head at the end of dv-pphumanseg-desk (0.17
+    calibrated widths up, 1.00 of the width, ears 0.07 higher; 10.6 degrees forward with mediapipe
+    0.10.33 before the width bound went from 0.95 to 1.03): the head has not moved, so it is not forward.
+    A shrug with the head still looks the same and is read the same way."""
+    raised = [_moved(p, cal, up_sw=0.17, width=1.0, ears_below_sw=-0.07) for p in straight[40:]]
+    assert all(pulled_up_height(measure(p), cal.shoulder_mid_y, cal.shoulder_width_frac, cal.head_height)
+               is not None for p in raised)  # fmt: skip
+    assert _poor(raised, cal) == 0
+    plain = [forward_angle_deg(measure(p).head_height / cal.head_height) for p in raised]
+    assert min(plain) > THRESHOLD

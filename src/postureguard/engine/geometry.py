@@ -87,23 +87,30 @@ shoulders rose 0.21 calibrated shoulder widths and narrowed to 0.86 of their cal
 ears stayed where they were at calibration (0.01 higher), which read as 15.8 degrees forward (on the
 clip of the same man holding a case up beside his face, 0.09 higher, 0.96 as wide, the ears 0.02 higher:
 6.2 degrees).
+On the clip of the same man turning his head again at its end (mediapipe 0.10.33 on an AMD EPYC),
+the guessed shoulders rose 0.17 calibrated widths without narrowing (1.00 of the calibrated width) and
+the ears rose 0.07: 10.6 degrees forward.
 :func:`pulled_up_height` recognises this: the shoulder midpoint more than :data:`SHOULDER_PULL_RISE`
-calibrated widths above its calibrated place, the shoulders narrower than :data:`SHOULDER_PULL_SIZE`
-of their calibrated width, and the ears' midpoint no lower than :data:`EAR_DROP_TOLERANCE` calibrated
-widths below its calibrated place. The head is then also measured from the calibrated shoulder line
-(the ears' height above the calibrated shoulder midpoint, in calibrated shoulder widths), and the
-calibration (:meth:`~postureguard.engine.calibration.Calibration.forward_deg`) takes the smaller of
-the two readings. Real postures do not do this: a slouch on the real frontal webcam frames lowers the
-shoulders (0.03-0.14 calibrated widths) and the ears more (0.19-0.30); in the recorded landmark
-sessions (the shoulders at the picture's bottom edge, as on the clip) a slouch or a lean towards a
-camera below the face lifts the shoulders up to 0.67 calibrated widths, but keeps them as wide or
-widens them (0.94-1.30 of upright), and not one of the 1,105 frames of theirs read as poor (716 of them
-slouches, the rest looks down and uneven shoulders) has the shoulders higher and narrower with the ears
-staying; a shrug keeps the shoulders as wide. What it can miss: a user who sits clearly higher than at
-calibration (a raised chair, a cushion) and slouches only as far as brings the ears back to their
-calibrated place, with the model reading the shoulders narrower; a changed seat height calls for a new
-calibration anyway. The cue needs the ears (``head_height``), the image's
-aspect and a calibration that says where the user sat.
+calibrated widths above its calibrated place, the shoulders no wider than :data:`SHOULDER_PULL_SIZE` of
+their calibrated width (a lean towards the camera widens them), and the ears' midpoint no lower than
+:data:`EAR_DROP_TOLERANCE` calibrated widths below its calibrated place. The head is then also measured
+from the calibrated shoulder line (the ears' height above the calibrated shoulder midpoint, in
+calibrated shoulder widths), and the calibration
+(:meth:`~postureguard.engine.calibration.Calibration.forward_deg`) takes the smaller of the two
+readings. Real postures do not do this: a slouch on the real frontal webcam frames lowers the shoulders
+(0.03-0.14 calibrated widths) and the ears more (0.19-0.30); in the recorded landmark sessions (the
+shoulders at the picture's bottom edge, as on the clip) a slouch or a lean towards a camera below the
+face lifts the shoulders up to 0.67 calibrated widths, but keeps them as wide or widens them (0.94-1.30
+of upright), and not one of the 1,105 frames of theirs read as poor (716 of them slouches, the rest
+looks down and uneven shoulders) meets the cue. The width bound was 0.95 (narrower only) until the turn
+above; at 1.03 still no frame of theirs does (the nearest, a round-shouldered slouch risen 0.18 widths
+at 1.048 of the width, would at 1.05). A shrug with the head still (the shoulders raised as wide as
+calibrated, the ears where they were) now meets the cue and is not read as forward: the head has not
+moved, although a shoulder line raised for long is a strain of its own. What it can miss: a user who
+sits clearly higher than at calibration (a raised chair, a cushion) and slouches only as far as brings
+the ears back to their calibrated place, with the model reading the shoulders narrower; a changed seat
+height calls for a new calibration anyway. The cue needs the ears (``head_height``), the image's aspect
+and a calibration that says where the user sat.
 
 Neck extension
 --------------
@@ -151,8 +158,9 @@ STANDING_RISE = 0.65
 #: Shoulders pulled up: the shoulder midpoint more than this many calibrated shoulder widths above its
 #: calibrated place (above the jitter of upright frames, +-0.03 on the real frontal webcam frames) ...
 SHOULDER_PULL_RISE = 0.05
-#: ... the shoulders narrower than this fraction of their calibrated width (upright frames: 0.95-1.16) ...
-SHOULDER_PULL_SIZE = 0.95
+#: ... the shoulders no wider than this fraction of their calibrated width (upright frames: 0.95-1.16;
+#: a lean towards the camera widens them, 1.25 at 9 cm closer) ...
+SHOULDER_PULL_SIZE = 1.03
 #: ... and the ears' midpoint at most this many calibrated shoulder widths below its calibrated place.
 EAR_DROP_TOLERANCE = 0.05
 
