@@ -196,8 +196,7 @@ def jumped(last: Pose | None, pose: Pose | None) -> bool:
     a, b = anchor_of(last), anchor_of(pose)
     if a is None or b is None:
         return False
-    aspect = pose.height / pose.width
-    return a.distance(b, aspect) > JUMP_DISTANCE or not JUMP_SIZE[0] <= a.size_ratio(b) <= JUMP_SIZE[1]
+    return not _within(a, b, pose.height / pose.width, JUMP_DISTANCE, JUMP_SIZE)
 
 
 def everyone(pose: Pose | None) -> tuple[Pose, ...]:
